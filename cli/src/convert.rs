@@ -1,0 +1,616 @@
+//! The conversion pipelines behind `mjrtool convert`, `mux` and `info`.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use mixer::{
+    FrameSink, FrameSource, Mixer, MixerOptions, MjrTrack, NullSink, Progress, Summary,
+    TrackCodec, TrackInfo,
+};
+use mjr::{Header, MediaKind, MjrReader, ReaderOptions};
+use ogg_opus::{OggOpusWriter, OpusHead, OpusTags};
+use serde::Serialize;
+use thiserror::Error;
+use webm_mux::{DocType, Muxer, MuxerOptions, TrackConfig};
+
+use crate::nfo::{Nfo, NfoError};
+use crate::output::AtomicOutput;
+
+/// Everything that can make a command fail. Each message is one line that names the file and,
+/// where it applies, the byte offset.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// A recording could not be opened or read.
+    #[error("{path}: {source}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: mixer::Error,
+    },
+    /// A file could not be opened, created or renamed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A `.nfo` file is malformed.
+    #[error("{path}: {source}")]
+    Nfo {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: NfoError,
+    },
+    /// Writing the output failed.
+    #[error("{path}: {source}")]
+    Output {
+        /// The output file.
+        path: PathBuf,
+        /// What went wrong.
+        source: mixer::Error,
+    },
+    /// The request cannot be satisfied (bad combination of inputs and output format…).
+    #[error("{0}")]
+    Usage(String),
+    /// `--strict` was given and something was worth a warning.
+    #[error("{0} (strict mode)")]
+    Strict(String),
+}
+
+/// Container of the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// WebM (VP8/Opus in Matroska, `webm` DocType).
+    Webm,
+    /// Matroska (`.mkv`, `.mka`).
+    Mkv,
+    /// Ogg Opus (`.opus`, `.ogg`, `.oga`): one Opus track.
+    Ogg,
+}
+
+impl OutputFormat {
+    /// The format implied by a file name's extension.
+    pub fn from_path(path: &Path) -> Option<OutputFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "webm" => Some(OutputFormat::Webm),
+            "mkv" | "mka" => Some(OutputFormat::Mkv),
+            "opus" | "ogg" | "oga" => Some(OutputFormat::Ogg),
+            _ => None,
+        }
+    }
+}
+
+/// How to convert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvertOptions {
+    /// Align tracks on wall-clock time (default), or start each at zero.
+    pub align: bool,
+    /// Turn every warning (damaged file, skipped packet) into an error.
+    pub strict: bool,
+    /// Overwrite an existing output.
+    pub force: bool,
+    /// Output format; from the output's extension when `None`.
+    pub format: Option<OutputFormat>,
+    /// Reorder window in packets.
+    pub reorder_window: usize,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions {
+            align: true,
+            strict: false,
+            force: false,
+            format: None,
+            reorder_window: mixer::source::DEFAULT_REORDER_WINDOW,
+        }
+    }
+}
+
+/// Per-input part of a [`Report`].
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    /// The recording.
+    pub path: PathBuf,
+    /// Its header.
+    pub header: Header,
+    /// Where its track starts in the output, ms (the A/V offset).
+    pub offset_ms: f64,
+    /// Mixer and reader results.
+    #[serde(flatten)]
+    pub track: mixer::TrackSummary,
+}
+
+/// What a conversion did (printed by the CLI, as JSON with `--json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The output file.
+    pub output: Option<PathBuf>,
+    /// Its format.
+    pub format: Option<OutputFormat>,
+    /// Whether tracks were aligned on wall-clock time.
+    pub aligned: bool,
+    /// Output duration, ms.
+    pub duration_ms: f64,
+    /// One per track.
+    pub inputs: Vec<InputReport>,
+    /// Recordings that were skipped (data channels, unsupported codecs), with why.
+    pub skipped: Vec<(PathBuf, String)>,
+    /// Warnings, one line each.
+    pub warnings: Vec<String>,
+}
+
+/// Expands the command line's inputs: a `.nfo` becomes its audio and video recordings.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Option<Nfo>), CliError> {
+    let mut out = Vec::new();
+    let mut nfo_found = None;
+    for p in inputs {
+        let is_nfo = p
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("nfo"));
+        if is_nfo {
+            let text = std::fs::read_to_string(p).map_err(|source| CliError::Io {
+                path: p.clone(),
+                source,
+            })?;
+            let dir = p.parent().unwrap_or(Path::new("."));
+            let nfo = Nfo::parse(&text, dir).map_err(|source| CliError::Nfo {
+                path: p.clone(),
+                source,
+            })?;
+            out.extend(nfo.audio.iter().cloned());
+            out.extend(nfo.video.iter().cloned());
+            nfo_found = Some(nfo);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok((out, nfo_found))
+}
+
+struct Opened {
+    path: PathBuf,
+    track: MjrTrack<File>,
+}
+
+fn open_tracks(
+    inputs: &[PathBuf],
+    options: &ConvertOptions,
+    skipped: &mut Vec<(PathBuf, String)>,
+) -> Result<Vec<Opened>, CliError> {
+    let mut tracks = Vec::new();
+    for path in inputs {
+        let file = File::open(path).map_err(|source| CliError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let reader_options = ReaderOptions {
+            strict: options.strict,
+            ..ReaderOptions::default()
+        };
+        match MjrTrack::with_window(file, reader_options, options.reorder_window) {
+            Ok(track) => tracks.push(Opened {
+                path: path.clone(),
+                track,
+            }),
+            Err(mixer::Error::Unsupported(why)) => skipped.push((path.clone(), why)),
+            Err(source) => {
+                return Err(CliError::Input {
+                    path: path.clone(),
+                    source,
+                })
+            }
+        }
+    }
+    Ok(tracks)
+}
+
+/// Converts `inputs` (`.mjr` files or `.nfo` files) into one `output` file. `progress` gets
+/// `(bytes read, total bytes)` now and then.
+pub fn convert(
+    inputs: &[PathBuf],
+    output: &Path,
+    options: &ConvertOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Report, CliError> {
+    let (inputs, nfo) = expand_inputs(inputs)?;
+    let format = options
+        .format
+        .or_else(|| OutputFormat::from_path(output))
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "{}: cannot tell the output format from its name (use .webm, .mkv, .opus or .ogg)",
+                output.display()
+            ))
+        })?;
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut skipped = Vec::new();
+    let opened = open_tracks(&inputs, options, &mut skipped)?;
+    if opened.is_empty() {
+        return Err(CliError::Usage(match skipped.first() {
+            Some((p, why)) => format!("{}: {why}; nothing to convert", p.display()),
+            None => "no input recordings".into(),
+        }));
+    }
+    if format == OutputFormat::Ogg
+        && (opened.len() != 1 || opened[0].track.codec() != TrackCodec::Opus)
+    {
+        return Err(CliError::Usage(format!(
+            "{}: an Ogg Opus file holds exactly one Opus track; use .webm or .mkv for video or several tracks",
+            output.display()
+        )));
+    }
+    let paths: Vec<PathBuf> = opened.iter().map(|o| o.path.clone()).collect();
+    let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
+    let sources: Vec<Box<dyn FrameSource>> = opened
+        .into_iter()
+        .map(|o| Box::new(o.track) as Box<dyn FrameSource>)
+        .collect();
+    let mut mixer = Mixer::new(
+        sources,
+        MixerOptions {
+            align: options.align,
+            fill_audio_gaps: true,
+        },
+    );
+    let infos = mixer.prepare().map_err(|source| input_error(&paths, source))?;
+    if infos.iter().all(|i| i.empty) {
+        return Err(CliError::Usage(format!(
+            "{}: no playable frame in the input",
+            paths[0].display()
+        )));
+    }
+
+    let (guard, writer) =
+        AtomicOutput::create(output, options.force).map_err(|source| CliError::Io {
+            path: output.to_path_buf(),
+            source,
+        })?;
+    let out_err = |source: mixer::Error| CliError::Output {
+        path: output.to_path_buf(),
+        source,
+    };
+    let mut on_progress = |p: Progress| progress(p.bytes, total);
+    let (summary, writer) = match format {
+        OutputFormat::Webm | OutputFormat::Mkv => {
+            let tracks = webm_tracks(&infos);
+            let mux_options = MuxerOptions {
+                doc_type: if format == OutputFormat::Webm {
+                    DocType::Webm
+                } else {
+                    DocType::Matroska
+                },
+                title: nfo.as_ref().and_then(|n| n.name.clone()),
+                date_utc_ns: infos
+                    .iter()
+                    .filter_map(|i| i.first_wall_ns)
+                    .min()
+                    .map(unix_ns_to_matroska),
+                writing_app: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
+                ..MuxerOptions::default()
+            };
+            let mut muxer = Muxer::new(writer, mux_options, tracks)
+                .map_err(|e| out_err(mixer::Error::Mux(e)))?;
+            let summary = run(&mut mixer, &mut muxer, &mut on_progress, &paths)?;
+            let writer = muxer.finish().map_err(|e| out_err(mixer::Error::Mux(e)))?;
+            (summary, writer)
+        }
+        OutputFormat::Ogg => {
+            let head = OpusHead::new(2, 0, 48_000);
+            let tags = OpusTags {
+                vendor: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
+                comments: Vec::new(),
+            };
+            let serial = 0x4A41_4E55; // any value: one logical stream
+            let mut ogg = OggOpusWriter::new(writer, serial, &head, &tags)
+                .map_err(|e| out_err(mixer::Error::Ogg(e)))?;
+            let summary = run(&mut mixer, &mut ogg, &mut on_progress, &paths)?;
+            let writer = ogg.finish().map_err(|e| out_err(mixer::Error::Ogg(e)))?;
+            (summary, writer)
+        }
+    };
+    let report = build_report(Some(output), Some(format), &paths, headers, summary, skipped);
+    if options.strict {
+        if let Some(w) = report.warnings.first() {
+            return Err(CliError::Strict(w.clone()));
+        }
+    }
+    guard.commit(writer).map_err(|source| CliError::Io {
+        path: output.to_path_buf(),
+        source,
+    })?;
+    Ok(report)
+}
+
+fn run(
+    mixer: &mut Mixer<'_>,
+    sink: &mut dyn FrameSink,
+    progress: &mut dyn FnMut(Progress),
+    paths: &[PathBuf],
+) -> Result<Summary, CliError> {
+    mixer.run(sink, progress).map_err(|e| match e {
+        e @ (mixer::Error::Mux(_) | mixer::Error::Ogg(_) | mixer::Error::Io(_)) => {
+            CliError::Output {
+                path: PathBuf::from("output"),
+                source: e,
+            }
+        }
+        e => input_error(paths, e),
+    })
+}
+
+fn input_error(paths: &[PathBuf], source: mixer::Error) -> CliError {
+    // The mixer does not say which track failed; with one input it is that one.
+    let path = if paths.len() == 1 {
+        paths[0].clone()
+    } else {
+        PathBuf::from(
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" + "),
+        )
+    };
+    CliError::Input { path, source }
+}
+
+/// Matroska's DateUTC counts ns from 2001-01-01T00:00:00Z.
+fn unix_ns_to_matroska(ns: i64) -> i64 {
+    ns - 978_307_200 * 1_000_000_000
+}
+
+fn webm_tracks(infos: &[TrackInfo]) -> Vec<TrackConfig> {
+    infos
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| !i.empty)
+        .map(|(n, i)| {
+            let number = n as u64 + 1;
+            match i.codec {
+                TrackCodec::Vp8 => {
+                    let (w, h) = i.size.unwrap_or((640, 480));
+                    TrackConfig::vp8(number, w, h)
+                }
+                TrackCodec::Opus => {
+                    let head = OpusHead::new(2, 0, 48_000);
+                    TrackConfig::opus(number, 2, head.to_bytes(), 0)
+                }
+            }
+        })
+        .collect()
+}
+
+fn build_report(
+    output: Option<&Path>,
+    format: Option<OutputFormat>,
+    paths: &[PathBuf],
+    headers: Vec<Header>,
+    summary: Summary,
+    skipped: Vec<(PathBuf, String)>,
+) -> Report {
+    let mut warnings = Vec::new();
+    for (p, why) in &skipped {
+        warnings.push(format!("{}: skipped: {why}", p.display()));
+    }
+    let inputs: Vec<InputReport> = paths
+        .iter()
+        .zip(headers)
+        .zip(summary.tracks)
+        .map(|((path, header), track)| {
+            if let Some(s) = &track.source {
+                for w in &s.warnings {
+                    warnings.push(format!("{}: {w}", path.display()));
+                }
+                if s.mjr_warnings > s.warnings.len() as u64 {
+                    warnings.push(format!(
+                        "{}: {} more warnings",
+                        path.display(),
+                        s.mjr_warnings - s.warnings.len() as u64
+                    ));
+                }
+                if s.invalid_rtp > 0 {
+                    warnings.push(format!(
+                        "{}: {} packets are not valid RTP and were skipped",
+                        path.display(),
+                        s.invalid_rtp
+                    ));
+                }
+            }
+            if track.invalid_frames > 0 {
+                warnings.push(format!(
+                    "{}: {} Opus packets with an invalid TOC were dropped",
+                    path.display(),
+                    track.invalid_frames
+                ));
+            }
+            if track.info.empty {
+                warnings.push(format!("{}: no playable frame; track left out", path.display()));
+            }
+            InputReport {
+                path: path.clone(),
+                header,
+                offset_ms: track.info.offset_ns as f64 / 1e6,
+                track,
+            }
+        })
+        .collect();
+    Report {
+        output: output.map(Path::to_path_buf),
+        format,
+        aligned: summary.aligned,
+        duration_ms: summary.duration_ns as f64 / 1e6,
+        inputs,
+        skipped,
+        warnings,
+    }
+}
+
+/// What `mjrtool info` reports for one file that the mixer cannot play (data, other codecs).
+#[derive(Debug, Clone, Serialize)]
+pub struct RawInfo {
+    /// The recording.
+    pub path: PathBuf,
+    /// Its header.
+    pub header: Header,
+    /// Packets in the file.
+    pub packets: u64,
+    /// First and last MJR packet times (ms), MJR00002 only.
+    pub packet_time_range_ms: Option<(u32, u32)>,
+    /// Reader warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Everything `mjrtool info` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct InfoReport {
+    /// Recordings the mixer can play, analysed in full (placed relative to each other).
+    pub tracks: Option<Report>,
+    /// Other recordings: header and packet counts only.
+    pub other: Vec<RawInfo>,
+}
+
+/// Reads recordings to the end without writing anything, gathering what `info` shows.
+pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, CliError> {
+    let (inputs, _) = expand_inputs(inputs)?;
+    let mut skipped = Vec::new();
+    let opened = open_tracks(&inputs, options, &mut skipped)?;
+    let mut other = Vec::new();
+    for (path, _) in &skipped {
+        other.push(raw_info(path, options)?);
+    }
+    if opened.is_empty() {
+        return Ok(InfoReport {
+            tracks: None,
+            other,
+        });
+    }
+    let paths: Vec<PathBuf> = opened.iter().map(|o| o.path.clone()).collect();
+    let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
+    let sources: Vec<Box<dyn FrameSource>> = opened
+        .into_iter()
+        .map(|o| Box::new(o.track) as Box<dyn FrameSource>)
+        .collect();
+    let mut mixer = Mixer::new(
+        sources,
+        MixerOptions {
+            align: options.align,
+            fill_audio_gaps: true,
+        },
+    );
+    mixer.prepare().map_err(|e| input_error(&paths, e))?;
+    let summary = run(&mut mixer, &mut NullSink, &mut |_| {}, &paths)?;
+    let report = build_report(None, None, &paths, headers, summary, Vec::new());
+    Ok(InfoReport {
+        tracks: Some(report),
+        other,
+    })
+}
+
+fn raw_info(path: &Path, options: &ConvertOptions) -> Result<RawInfo, CliError> {
+    let wrap = |source: mjr::Error| CliError::Input {
+        path: path.to_path_buf(),
+        source: mixer::Error::Mjr(source),
+    };
+    let file = File::open(path).map_err(|source| CliError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = MjrReader::with_options(
+        file,
+        ReaderOptions {
+            strict: options.strict,
+            ..ReaderOptions::default()
+        },
+    )
+    .map_err(wrap)?;
+    let mut packets = 0;
+    let mut range: Option<(u32, u32)> = None;
+    while let Some(p) = reader.next_packet().map_err(wrap)? {
+        packets += 1;
+        if let Some(t) = p.time_ms {
+            let r = range.get_or_insert((t, t));
+            r.0 = r.0.min(t);
+            r.1 = r.1.max(t);
+        }
+    }
+    Ok(RawInfo {
+        path: path.to_path_buf(),
+        header: reader.header().clone(),
+        packets,
+        packet_time_range_ms: range,
+        warnings: reader.warnings().iter().map(|w| w.to_string()).collect(),
+    })
+}
+
+/// Writes a human-readable one-screen summary of a conversion or analysis.
+pub fn print_report(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    if let Some(o) = &report.output {
+        writeln!(out, "wrote {} ({:.3} s)", o.display(), report.duration_ms / 1000.0)?;
+    }
+    for i in &report.inputs {
+        let t = &i.track;
+        let h = &i.header;
+        write!(
+            out,
+            "  {}: {:?} {} {}, starts at {:+.3} s, {} frames",
+            i.path.display(),
+            h.version,
+            kind_name(h.kind),
+            h.codec.name(),
+            i.offset_ms / 1000.0,
+            t.frames
+        )?;
+        if let Some((w, hgt)) = t.info.size {
+            write!(out, ", {w}x{hgt}")?;
+        }
+        writeln!(out)?;
+        if let Some(s) = &t.source {
+            writeln!(
+                out,
+                "    packets {}  lost {}  duplicates {}  out-of-order {}  late {}  restarts {}",
+                s.mjr_packets,
+                s.reorder.lost,
+                s.reorder.duplicates,
+                s.reorder.reordered,
+                s.reorder.late,
+                s.reorder.resets.max(u64::from(t.reanchors))
+            )?;
+            let dropped = s.depack.frames_dropped_incomplete + s.depack.frames_dropped_waiting_keyframe;
+            if dropped > 0 || t.silence_packets > 0 {
+                writeln!(
+                    out,
+                    "    frames dropped (incomplete or waiting for a keyframe) {}  silence filled {} packets ({:.3} s)",
+                    dropped,
+                    t.silence_packets,
+                    t.silence_ns as f64 / 1e9
+                )?;
+            }
+        }
+    }
+    if !report.aligned && report.inputs.len() > 1 {
+        writeln!(out, "  tracks not aligned (--no-align, or a recording has no start time)")?;
+    }
+    for w in &report.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
+
+fn kind_name(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Audio => "audio",
+        MediaKind::Video => "video",
+        MediaKind::Data => "data",
+    }
+}

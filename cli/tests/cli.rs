@@ -1,0 +1,89 @@
+//! The command line: errors are one clear line with a non-zero exit code, outputs are never
+//! half-written, existing files are not overwritten without --force.
+
+mod common;
+
+use common::*;
+use mjrtool::synth::SynthOptions;
+
+fn stderr_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn not_an_mjr_file_is_one_line_and_exit_1() {
+    let dir = TempDir::new("cli-bad");
+    let bad = dir.path("bad.mjr");
+    std::fs::write(&bad, b"this is not a recording at all").unwrap();
+    let out = dir.path("o.webm");
+    let r = mjrtool(&[&"convert", &bad, &out]);
+    assert_eq!(r.status.code(), Some(1));
+    let err = stderr_of(&r);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("bad.mjr"), "{err}");
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1, "temporary file left behind");
+
+    let r = mjrtool(&[&"convert", &dir.path("missing.mjr"), &out]);
+    assert_eq!(r.status.code(), Some(1));
+    let r = mjrtool(&[&"convert", &bad, &dir.path("o.avi")]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(stderr_of(&r).contains("output format"));
+}
+
+#[test]
+fn existing_output_needs_force() {
+    let dir = TempDir::new("cli-force");
+    let (_, a, _, _) = synth_pair(&dir, &SynthOptions { duration_ms: 2_000, ..SynthOptions::default() });
+    let out = dir.path("a.opus");
+    std::fs::write(&out, b"precious").unwrap();
+    let r = mjrtool(&[&"convert", &a, &out]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(stderr_of(&r).contains("--force"));
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    mjrtool_ok(&[&"convert", &a, &out, &"-y", &"--quiet"]);
+    assert_ne!(std::fs::read(&out).unwrap(), b"precious");
+}
+
+#[test]
+fn truncated_recording_converts_with_a_warning_and_fails_in_strict_mode() {
+    let dir = TempDir::new("cli-trunc");
+    let (v, _, _, _) = synth_pair(&dir, &SynthOptions { duration_ms: 4_000, ..SynthOptions::default() });
+    let bytes = std::fs::read(&v).unwrap();
+    let cut = dir.path("cut.mjr");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3 + 7]).unwrap();
+    let out = dir.path("cut.webm");
+    let r = mjrtool_ok(&[&"convert", &cut, &out]);
+    assert!(stderr_of(&r).contains("warning"), "{}", stderr_of(&r));
+    assert!(out.exists());
+    let strict_out = dir.path("strict.webm");
+    let r = mjrtool(&[&"convert", &cut, &strict_out, &"--strict"]);
+    assert_eq!(r.status.code(), Some(1), "{}", stderr_of(&r));
+    assert!(!strict_out.exists());
+}
+
+#[test]
+fn info_reports_the_essentials() {
+    let dir = TempDir::new("cli-info");
+    let o = SynthOptions {
+        duration_ms: 5_000,
+        audio_delay_ms: 2_000,
+        loss: 0.01,
+        duplicate: 0.02,
+        reorder: 0.02,
+        ..SynthOptions::default()
+    };
+    let (v, a, vt, _) = synth_pair(&dir, &o);
+    let r = mjrtool_ok(&[&"info", &v, &a]);
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(text.contains("320x240"), "{text}");
+    assert!(text.contains("Mjr2"), "{text}");
+    assert!(text.contains("+2.0"), "{text}");
+    let r = mjrtool_ok(&[&"info", &"--json", &v]);
+    let json: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let t = &json["tracks"]["inputs"][0];
+    assert_eq!(t["header"]["codec"], "vp8", "{t}");
+    let packets = t["source"]["mjr_packets"].as_u64().unwrap();
+    assert_eq!(packets, vt.packets - vt.lost + vt.duplicated);
+    assert_eq!(t["source"]["reorder"]["duplicates"].as_u64().unwrap(), vt.duplicated);
+}

@@ -1,0 +1,204 @@
+//! Keeping Opus audio in step with wall-clock time across losses and DTX pauses.
+//!
+//! Lost packets and discontinuous transmission (DTX: the sender stops sending during silence) leave
+//! holes in the audio timeline. Containers and players treat such holes inconsistently: an Ogg
+//! stream has no timestamps at all (the position is the count of decoded samples, so every hole
+//! would pull the rest of the audio earlier), and tools that decode a WebM file to PCM (ffmpeg
+//! among them) concatenate the decoded samples and so drift out of sync too. We therefore fill
+//! each hole with real Opus packets that decode to silence: every decoder honours them, the file
+//! stays in sync in every player and editor, and they cost 3 bytes per 20 ms.
+//!
+//! Holes shorter than one silence packet (20 ms) are left alone; the remainder is carried so the
+//! error never accumulates. Overlaps (a packet whose time falls before the end of the previous one)
+//! are moved to the end of the previous packet, so the audio never overlaps itself.
+
+use bytes::Bytes;
+
+/// A 20 ms Opus packet (CELT-only, fullband, mono, one frame) whose silence flag is set: every
+/// decoder outputs 20 ms of digital silence for it, whatever the stream's channel count.
+pub const OPUS_SILENCE_20MS: [u8; 3] = [0xF8, 0xFF, 0xFE];
+
+const SILENCE_NS: i64 = 20_000_000;
+
+/// One frame ready for a sink, on the output timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// Presentation time in nanoseconds from the start of the output.
+    pub time_ns: i64,
+    /// Duration in nanoseconds, when known (Opus: from the TOC).
+    pub duration_ns: Option<i64>,
+    /// Whether the frame can be decoded on its own.
+    pub keyframe: bool,
+    /// The codec frame.
+    pub data: Bytes,
+    /// True for frames the mixer made up (silence), not taken from the recording.
+    pub synthetic: bool,
+}
+
+/// Fills holes in an Opus track with silence packets.
+#[derive(Debug)]
+pub struct OpusGapFiller {
+    next_ns: Option<i64>,
+    max_fill_ns: i64,
+    filled_packets: u64,
+    filled_ns: i64,
+    unfilled_gaps: u64,
+    invalid_packets: u64,
+    silence: Bytes,
+}
+
+impl Default for OpusGapFiller {
+    fn default() -> Self {
+        Self::new(6 * 3600 * 1_000_000_000)
+    }
+}
+
+impl OpusGapFiller {
+    /// A filler that fills holes up to `max_fill_ns` long (longer ones are left as they are, so
+    /// that a corrupt timestamp cannot make us write hours of silence).
+    pub fn new(max_fill_ns: i64) -> Self {
+        OpusGapFiller {
+            next_ns: None,
+            max_fill_ns,
+            filled_packets: 0,
+            filled_ns: 0,
+            unfilled_gaps: 0,
+            invalid_packets: 0,
+            silence: Bytes::from_static(&OPUS_SILENCE_20MS),
+        }
+    }
+
+    /// Takes the next packet at `time_ns` and hands it, preceded by any silence needed, to `out`.
+    /// Packets whose TOC is invalid are dropped and counted.
+    pub fn push(&mut self, time_ns: i64, packet: Bytes, out: &mut impl FnMut(Placed)) {
+        let duration_ns = match ogg_opus::toc::packet_samples(&packet) {
+            Ok(samples) => samples as i64 * 1_000_000_000 / 48_000,
+            Err(_) => {
+                self.invalid_packets += 1;
+                return;
+            }
+        };
+        let mut time = time_ns;
+        let mut end = time_ns + duration_ns;
+        if let Some(mut next) = self.next_ns {
+            let gap = time - next;
+            if gap >= SILENCE_NS && gap <= self.max_fill_ns {
+                while time - next >= SILENCE_NS {
+                    out(Placed {
+                        time_ns: next,
+                        duration_ns: Some(SILENCE_NS),
+                        keyframe: true,
+                        data: self.silence.clone(),
+                        synthetic: true,
+                    });
+                    next += SILENCE_NS;
+                    self.filled_packets += 1;
+                    self.filled_ns += SILENCE_NS;
+                }
+            } else if gap > self.max_fill_ns {
+                self.unfilled_gaps += 1;
+            }
+            time = time.max(next);
+            end = next + duration_ns;
+        }
+        // `end` counts what was written (samples), not the timestamp, so that Ogg, where the
+        // position *is* the sample count, never drifts by more than one silence packet.
+        self.next_ns = Some(end);
+        out(Placed {
+            time_ns: time,
+            duration_ns: Some(duration_ns),
+            keyframe: true,
+            data: packet,
+            synthetic: false,
+        });
+    }
+
+    /// Number of silence packets inserted.
+    pub fn filled_packets(&self) -> u64 {
+        self.filled_packets
+    }
+
+    /// Total silence inserted, in nanoseconds.
+    pub fn filled_ns(&self) -> i64 {
+        self.filled_ns
+    }
+
+    /// Holes longer than the fill limit that were left unfilled.
+    pub fn unfilled_gaps(&self) -> u64 {
+        self.unfilled_gaps
+    }
+
+    /// Packets dropped because their TOC byte was invalid.
+    pub fn invalid_packets(&self) -> u64 {
+        self.invalid_packets
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: i64 = 1_000_000;
+
+    fn run(times: &[i64]) -> (Vec<Placed>, OpusGapFiller) {
+        let mut f = OpusGapFiller::default();
+        let mut out = Vec::new();
+        for &t in times {
+            // config 1 (SILK NB 20 ms), code 0
+            f.push(t * MS, Bytes::from_static(&[0x08, 1, 2, 3]), &mut |p| out.push(p));
+        }
+        (out, f)
+    }
+
+    #[test]
+    fn continuous_audio_is_untouched() {
+        let (out, f) = run(&[0, 20, 40, 60]);
+        assert_eq!(out.len(), 4);
+        assert_eq!(f.filled_packets(), 0);
+    }
+
+    #[test]
+    fn loss_and_dtx_are_filled_to_the_packet() {
+        let (out, f) = run(&[0, 20, 100, 1000]);
+        // 40..100: 3 silence packets; 120..1000: 44
+        assert_eq!(f.filled_packets(), 3 + 44);
+        assert_eq!(out.len(), 4 + 47);
+        let times: Vec<i64> = out.iter().map(|p| p.time_ns / MS).collect();
+        assert!(times.windows(2).all(|w| w[1] - w[0] == 20));
+        assert_eq!(*times.last().unwrap(), 1000);
+    }
+
+    #[test]
+    fn sub_packet_remainders_do_not_accumulate() {
+        // Holes of 30 ms: the 10 ms remainders are carried, so that the sample count (what Ogg
+        // plays by) never lags the timestamps by a whole packet.
+        let (out, _) = run(&[0, 50, 100, 150, 200]);
+        let real: Vec<i64> = out.iter().filter(|p| !p.synthetic).map(|p| p.time_ns / MS).collect();
+        assert_eq!(real, vec![0, 50, 100, 150, 200]);
+        let mut samples_ms = 0;
+        for p in &out {
+            if !p.synthetic {
+                assert!((0..20).contains(&(p.time_ns / MS - samples_ms)), "drift at {}", p.time_ns);
+            }
+            samples_ms += 20;
+        }
+        assert_eq!(samples_ms, 220);
+    }
+
+    #[test]
+    fn overlaps_are_moved_after_the_previous_packet() {
+        let (out, _) = run(&[0, 10, 25]);
+        let times: Vec<i64> = out.iter().map(|p| p.time_ns / MS).collect();
+        assert_eq!(times, vec![0, 20, 40]);
+    }
+
+    #[test]
+    fn invalid_packets_are_dropped() {
+        let mut f = OpusGapFiller::default();
+        let mut n = 0;
+        f.push(0, Bytes::new(), &mut |_| n += 1);
+        f.push(0, Bytes::from_static(&[0x03]), &mut |_| n += 1); // code 3 without count byte
+        assert_eq!(n, 0);
+        assert_eq!(f.invalid_packets(), 2);
+    }
+}

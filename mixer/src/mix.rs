@@ -1,0 +1,343 @@
+//! The [`Mixer`]: several frame sources on one timeline, merged in time order into a sink.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use crate::clock::{ClockConfig, TrackClock};
+use crate::gapfill::{OpusGapFiller, Placed};
+use crate::source::{FrameSource, SourceFrame, TrackCodec, TrackStats};
+use crate::{Error, FrameSink};
+
+/// How the mixer places tracks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MixerOptions {
+    /// Align tracks on their recordings' wall-clock times (true), or start each at zero (false,
+    /// what `janus-pp-rec` + `ffmpeg` do).
+    pub align: bool,
+    /// Fill holes in Opus tracks with silence packets (see [`crate::gapfill`]).
+    pub fill_audio_gaps: bool,
+}
+
+impl Default for MixerOptions {
+    fn default() -> Self {
+        MixerOptions {
+            align: true,
+            fill_audio_gaps: true,
+        }
+    }
+}
+
+/// What [`Mixer::prepare`] learned about a track from its first frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrackInfo {
+    /// The track's codec.
+    pub codec: TrackCodec,
+    /// Video size, from the first keyframe.
+    pub size: Option<(u16, u16)>,
+    /// Where the track starts on the output timeline, in ns.
+    pub offset_ns: i64,
+    /// Wall-clock time (ns since the epoch) of the first frame, if the recording tells.
+    pub first_wall_ns: Option<i64>,
+    /// True if the track has no frame at all (it will get no blocks).
+    pub empty: bool,
+}
+
+/// Per-track results of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrackSummary {
+    /// What [`Mixer::prepare`] said about the track.
+    #[serde(flatten)]
+    pub info: TrackInfo,
+    /// Frames written (including silence).
+    pub frames: u64,
+    /// Keyframes written.
+    pub keyframes: u64,
+    /// Time of the first frame written, ns.
+    pub first_ns: Option<i64>,
+    /// End of the last frame written (its time plus its duration when known), ns.
+    pub end_ns: Option<i64>,
+    /// Silence packets inserted to fill losses and DTX pauses.
+    pub silence_packets: u64,
+    /// Silence inserted, in ns.
+    pub silence_ns: i64,
+    /// Holes too long to fill that were left as gaps.
+    pub unfilled_gaps: u64,
+    /// Frames dropped because they could not be parsed (invalid Opus TOC…).
+    pub invalid_frames: u64,
+    /// Times the track's clock was re-anchored (sender restarts, timestamp jumps).
+    pub reanchors: u32,
+    /// The source's own counters, if it keeps any.
+    pub source: Option<TrackStats>,
+}
+
+/// Results of [`Mixer::run`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Whether tracks were aligned on wall-clock time.
+    pub aligned: bool,
+    /// One entry per source, in order.
+    pub tracks: Vec<TrackSummary>,
+    /// From zero to the end of the last frame, in ns.
+    pub duration_ns: i64,
+}
+
+/// Progress of a run, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Sum of the sources' positions (bytes read).
+    pub bytes: u64,
+    /// Frames written so far.
+    pub frames: u64,
+    /// Output time reached, ns.
+    pub time_ns: i64,
+}
+
+struct TrackState<'a> {
+    source: Box<dyn FrameSource + 'a>,
+    codec: TrackCodec,
+    clock: TrackClock,
+    filler: Option<OpusGapFiller>,
+    queue: VecDeque<Placed>,
+    pending: Option<(SourceFrame, i64)>,
+    done: bool,
+    info: Option<TrackInfo>,
+    zero_ns: i64,
+    frames: u64,
+    keyframes: u64,
+    first_ns: Option<i64>,
+    end_ns: Option<i64>,
+    last_video_step: i64,
+}
+
+impl<'a> TrackState<'a> {
+    fn pull(&mut self) -> Result<Option<(SourceFrame, i64)>, Error> {
+        if let Some(p) = self.pending.take() {
+            return Ok(Some(p));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        match self.source.next_frame()? {
+            None => {
+                self.done = true;
+                Ok(None)
+            }
+            Some(frame) => {
+                let start = self.source.start_ns().unwrap_or(0);
+                let wall = self.clock.place(frame.rtp_timestamp, frame.arrival_ns, start);
+                Ok(Some((frame, wall)))
+            }
+        }
+    }
+
+    /// Makes sure the queue holds a frame, unless the source is exhausted.
+    fn fill(&mut self) -> Result<(), Error> {
+        while self.queue.is_empty() {
+            let Some((frame, wall)) = self.pull()? else {
+                return Ok(());
+            };
+            let time = wall - self.zero_ns;
+            match &mut self.filler {
+                Some(filler) => {
+                    let queue = &mut self.queue;
+                    filler.push(time, frame.data, &mut |p| queue.push_back(p));
+                }
+                None => self.queue.push_back(Placed {
+                    time_ns: time,
+                    duration_ns: None,
+                    keyframe: frame.keyframe,
+                    data: frame.data,
+                    synthetic: false,
+                }),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Merges several [`FrameSource`]s into one time-ordered stream of frames for a [`FrameSink`].
+///
+/// Memory is bounded: each track holds its reorder window and at most a few frames; nothing is
+/// buffered per file.
+pub struct Mixer<'a> {
+    tracks: Vec<TrackState<'a>>,
+    options: MixerOptions,
+    aligned: bool,
+    prepared: bool,
+}
+
+impl<'a> Mixer<'a> {
+    /// A mixer over `sources`; track `i` of the output is `sources[i]`.
+    pub fn new(sources: Vec<Box<dyn FrameSource + 'a>>, options: MixerOptions) -> Self {
+        let tracks = sources
+            .into_iter()
+            .map(|source| {
+                let codec = source.codec();
+                let mut clock = ClockConfig::new(codec.clock_rate());
+                if !codec.is_audio() {
+                    clock.nominal_frame_ns = 33_333_333;
+                }
+                TrackState {
+                    filler: (codec == TrackCodec::Opus && options.fill_audio_gaps)
+                        .then(OpusGapFiller::default),
+                    source,
+                    codec,
+                    clock: TrackClock::new(clock),
+                    queue: VecDeque::new(),
+                    pending: None,
+                    done: false,
+                    info: None,
+                    zero_ns: 0,
+                    frames: 0,
+                    keyframes: 0,
+                    first_ns: None,
+                    end_ns: None,
+                    last_video_step: 0,
+                }
+            })
+            .collect();
+        Mixer {
+            tracks,
+            options,
+            aligned: false,
+            prepared: false,
+        }
+    }
+
+    /// Reads the first frame of every track and places the tracks relative to each other. Call
+    /// it before creating the sink: the video size it returns is needed by muxers' headers.
+    pub fn prepare(&mut self) -> Result<Vec<TrackInfo>, Error> {
+        if self.tracks.is_empty() {
+            return Err(Error::NoTracks);
+        }
+        if !self.prepared {
+            let mut firsts = Vec::with_capacity(self.tracks.len());
+            for t in &mut self.tracks {
+                let first = t.pull()?;
+                let wall = first.as_ref().map(|(_, w)| *w);
+                let known = t.source.start_ns().is_some()
+                    || first.as_ref().is_some_and(|(f, _)| f.arrival_ns.is_some());
+                firsts.push((wall, known, first.as_ref().and_then(|(f, _)| f.size)));
+                t.pending = first;
+            }
+            // Aligning needs every non-empty track to know its wall-clock start.
+            let can_align = firsts.iter().all(|(w, known, _)| w.is_none() || *known);
+            self.aligned = self.options.align && can_align;
+            let global_zero = firsts.iter().filter_map(|(w, _, _)| *w).min().unwrap_or(0);
+            for (t, (wall, known, size)) in self.tracks.iter_mut().zip(firsts) {
+                t.zero_ns = if self.aligned {
+                    global_zero
+                } else {
+                    wall.unwrap_or(0)
+                };
+                t.info = Some(TrackInfo {
+                    codec: t.codec,
+                    size,
+                    offset_ns: wall.map_or(0, |w| w - t.zero_ns),
+                    first_wall_ns: if known { wall } else { None },
+                    empty: wall.is_none(),
+                });
+            }
+            self.prepared = true;
+        }
+        Ok(self.tracks.iter().filter_map(|t| t.info.clone()).collect())
+    }
+
+    /// Whether [`Mixer::prepare`] aligned the tracks on wall-clock time.
+    pub fn aligned(&self) -> bool {
+        self.aligned
+    }
+
+    /// Writes every frame of every track into `sink` in time order; `progress` is called now and
+    /// then. Returns what was done.
+    pub fn run(
+        &mut self,
+        sink: &mut dyn FrameSink,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Summary, Error> {
+        self.prepare()?;
+        let mut written = 0u64;
+        loop {
+            let mut best: Option<(usize, i64)> = None;
+            for (i, t) in self.tracks.iter_mut().enumerate() {
+                t.fill()?;
+                if let Some(f) = t.queue.front() {
+                    if best.is_none_or(|(_, time)| f.time_ns < time) {
+                        best = Some((i, f.time_ns));
+                    }
+                }
+            }
+            let Some((i, _)) = best else { break };
+            let t = &mut self.tracks[i];
+            let Some(frame) = t.queue.pop_front() else {
+                break;
+            };
+            sink.write_frame(i, &frame)?;
+            t.frames += 1;
+            t.keyframes += u64::from(frame.keyframe);
+            t.first_ns.get_or_insert(frame.time_ns);
+            let end = match frame.duration_ns {
+                Some(d) => frame.time_ns + d,
+                None => {
+                    if let Some(prev) = t.end_ns {
+                        t.last_video_step = (frame.time_ns - prev).max(0);
+                    }
+                    frame.time_ns
+                }
+            };
+            t.end_ns = Some(end);
+            written += 1;
+            if written % 512 == 0 {
+                progress(Progress {
+                    bytes: self.tracks.iter().map(|t| t.source.position()).sum(),
+                    frames: written,
+                    time_ns: frame.time_ns,
+                });
+            }
+        }
+        let tracks: Vec<TrackSummary> = self
+            .tracks
+            .iter()
+            .map(|t| {
+                let end_ns = t.end_ns.map(|e| {
+                    if t.codec.is_audio() {
+                        e
+                    } else {
+                        e + t.last_video_step
+                    }
+                });
+                TrackSummary {
+                    info: t.info.clone().unwrap_or(TrackInfo {
+                        codec: t.codec,
+                        size: None,
+                        offset_ns: 0,
+                        first_wall_ns: None,
+                        empty: true,
+                    }),
+                    frames: t.frames,
+                    keyframes: t.keyframes,
+                    first_ns: t.first_ns,
+                    end_ns,
+                    silence_packets: t.filler.as_ref().map_or(0, |f| f.filled_packets()),
+                    silence_ns: t.filler.as_ref().map_or(0, |f| f.filled_ns()),
+                    unfilled_gaps: t.filler.as_ref().map_or(0, |f| f.unfilled_gaps()),
+                    invalid_frames: t.filler.as_ref().map_or(0, |f| f.invalid_packets()),
+                    reanchors: t.clock.reanchors(),
+                    source: t.source.stats(),
+                }
+            })
+            .collect();
+        let duration_ns = tracks.iter().filter_map(|t| t.end_ns).max().unwrap_or(0);
+        progress(Progress {
+            bytes: self.tracks.iter().map(|t| t.source.position()).sum(),
+            frames: written,
+            time_ns: duration_ns,
+        });
+        Ok(Summary {
+            aligned: self.aligned,
+            tracks,
+            duration_ns,
+        })
+    }
+}

@@ -1,0 +1,310 @@
+//! Sources of codec frames: the [`FrameSource`] trait and [`MjrTrack`], which reads one `.mjr`
+//! recording (MJR reader -> RTP parsing -> reordering -> depacketizer) as a stream of frames.
+
+use std::io::Read;
+
+use bytes::Bytes;
+use mjr::{Codec, Header, MediaKind, MjrReader, ReaderOptions};
+use rtp_depack::{
+    DepackStats, Depacketizer, InputPacket, OpusDepacketizer, ReorderStats, Reordered, Reorderer,
+    RtpPacket, Vp8Depacketizer,
+};
+use serde::Serialize;
+
+use crate::Error;
+
+/// The codecs the mixer can place on a timeline and hand to a muxer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrackCodec {
+    /// VP8 video (RFC 7741), 90 kHz RTP clock.
+    Vp8,
+    /// Opus audio (RFC 7587), 48 kHz RTP clock.
+    Opus,
+}
+
+impl TrackCodec {
+    /// The RTP clock rate of the codec.
+    pub fn clock_rate(self) -> u32 {
+        match self {
+            TrackCodec::Vp8 => 90_000,
+            TrackCodec::Opus => 48_000,
+        }
+    }
+
+    /// True for audio codecs.
+    pub fn is_audio(self) -> bool {
+        matches!(self, TrackCodec::Opus)
+    }
+}
+
+/// One depacketized frame, as a source hands it to the mixer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFrame {
+    /// RTP timestamp of the frame (media clock, may wrap or jump).
+    pub rtp_timestamp: u32,
+    /// Wall-clock time (ns since the Unix epoch) at which the frame's first packet was recorded,
+    /// when the recording says so (MJR00002).
+    pub arrival_ns: Option<i64>,
+    /// Whether the frame decodes on its own.
+    pub keyframe: bool,
+    /// The codec frame (a VP8 frame, an Opus packet).
+    pub data: Bytes,
+    /// Video size from a keyframe header.
+    pub size: Option<(u16, u16)>,
+}
+
+/// A source of frames of one track, in decoding order.
+pub trait FrameSource {
+    /// The codec of the frames.
+    fn codec(&self) -> TrackCodec;
+    /// Wall-clock time (ns since the Unix epoch) at which the recording started, if known: used
+    /// to place the first frame when frames carry no arrival time of their own.
+    fn start_ns(&self) -> Option<i64>;
+    /// The next frame, `Ok(None)` at the end.
+    fn next_frame(&mut self) -> Result<Option<SourceFrame>, Error>;
+    /// Bytes of input consumed so far, for progress reporting (0 if unknown).
+    fn position(&self) -> u64 {
+        0
+    }
+    /// The source's counters, if it keeps any.
+    fn stats(&self) -> Option<TrackStats> {
+        None
+    }
+}
+
+/// Counters gathered while reading one recording.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TrackStats {
+    /// Frames read from the MJR file (RTP packets or data frames).
+    pub mjr_packets: u64,
+    /// Packets that are not valid RTP and were skipped.
+    pub invalid_rtp: u64,
+    /// Packets with a payload type other than the track's main one (RTX, RED…) that were skipped.
+    pub other_payload_type: u64,
+    /// Reordering counters (duplicates, out of order, lost, late, resets).
+    pub reorder: ReorderStats,
+    /// Depacketizer counters (frames, keyframes, dropped frames).
+    pub depack: DepackStats,
+    /// MJR reader warnings (truncation, garbage skipped…).
+    pub mjr_warnings: u64,
+    /// Bytes of garbage skipped by the MJR reader.
+    pub bytes_skipped: u64,
+    /// Distinct SSRCs seen, up to 16.
+    pub ssrcs: Vec<u32>,
+    /// First and last MJR packet times (ms since the first packet), MJR00002 only.
+    pub packet_time_range_ms: Option<(u32, u32)>,
+    /// Video size from the first keyframe.
+    pub video_size: Option<(u16, u16)>,
+    /// The MJR reader's first warnings, one line each.
+    pub warnings: Vec<String>,
+}
+
+/// Which depacketizer a track uses.
+enum AnyDepacketizer {
+    Vp8(Vp8Depacketizer),
+    Opus(OpusDepacketizer),
+}
+
+impl AnyDepacketizer {
+    fn get(&mut self) -> &mut dyn Depacketizer {
+        match self {
+            AnyDepacketizer::Vp8(d) => d,
+            AnyDepacketizer::Opus(d) => d,
+        }
+    }
+    fn get_ref(&self) -> &dyn Depacketizer {
+        match self {
+            AnyDepacketizer::Vp8(d) => d,
+            AnyDepacketizer::Opus(d) => d,
+        }
+    }
+}
+
+/// Default reorder window in packets: about 2.5 s of 2 Mbit/s video, far more than any real
+/// network reorders, small enough to keep memory flat (packets are ~1.1 kB each).
+pub const DEFAULT_REORDER_WINDOW: usize = 512;
+
+/// Reads one `.mjr` recording as a stream of frames.
+pub struct MjrTrack<R: Read> {
+    reader: MjrReader<R>,
+    codec: TrackCodec,
+    red_pt: Option<u8>,
+    base_ns: Option<i64>,
+    reorder: Reorderer<(RtpPacket, Option<u32>)>,
+    depack: AnyDepacketizer,
+    stats: TrackStats,
+    reader_done: bool,
+    reorder_flushed: bool,
+    finished: bool,
+}
+
+impl<R: Read> MjrTrack<R> {
+    /// Opens a recording: reads its header and checks that its codec is one the mixer handles.
+    pub fn new(reader: R, options: ReaderOptions) -> Result<Self, Error> {
+        Self::with_window(reader, options, DEFAULT_REORDER_WINDOW)
+    }
+
+    /// Like [`MjrTrack::new`] with a reorder window of `window` packets.
+    pub fn with_window(reader: R, options: ReaderOptions, window: usize) -> Result<Self, Error> {
+        let reader = MjrReader::with_options(reader, options)?;
+        let header = reader.header();
+        let codec = match (header.kind, &header.codec) {
+            (MediaKind::Video, Codec::Vp8) => TrackCodec::Vp8,
+            (MediaKind::Audio, Codec::Opus) => TrackCodec::Opus,
+            (kind, codec) => {
+                return Err(Error::Unsupported(format!(
+                    "{} recording with codec {} (supported: VP8 video, Opus audio)",
+                    kind_name(kind),
+                    codec.name()
+                )))
+            }
+        };
+        let depack = match codec {
+            TrackCodec::Vp8 => AnyDepacketizer::Vp8(Vp8Depacketizer::default()),
+            TrackCodec::Opus => AnyDepacketizer::Opus(OpusDepacketizer::default()),
+        };
+        let base_ns = header
+            .first_written_us
+            .or(header.created_us)
+            .map(|us| us.saturating_mul(1000));
+        Ok(MjrTrack {
+            red_pt: header.opus_red_pt,
+            reader,
+            codec,
+            base_ns,
+            reorder: Reorderer::new(window.max(1)),
+            depack,
+            stats: TrackStats::default(),
+            reader_done: false,
+            reorder_flushed: false,
+            finished: false,
+        })
+    }
+
+    /// The recording's header.
+    pub fn header(&self) -> &Header {
+        self.reader.header()
+    }
+
+    /// Counters so far (complete once [`FrameSource::next_frame`] returned `None`).
+    pub fn track_stats(&self) -> TrackStats {
+        let mut s = self.stats.clone();
+        s.reorder = self.reorder.stats();
+        s.depack = self.depack.get_ref().stats().clone();
+        s.mjr_warnings = self.reader.warning_count();
+        s.bytes_skipped = self.reader.bytes_skipped();
+        s.warnings = self.reader.warnings().iter().map(|w| w.to_string()).collect();
+        s
+    }
+
+    /// The MJR reader's warnings (the first ones; see [`TrackStats::mjr_warnings`] for the count).
+    pub fn warnings(&self) -> &[mjr::Warning] {
+        self.reader.warnings()
+    }
+
+    fn accept(&mut self, packet: mjr::Packet) {
+        self.stats.mjr_packets += 1;
+        if let Some(t) = packet.time_ms {
+            let range = self.stats.packet_time_range_ms.get_or_insert((t, t));
+            range.0 = range.0.min(t);
+            range.1 = range.1.max(t);
+        }
+        let rtp = match RtpPacket::parse(packet.data) {
+            Ok(rtp) => rtp,
+            Err(_) => {
+                self.stats.invalid_rtp += 1;
+                return;
+            }
+        };
+        if Some(rtp.header.payload_type) == self.red_pt {
+            self.stats.other_payload_type += 1;
+            return;
+        }
+        let ssrc = rtp.header.ssrc;
+        if self.stats.ssrcs.len() < 16 && !self.stats.ssrcs.contains(&ssrc) {
+            self.stats.ssrcs.push(ssrc);
+        }
+        let seq = rtp.header.sequence;
+        self.reorder.push(seq, (rtp, packet.time_ms));
+    }
+}
+
+impl<R: Read> FrameSource for MjrTrack<R> {
+    fn codec(&self) -> TrackCodec {
+        self.codec
+    }
+
+    fn start_ns(&self) -> Option<i64> {
+        self.base_ns
+    }
+
+    fn position(&self) -> u64 {
+        self.reader.position()
+    }
+
+    fn stats(&self) -> Option<TrackStats> {
+        Some(self.track_stats())
+    }
+
+    fn next_frame(&mut self) -> Result<Option<SourceFrame>, Error> {
+        loop {
+            if let Some(f) = self.depack.get().pop() {
+                if f.keyframe && self.stats.video_size.is_none() {
+                    if let (Some(w), Some(h)) = (f.width, f.height) {
+                        self.stats.video_size = Some((w, h));
+                    }
+                }
+                let arrival_ns = f
+                    .arrival_ms
+                    .map(|ms| self.base_ns.unwrap_or(0).saturating_add(ms as i64 * 1_000_000));
+                return Ok(Some(SourceFrame {
+                    rtp_timestamp: f.rtp_timestamp,
+                    arrival_ns,
+                    keyframe: f.keyframe,
+                    size: f.width.zip(f.height),
+                    data: f.data,
+                }));
+            }
+            if self.finished {
+                return Ok(None);
+            }
+            if let Some(Reordered::Packet {
+                ext_seq,
+                item: (packet, time_ms),
+                lost_before,
+            }) = self.reorder.pop()
+            {
+                self.depack.get().push(InputPacket {
+                    packet: &packet,
+                    ext_seq,
+                    lost_before,
+                    arrival_ms: time_ms.map(u64::from),
+                });
+                continue;
+            }
+            if self.reader_done {
+                if !self.reorder_flushed {
+                    self.reorder.flush();
+                    self.reorder_flushed = true;
+                } else {
+                    self.depack.get().finish();
+                    self.finished = true;
+                }
+                continue;
+            }
+            match self.reader.next_packet()? {
+                Some(p) => self.accept(p),
+                None => self.reader_done = true,
+            }
+        }
+    }
+}
+
+fn kind_name(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Audio => "audio",
+        MediaKind::Video => "video",
+        MediaKind::Data => "data",
+    }
+}
