@@ -1,0 +1,223 @@
+//! Independent checks with external tools: `opusinfo` (opus-tools),
+//! `oggz-validate` (oggz-tools) and `ffmpeg`. Each test prints a note and
+//! passes when its tool is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ogg_opus::{reader, OggOpusWriter, OpusHead, OpusTags};
+
+/// A 20 ms CELT-only fullband mono packet that decodes to silence.
+const SILENCE: [u8; 3] = [0xF8, 0xFF, 0xFE];
+
+/// A fresh private directory under the system temp dir.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("ogg-opus-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool).arg("-h").output().is_ok();
+    if !ok {
+        println!("note: `{tool}` not found, skipping this check");
+    }
+    ok
+}
+
+/// Runs `tool args... file`; returns (success, combined output).
+fn run(tool: &str, args: &[&str], file: &Path) -> (bool, String) {
+    let out = Command::new(tool).args(args).arg(file).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn assert_clean(tool: &str, ok: bool, text: &str) {
+    println!("--- {tool} ---");
+    for line in text.lines() {
+        println!("{}", line.chars().take(160).collect::<String>());
+    }
+    assert!(ok, "{tool} failed:\n{text}");
+    let bad = text.lines().find(|l| {
+        let l = l.to_ascii_lowercase();
+        l.contains("warning") || l.contains("error")
+    });
+    assert!(bad.is_none(), "{tool} complained: {bad:?}\n{text}");
+}
+
+fn check_with_tools(file: &Path) {
+    if have("opusinfo") {
+        let (ok, text) = run("opusinfo", &[], file);
+        assert_clean("opusinfo", ok, &text);
+    }
+    if have("oggz-validate") {
+        let (ok, text) = run("oggz-validate", &[], file);
+        assert_clean("oggz-validate", ok, &text);
+    }
+}
+
+fn silence_file(packets: usize, pre_skip: u16) -> Vec<u8> {
+    let mut tags = OpusTags::new("ogg-opus test");
+    tags.comments.push(("TITLE".into(), "silence".into()));
+    let mut w = OggOpusWriter::new(
+        Vec::new(),
+        0xC0FF_EE00,
+        &OpusHead::new(1, pre_skip, 48_000),
+        &tags,
+    )
+    .unwrap();
+    for _ in 0..packets {
+        w.write_packet(&SILENCE).unwrap();
+    }
+    w.finish().unwrap()
+}
+
+#[test]
+fn opusinfo_and_oggz_validate_accept_silence() {
+    let dir = TempDir::new("silence");
+    let file = dir.path("silence.opus");
+    // opusinfo warns about a pre-skip below 120 ("implausibly low").
+    let bytes = silence_file(250, 312);
+    std::fs::write(&file, &bytes).unwrap();
+    check_with_tools(&file);
+    if have("opusinfo") {
+        let (_, text) = run("opusinfo", &[], &file);
+        // 250 x 20 ms = 5 s of packets; the decoder drops the 312-sample
+        // pre-skip, so opusinfo reports (240000 - 312) / 48000 s.
+        assert!(
+            text.contains("0m:04.993s"),
+            "expected 4.993 s playback:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn oggz_validate_accepts_zero_pre_skip() {
+    let dir = TempDir::new("preskip");
+    let file = dir.path("preskip.opus");
+    std::fs::write(&file, silence_file(260, 0)).unwrap();
+    if have("oggz-validate") {
+        let (ok, text) = run("oggz-validate", &[], &file);
+        assert_clean("oggz-validate", ok, &text);
+    }
+}
+
+#[test]
+fn tools_accept_header_only_file() {
+    let dir = TempDir::new("empty");
+    let file = dir.path("empty.opus");
+    std::fs::write(&file, silence_file(0, 312)).unwrap();
+    if have("oggz-validate") {
+        let (ok, text) = run("oggz-validate", &[], &file);
+        assert_clean("oggz-validate", ok, &text);
+    }
+    if have("opusinfo") {
+        // opusinfo parses the headers and only warns that there is no audio.
+        let (_, text) = run("opusinfo", &[], &file);
+        println!("--- opusinfo (header-only) ---\n{text}");
+        assert!(text.contains("TITLE=silence"), "{text}");
+        for line in text.lines() {
+            let l = line.to_ascii_lowercase();
+            assert!(!l.contains("error"), "{text}");
+            assert!(!l.contains("warning") || l.contains("is empty"), "{text}");
+        }
+    }
+}
+
+/// Real audio: ffmpeg encodes a sine; our reader must parse it and our writer
+/// must re-mux it into a file the tools accept, with identical packets.
+#[test]
+fn remux_ffmpeg_file() {
+    if !have("ffmpeg") {
+        return;
+    }
+    let dir = TempDir::new("ffmpeg");
+    let src = dir.path("sine.opus");
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("sine=frequency=440:duration=1")
+        .args(["-c:a", "libopus", "-b:a", "32k"])
+        .arg(&src)
+        .status()
+        .unwrap();
+    if !status.success() {
+        println!("note: ffmpeg could not encode with libopus, skipping");
+        return;
+    }
+    let input = std::fs::read(&src).unwrap();
+    let file = reader::read_opus_file(&input).unwrap();
+    assert!(!file.packets.is_empty());
+    let total: u64 = file
+        .packets
+        .iter()
+        .map(|p| u64::from(ogg_opus::toc::packet_samples(p).unwrap()))
+        .sum();
+    // ffmpeg's final granule trims the padding of the last packet.
+    assert!(file.last_granule <= total && total - file.last_granule < 5760);
+    assert!(file.last_granule >= 48_000);
+
+    let mut w = OggOpusWriter::new(Vec::new(), 7, &file.head, &file.tags).unwrap();
+    for p in &file.packets {
+        w.write_packet(p).unwrap();
+    }
+    assert_eq!(w.samples_written(), total);
+    let out = w.finish().unwrap();
+    let again = reader::read_opus_file(&out).unwrap();
+    assert_eq!(again.head, file.head);
+    assert_eq!(again.tags, file.tags);
+    assert_eq!(again.packets, file.packets);
+    assert_eq!(again.last_granule, u64::from(file.head.pre_skip) + total);
+
+    let dst = dir.path("remux.opus");
+    std::fs::write(&dst, &out).unwrap();
+    check_with_tools(&dst);
+}
+
+/// Packets and tags spanning several pages (continued flag, granule -1).
+#[test]
+fn tools_accept_spanning_packets_and_tags() {
+    let dir = TempDir::new("span");
+    let file = dir.path("span.opus");
+    let mut tags = OpusTags::new("ogg-opus test");
+    tags.comments.push(("COMMENT".into(), "x".repeat(12_000)));
+    let mut w = OggOpusWriter::new(Vec::new(), 1, &OpusHead::new(2, 312, 48_000), &tags).unwrap();
+    for i in 0..100usize {
+        w.write_packet(&SILENCE).unwrap();
+        if i % 10 == 0 {
+            // A 20 ms packet with a large (never decoded here) body.
+            let mut big = vec![0xFCu8; 30_000 + i];
+            big[1..]
+                .iter_mut()
+                .enumerate()
+                .for_each(|(j, b)| *b = j as u8);
+            w.write_packet(&big).unwrap();
+        }
+    }
+    std::fs::write(&file, w.finish().unwrap()).unwrap();
+    if have("oggz-validate") {
+        let (ok, text) = run("oggz-validate", &[], &file);
+        assert_clean("oggz-validate", ok, &text);
+    }
+    if have("opusinfo") {
+        let (ok, text) = run("opusinfo", &[], &file);
+        assert_clean("opusinfo", ok, &text);
+    }
+}
