@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mixer::{
-    FrameSink, FrameSource, Mixer, MixerOptions, MjrTrack, NullSink, Progress, Summary,
-    TrackCodec, TrackInfo,
+    FrameSink, FrameSource, Mixer, MixerOptions, MjrTrack, NullSink, Progress, Summary, TrackCodec,
+    TrackInfo,
 };
 use mjr::{Header, MediaKind, MjrReader, ReaderOptions};
 use ogg_opus::{OggOpusWriter, OpusHead, OpusTags};
@@ -60,6 +60,12 @@ pub enum CliError {
     #[error("{0} (strict mode)")]
     Strict(String),
 }
+
+/// Pre-skip (48 kHz samples) written in OpusHead and as Matroska CodecDelay: the look-ahead of
+/// libopus, the encoder of every WebRTC browser (6.5 ms). Decoders drop these first samples, which
+/// puts the first decoded sample at the RTP timestamp of the first packet. (`janus-pp-rec` writes
+/// 0, which `opusinfo` rejects as implausible.)
+pub const OPUS_PRE_SKIP: u16 = 312;
 
 /// Container of the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -151,9 +157,7 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Option<Nfo>), 
     let mut out = Vec::new();
     let mut nfo_found = None;
     for p in inputs {
-        let is_nfo = p
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("nfo"));
+        let is_nfo = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("nfo"));
         if is_nfo {
             let text = std::fs::read_to_string(p).map_err(|source| CliError::Io {
                 path: p.clone(),
@@ -263,7 +267,9 @@ pub fn convert(
             fill_audio_gaps: true,
         },
     );
-    let infos = mixer.prepare().map_err(|source| input_error(&paths, source))?;
+    let infos = mixer
+        .prepare()
+        .map_err(|source| input_error(&paths, source))?;
     if infos.iter().all(|i| i.empty) {
         return Err(CliError::Usage(format!(
             "{}: no playable frame in the input",
@@ -306,7 +312,7 @@ pub fn convert(
             (summary, writer)
         }
         OutputFormat::Ogg => {
-            let head = OpusHead::new(2, 0, 48_000);
+            let head = OpusHead::new(2, OPUS_PRE_SKIP, 48_000);
             let tags = OpusTags {
                 vendor: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
                 comments: Vec::new(),
@@ -319,7 +325,14 @@ pub fn convert(
             (summary, writer)
         }
     };
-    let report = build_report(Some(output), Some(format), &paths, headers, summary, skipped);
+    let report = build_report(
+        Some(output),
+        Some(format),
+        &paths,
+        headers,
+        summary,
+        skipped,
+    );
     if options.strict {
         if let Some(w) = report.warnings.first() {
             return Err(CliError::Strict(w.clone()));
@@ -383,8 +396,8 @@ fn webm_tracks(infos: &[TrackInfo]) -> Vec<TrackConfig> {
                     TrackConfig::vp8(number, w, h)
                 }
                 TrackCodec::Opus => {
-                    let head = OpusHead::new(2, 0, 48_000);
-                    TrackConfig::opus(number, 2, head.to_bytes(), 0)
+                    let head = OpusHead::new(2, OPUS_PRE_SKIP, 48_000);
+                    TrackConfig::opus(number, 2, head.to_bytes(), u64::from(OPUS_PRE_SKIP))
                 }
             }
         })
@@ -435,7 +448,10 @@ fn build_report(
                 ));
             }
             if track.info.empty {
-                warnings.push(format!("{}: no playable frame; track left out", path.display()));
+                warnings.push(format!(
+                    "{}: no playable frame; track left out",
+                    path.display()
+                ));
             }
             InputReport {
                 path: path.clone(),
@@ -556,7 +572,12 @@ fn raw_info(path: &Path, options: &ConvertOptions) -> Result<RawInfo, CliError> 
 /// Writes a human-readable one-screen summary of a conversion or analysis.
 pub fn print_report(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     if let Some(o) = &report.output {
-        writeln!(out, "wrote {} ({:.3} s)", o.display(), report.duration_ms / 1000.0)?;
+        writeln!(
+            out,
+            "wrote {} ({:.3} s)",
+            o.display(),
+            report.duration_ms / 1000.0
+        )?;
     }
     for i in &report.inputs {
         let t = &i.track;
@@ -586,7 +607,8 @@ pub fn print_report(out: &mut dyn Write, report: &Report) -> std::io::Result<()>
                 s.reorder.late,
                 s.reorder.resets.max(u64::from(t.reanchors))
             )?;
-            let dropped = s.depack.frames_dropped_incomplete + s.depack.frames_dropped_waiting_keyframe;
+            let dropped =
+                s.depack.frames_dropped_incomplete + s.depack.frames_dropped_waiting_keyframe;
             if dropped > 0 || t.silence_packets > 0 {
                 writeln!(
                     out,
@@ -599,7 +621,10 @@ pub fn print_report(out: &mut dyn Write, report: &Report) -> std::io::Result<()>
         }
     }
     if !report.aligned && report.inputs.len() > 1 {
-        writeln!(out, "  tracks not aligned (--no-align, or a recording has no start time)")?;
+        writeln!(
+            out,
+            "  tracks not aligned (--no-align, or a recording has no start time)"
+        )?;
     }
     for w in &report.warnings {
         writeln!(out, "warning: {w}")?;

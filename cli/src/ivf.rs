@@ -29,7 +29,9 @@ pub enum IvfError {
     #[error("not an IVF file: expected \"DKIF\" at offset 0")]
     NotIvf,
     /// The file ends inside a header or a frame.
-    #[error("IVF file truncated at offset {offset}: expected {expected} more bytes, {available} left")]
+    #[error(
+        "IVF file truncated at offset {offset}: expected {expected} more bytes, {available} left"
+    )]
     Truncated {
         /// Where the missing part starts.
         offset: usize,

@@ -8,7 +8,7 @@
 //! use mjrtool::convert::{convert, ConvertOptions};
 //!
 //! let inputs = vec![PathBuf::from("audio.mjr"), PathBuf::from("video.mjr")];
-//! let report = convert(&inputs, "session.webm".as_ref(), &ConvertOptions::default(), &mut |_| {})?;
+//! let report = convert(&inputs, "session.webm".as_ref(), &ConvertOptions::default(), &mut |_, _| {})?;
 //! println!("{} ms", report.duration_ms);
 //! # Ok::<(), mjrtool::convert::CliError>(())
 //! ```

@@ -11,7 +11,11 @@ use mjrtool::convert::{self, CliError, ConvertOptions, OutputFormat};
 use mjrtool::synth::{self, SynthOptions};
 
 #[derive(Parser)]
-#[command(name = "mjrtool", version, about = "Turn Janus .mjr recordings into playable, synchronized, seekable WebM / Matroska / Ogg Opus files")]
+#[command(
+    name = "mjrtool",
+    version,
+    about = "Turn Janus .mjr recordings into playable, synchronized, seekable WebM / Matroska / Ogg Opus files"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -130,14 +134,21 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Info { files, json, strict } => {
+        Command::Info {
+            files,
+            json,
+            strict,
+        } => {
             let options = ConvertOptions {
                 strict,
                 ..ConvertOptions::default()
             };
             let report = convert::info(&files, &options)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).expect("serializable"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("serializable")
+                );
             } else {
                 print_info(&report);
             }
@@ -171,9 +182,11 @@ fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), 
     let bar = (!c.quiet && !c.json && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar
     });
@@ -189,7 +202,10 @@ fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), 
     }
     let report = result?;
     if c.json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("serializable"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("serializable")
+        );
     } else if !c.quiet {
         let _ = convert::print_report(&mut std::io::stderr(), &report);
     }
@@ -223,7 +239,10 @@ fn print_info(report: &convert::InfoReport) {
             if let Some((w, hgt)) = t.info.size {
                 println!("  resolution  {w}x{hgt}");
             }
-            println!("  offset      {:+.3} s (start relative to the earliest track)", i.offset_ms / 1000.0);
+            println!(
+                "  offset      {:+.3} s (start relative to the earliest track)",
+                i.offset_ms / 1000.0
+            );
             if let Some(s) = &t.source {
                 println!(
                     "  packets     {} (lost {}, duplicates {}, out of order {}, late {}, not RTP {})",
@@ -241,7 +260,11 @@ fn print_info(report: &convert::InfoReport) {
                     s.depack.frames_dropped_incomplete + s.depack.frames_dropped_waiting_keyframe
                 );
                 if s.ssrcs.len() > 1 || t.reanchors > 0 {
-                    println!("  restarts    {} SSRCs, {} timeline re-anchors", s.ssrcs.len(), t.reanchors);
+                    println!(
+                        "  restarts    {} SSRCs, {} timeline re-anchors",
+                        s.ssrcs.len(),
+                        t.reanchors
+                    );
                 }
             }
         }
@@ -252,7 +275,11 @@ fn print_info(report: &convert::InfoReport) {
     for o in &report.other {
         println!("{}", o.path.display());
         println!("  format      {:?}", o.header.version);
-        println!("  type        {:?}, codec {}", o.header.kind, o.header.codec.name());
+        println!(
+            "  type        {:?}, codec {}",
+            o.header.kind,
+            o.header.codec.name()
+        );
         println!("  packets     {}", o.packets);
         if let Some((a, b)) = o.packet_time_range_ms {
             println!("  duration    {:.3} s", (b - a) as f64 / 1000.0);
@@ -287,25 +314,46 @@ fn synth_cmd(a: &SynthArgs) -> Result<(), CliError> {
         path: a.out_dir.clone(),
         source,
     })?;
-    let write = |name: &str, f: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<synth::TrackTruth>| {
-        let path = a.out_dir.join(name);
-        let (guard, mut w) = mjrtool::output::AtomicOutput::create(&path, a.force)
-            .map_err(|source| CliError::Io { path: path.clone(), source })?;
-        let truth = f(&mut w).map_err(|source| CliError::Io { path: path.clone(), source })?;
-        guard.commit(w).map_err(|source| CliError::Io { path: path.clone(), source })?;
-        Ok::<_, CliError>(truth)
-    };
+    let write =
+        |name: &str, f: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<synth::TrackTruth>| {
+            let path = a.out_dir.join(name);
+            let (guard, mut w) =
+                mjrtool::output::AtomicOutput::create(&path, a.force).map_err(|source| {
+                    CliError::Io {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
+            let truth = f(&mut w).map_err(|source| CliError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            guard.commit(w).map_err(|source| CliError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            Ok::<_, CliError>(truth)
+        };
     let v = write("video.mjr", &|w| synth::write_video(w, &o))?;
     let au = write("audio.mjr", &|w| synth::write_audio(w, &o))?;
     let nfo = a.out_dir.join("session.nfo");
     if nfo.exists() && !a.force {
         return Err(CliError::Io {
             path: nfo,
-            source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "already exists (use --force)"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "already exists (use --force)",
+            ),
         });
     }
-    std::fs::write(&nfo, synth::nfo_text(1, Some("audio.mjr"), Some("video.mjr")))
-        .map_err(|source| CliError::Io { path: nfo.clone(), source })?;
+    std::fs::write(
+        &nfo,
+        synth::nfo_text(1, Some("audio.mjr"), Some("video.mjr")),
+    )
+    .map_err(|source| CliError::Io {
+        path: nfo.clone(),
+        source,
+    })?;
     eprintln!(
         "wrote {}: video {} frames / {} packets ({} bytes), audio {} packets ({} bytes), audio starts {:+.3} s after video",
         a.out_dir.display(),

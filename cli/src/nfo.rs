@@ -105,7 +105,10 @@ mod tests {
     fn audio_only_is_fine_and_nothing_is_an_error() {
         let nfo = Nfo::parse("[1]\naudio = a.mjr\n", Path::new("d")).unwrap();
         assert!(nfo.video.is_none());
-        assert_eq!(Nfo::parse("[1]\nname = x\n", Path::new("d")), Err(NfoError::NoMedia));
+        assert_eq!(
+            Nfo::parse("[1]\nname = x\n", Path::new("d")),
+            Err(NfoError::NoMedia)
+        );
         assert!(matches!(
             Nfo::parse("[1]\ngarbage\n", Path::new("d")),
             Err(NfoError::BadLine { line: 2, .. })

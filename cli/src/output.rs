@@ -19,7 +19,10 @@ impl AtomicOutput {
         if !overwrite && dest.exists() {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
-                format!("{} already exists (use --force to overwrite)", dest.display()),
+                format!(
+                    "{} already exists (use --force to overwrite)",
+                    dest.display()
+                ),
             ));
         }
         let dir = match dest.parent() {
@@ -87,7 +90,11 @@ mod tests {
             drop(out); // error path: dropped without commit
         }
         assert!(!dest.exists());
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "temp file left behind");
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "temp file left behind"
+        );
         let (out, mut w) = AtomicOutput::create(&dest, false).unwrap();
         w.write_all(b"whole").unwrap();
         out.commit(w).unwrap();

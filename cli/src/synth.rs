@@ -151,7 +151,10 @@ struct TrackPlan<'a> {
 
 /// Writes the video track of a synthetic session to `w`.
 pub fn write_video<W: Write>(w: W, o: &SynthOptions) -> std::io::Result<TrackTruth> {
-    let frames: Vec<Vec<u8>> = fixture_video_frames().into_iter().map(|f| f.to_vec()).collect();
+    let frames: Vec<Vec<u8>> = fixture_video_frames()
+        .into_iter()
+        .map(|f| f.to_vec())
+        .collect();
     let (v_start, _, end) = bounds(o);
     let pad_to = o
         .video_bitrate
@@ -258,7 +261,9 @@ fn write_track<W: Write>(
             MediaKind::Video => vp8.packetize(frame, &mut |p: &[u8], m: bool| {
                 payloads.push((p.to_vec(), m))
             }),
-            _ => opus.packetize(frame, &mut |p: &[u8], m: bool| payloads.push((p.to_vec(), m))),
+            _ => opus.packetize(frame, &mut |p: &[u8], m: bool| {
+                payloads.push((p.to_vec(), m))
+            }),
         }
         truth.frames += 1;
         for (payload, marker) in &payloads {
@@ -298,7 +303,10 @@ fn write_track<W: Write>(
 }
 
 fn new_stream(rng: &mut Rng, kind: MediaKind) -> RtpBuilder {
-    let mut b = RtpBuilder::new(rng.next_u64() as u32, if kind == MediaKind::Video { 96 } else { 111 });
+    let mut b = RtpBuilder::new(
+        rng.next_u64() as u32,
+        if kind == MediaKind::Video { 96 } else { 111 },
+    );
     b.sequence = rng.next_u64() as u16;
     b
 }
@@ -335,7 +343,9 @@ impl<W: Write> Write for CountingWriter<W> {
 
 /// Text of a recordplay `.nfo` naming `audio` and `video` files.
 pub fn nfo_text(id: u64, audio: Option<&str>, video: Option<&str>) -> String {
-    let mut s = format!("[{id}]\r\nname = synthetic session\r\nprivate = false\r\ndate = 2023-11-14 22:13:20\r\n");
+    let mut s = format!(
+        "[{id}]\r\nname = synthetic session\r\nprivate = false\r\ndate = 2023-11-14 22:13:20\r\n"
+    );
     if let Some(a) = audio {
         s.push_str(&format!("audio = {a}\r\n"));
     }

@@ -9,12 +9,16 @@ use mjrtool::synth::{fixture_audio_packets, fixture_video_frames, SynthOptions};
 
 fn expected_video(frames: u64) -> Vec<Vec<u8>> {
     let f = fixture_video_frames();
-    (0..frames as usize).map(|i| f[i % f.len()].to_vec()).collect()
+    (0..frames as usize)
+        .map(|i| f[i % f.len()].to_vec())
+        .collect()
 }
 
 fn expected_audio(packets: u64) -> Vec<Vec<u8>> {
     let p = fixture_audio_packets();
-    (0..packets as usize).map(|i| p[i % p.len()].clone()).collect()
+    (0..packets as usize)
+        .map(|i| p[i % p.len()].clone())
+        .collect()
 }
 
 fn blocks_of(file: &std::path::Path, track: u64) -> Vec<(i64, bool, Vec<u8>)> {
@@ -53,15 +57,22 @@ fn roundtrip(version: FormatVersion) {
     // 15 fps: frame i at i * 66.67 ms.
     for (i, (t, _, _)) in blocks.iter().enumerate() {
         let ideal = (i as f64 * 1000.0 / 15.0).round() as i64;
-        assert!((t - ideal).abs() <= 1, "frame {i} at {t} ms, expected {ideal}");
+        assert!(
+            (t - ideal).abs() <= 1,
+            "frame {i} at {t} ms, expected {ideal}"
+        );
     }
 
     // Audio alone to Ogg Opus.
     let ao = dir.path("a.opus");
     mjrtool_ok(&[&"convert", &a, &ao, &"--quiet"]);
     let file = ogg_opus::reader::read_opus_file(&std::fs::read(&ao).unwrap()).unwrap();
-    assert_eq!(file.packets, expected_audio(at.packets), "Opus packets differ");
-    assert_eq!(file.head.pre_skip, 0);
+    assert_eq!(
+        file.packets,
+        expected_audio(at.packets),
+        "Opus packets differ"
+    );
+    assert_eq!(file.head.pre_skip, mjrtool::convert::OPUS_PRE_SKIP);
 
     // Both into one WebM: each track still intact.
     let m = dir.path("m.webm");

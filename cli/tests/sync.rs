@@ -10,11 +10,19 @@ fn parse(file: &std::path::Path) -> webm_mux::reader::ParsedFile {
 }
 
 fn first_block_ms(p: &webm_mux::reader::ParsedFile, track: u64) -> i64 {
-    p.blocks.iter().find(|b| b.track == track).unwrap().timestamp_ms
+    p.blocks
+        .iter()
+        .find(|b| b.track == track)
+        .unwrap()
+        .timestamp_ms
 }
 
 fn last_block_ms(p: &webm_mux::reader::ParsedFile, track: u64) -> i64 {
-    p.blocks.iter().filter(|b| b.track == track).last().unwrap().timestamp_ms
+    p.blocks
+        .iter()
+        .rfind(|b| b.track == track)
+        .unwrap()
+        .timestamp_ms
 }
 
 #[test]
@@ -32,7 +40,10 @@ fn audio_two_seconds_late_is_placed_two_seconds_late() {
     let p = parse(&out);
     let audio = first_block_ms(&p, 1);
     let video = first_block_ms(&p, 2);
-    assert!((audio - video - 2000).abs() <= 20, "audio at {audio} ms, video at {video} ms");
+    assert!(
+        (audio - video - 2000).abs() <= 20,
+        "audio at {audio} ms, video at {video} ms"
+    );
     // Both end together at 8 s of wall time.
     let dur = p.duration_ms.unwrap();
     assert!((dur - 8000.0).abs() <= 50.0, "duration {dur}");
@@ -72,10 +83,17 @@ fn video_late_and_nfo_input() {
     assert_eq!(p.doc_type, "matroska");
     let audio = first_block_ms(&p, 1);
     let video = first_block_ms(&p, 2);
-    assert!((video - audio - 1500).abs() <= 20, "audio {audio} video {video}");
+    assert!(
+        (video - audio - 1500).abs() <= 20,
+        "audio {audio} video {video}"
+    );
 
     // Audio-only .nfo.
-    std::fs::write(dir.path("2.nfo"), mjrtool::synth::nfo_text(2, Some("audio.mjr"), None)).unwrap();
+    std::fs::write(
+        dir.path("2.nfo"),
+        mjrtool::synth::nfo_text(2, Some("audio.mjr"), None),
+    )
+    .unwrap();
     let out = dir.path("a.webm");
     mjrtool_ok(&[&"convert", &dir.path("2.nfo"), &out, &"--quiet"]);
     assert_eq!(parse(&out).tracks.len(), 1);
@@ -96,14 +114,27 @@ fn restart_mid_recording_keeps_wall_clock_duration() {
     mjrtool_ok(&[&"mux", &a, &v, &out, &"--quiet"]);
     let p = parse(&out);
     let dur = p.duration_ms.unwrap();
-    assert!((dur - 10_000.0).abs() <= 50.0, "duration {dur} ms, wall time 10000 ms");
+    assert!(
+        (dur - 10_000.0).abs() <= 50.0,
+        "duration {dur} ms, wall time 10000 ms"
+    );
     // Video: a real 1.5 s gap at 4 s, not squeezed out.
-    let times: Vec<i64> = p.blocks.iter().filter(|b| b.track == 2).map(|b| b.timestamp_ms).collect();
+    let times: Vec<i64> = p
+        .blocks
+        .iter()
+        .filter(|b| b.track == 2)
+        .map(|b| b.timestamp_ms)
+        .collect();
     let gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap();
     assert!((gap - 1_567).abs() <= 20, "largest video gap {gap} ms");
     assert!(last_block_ms(&p, 2) >= 9_850, "video ends early");
     // Audio: the pause is filled with silence, so the audio keeps running to the end.
-    let audio: Vec<i64> = p.blocks.iter().filter(|b| b.track == 1).map(|b| b.timestamp_ms).collect();
+    let audio: Vec<i64> = p
+        .blocks
+        .iter()
+        .filter(|b| b.track == 1)
+        .map(|b| b.timestamp_ms)
+        .collect();
     let agap = audio.windows(2).map(|w| w[1] - w[0]).max().unwrap();
     assert!(agap <= 21, "audio gap {agap} ms not filled");
     assert!((last_block_ms(&p, 1) - 9_980).abs() <= 20);
@@ -129,10 +160,20 @@ fn losses_are_counted_and_audio_stays_in_step() {
     assert_eq!(lost, at.lost, "{audio}");
     assert_eq!(audio["silence_packets"].as_u64().unwrap(), at.lost);
     let video = &json["inputs"][1];
-    assert!(video["source"]["depack"]["frames_dropped_waiting_keyframe"].as_u64().unwrap() > 0);
+    assert!(
+        video["source"]["depack"]["frames_dropped_waiting_keyframe"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     let p = parse(&out);
     // Audio blocks are exactly 20 ms apart: nothing missing, nothing shifted.
-    let audio: Vec<i64> = p.blocks.iter().filter(|b| b.track == 1).map(|b| b.timestamp_ms).collect();
+    let audio: Vec<i64> = p
+        .blocks
+        .iter()
+        .filter(|b| b.track == 1)
+        .map(|b| b.timestamp_ms)
+        .collect();
     for w in audio.windows(2) {
         assert!((w[1] - w[0] - 20).abs() <= 1, "{:?}", w);
     }

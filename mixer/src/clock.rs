@@ -93,7 +93,9 @@ impl TrackClock {
             Some(anchor) => {
                 let expected = anchor.wall_ns + self.ticks_to_ns(ext - anchor.ext_ts);
                 match arrival_ns {
-                    Some(arrival) if (arrival - expected).abs() > self.config.reanchor_threshold_ns => {
+                    Some(arrival)
+                        if (arrival - expected).abs() > self.config.reanchor_threshold_ns =>
+                    {
                         self.reanchor(ext, arrival)
                     }
                     Some(_) => expected,

@@ -145,7 +145,9 @@ mod tests {
         let mut out = Vec::new();
         for &t in times {
             // config 1 (SILK NB 20 ms), code 0
-            f.push(t * MS, Bytes::from_static(&[0x08, 1, 2, 3]), &mut |p| out.push(p));
+            f.push(t * MS, Bytes::from_static(&[0x08, 1, 2, 3]), &mut |p| {
+                out.push(p)
+            });
         }
         (out, f)
     }
@@ -173,12 +175,20 @@ mod tests {
         // Holes of 30 ms: the 10 ms remainders are carried, so that the sample count (what Ogg
         // plays by) never lags the timestamps by a whole packet.
         let (out, _) = run(&[0, 50, 100, 150, 200]);
-        let real: Vec<i64> = out.iter().filter(|p| !p.synthetic).map(|p| p.time_ns / MS).collect();
+        let real: Vec<i64> = out
+            .iter()
+            .filter(|p| !p.synthetic)
+            .map(|p| p.time_ns / MS)
+            .collect();
         assert_eq!(real, vec![0, 50, 100, 150, 200]);
         let mut samples_ms = 0;
         for p in &out {
             if !p.synthetic {
-                assert!((0..20).contains(&(p.time_ns / MS - samples_ms)), "drift at {}", p.time_ns);
+                assert!(
+                    (0..20).contains(&(p.time_ns / MS - samples_ms)),
+                    "drift at {}",
+                    p.time_ns
+                );
             }
             samples_ms += 20;
         }

@@ -125,7 +125,9 @@ impl<'a> TrackState<'a> {
             }
             Some(frame) => {
                 let start = self.source.start_ns().unwrap_or(0);
-                let wall = self.clock.place(frame.rtp_timestamp, frame.arrival_ns, start);
+                let wall = self
+                    .clock
+                    .place(frame.rtp_timestamp, frame.arrival_ns, start);
                 Ok(Some((frame, wall)))
             }
         }

@@ -194,7 +194,12 @@ impl<R: Read> MjrTrack<R> {
         s.depack = self.depack.get_ref().stats().clone();
         s.mjr_warnings = self.reader.warning_count();
         s.bytes_skipped = self.reader.bytes_skipped();
-        s.warnings = self.reader.warnings().iter().map(|w| w.to_string()).collect();
+        s.warnings = self
+            .reader
+            .warnings()
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
         s
     }
 
@@ -255,9 +260,11 @@ impl<R: Read> FrameSource for MjrTrack<R> {
                         self.stats.video_size = Some((w, h));
                     }
                 }
-                let arrival_ns = f
-                    .arrival_ms
-                    .map(|ms| self.base_ns.unwrap_or(0).saturating_add(ms as i64 * 1_000_000));
+                let arrival_ns = f.arrival_ms.map(|ms| {
+                    self.base_ns
+                        .unwrap_or(0)
+                        .saturating_add(ms as i64 * 1_000_000)
+                });
                 return Ok(Some(SourceFrame {
                     rtp_timestamp: f.rtp_timestamp,
                     arrival_ns,

@@ -94,11 +94,23 @@ pub fn ffmpeg_decode_clean(file: &Path) -> String {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-nostdin", "-i"])
         .arg(file)
-        .args(["-f", "framemd5", "-"])
+        .args([
+            "-map",
+            "0",
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "framemd5",
+            "-",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && err.trim().is_empty(), "ffmpeg decoding {}: {err}", file.display());
+    assert!(
+        out.status.success() && err.trim().is_empty(),
+        "ffmpeg decoding {}: {err}",
+        file.display()
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -112,7 +124,14 @@ pub fn framemd5_count(listing: &str, index: usize) -> usize {
 pub fn ffprobe_streams(file: &Path) -> Vec<(String, String)> {
     let (ok, out, err) = run_tool(
         "ffprobe",
-        &["-v", "error", "-show_entries", "stream=codec_name,width,height:format=duration", "-of", "compact"],
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,width,height:format=duration",
+            "-of",
+            "compact",
+        ],
         file,
     );
     assert!(ok && err.trim().is_empty(), "ffprobe: {err}");

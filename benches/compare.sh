@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Times `mjrtool mux` against the usual two-tool pipeline (janus-pp-rec once per track, then
+# ffmpeg to join them) on the same generated recording, and prints wall time and peak RSS of each.
+#
+#   benches/compare.sh [DURATION_SECONDS ...]     (default: 600)
+#
+# Needs: /usr/bin/time (Debian "time"), janus-pp-rec (Debian "janus-tools"), ffmpeg. Recordings are
+# generated with `mjrtool synth` (VP8 padded to ~2 Mbit/s + Opus) into $WORK (default /tmp/mjr-bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=${WORK:-/tmp/mjr-bench}
+durations=("$@"); [ ${#durations[@]} -gt 0 ] || durations=(600)
+
+missing=0
+for t in /usr/bin/time janus-pp-rec ffmpeg; do
+  if ! command -v "$t" >/dev/null 2>&1; then
+    echo "missing: $t  (apt-get install $( [ "$t" = /usr/bin/time ] && echo time || ([ "$t" = janus-pp-rec ] && echo janus-tools || echo ffmpeg)))" >&2
+    missing=1
+  fi
+done
+cargo build --release -q -p mjrtool
+MJRTOOL=target/release/mjrtool
+mkdir -p "$WORK"
+
+# run LABEL CMD...: prints "seconds max_rss_kib" for the command
+measure() {
+  local log; log=$(mktemp)
+  if ! /usr/bin/time -v "$@" >/dev/null 2>"$log"; then
+    echo "command failed: $*" >&2; tail -5 "$log" >&2; rm -f "$log"; return 1
+  fi
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  rm -f "$log"
+  # wall is [h:]m:ss.ss
+  python3 - "$wall" "$rss" <<'PY'
+import sys
+parts = [float(p) for p in sys.argv[1].split(':')]
+secs = 0.0
+for p in parts: secs = secs * 60 + p
+print(f"{secs:.3f} {sys.argv[2]}")
+PY
+}
+
+printf '%-10s %-34s %10s %12s\n' duration tool seconds peak_RSS_MiB
+for d in "${durations[@]}"; do
+  dir="$WORK/d$d"
+  if [ ! -f "$dir/video.mjr" ]; then
+    "$MJRTOOL" synth --out-dir "$dir" --duration "$d" --video-bitrate 2000000 --reorder 0.01 --loss 0.001 --force 2>/dev/null
+  fi
+  size=$(du -m "$dir/video.mjr" "$dir/audio.mjr" | awk '{s+=$1} END {print s}')
+  # warm the page cache
+  cat "$dir/video.mjr" "$dir/audio.mjr" > /dev/null
+  read -r ms mr < <(measure "$MJRTOOL" mux "$dir/audio.mjr" "$dir/video.mjr" "$dir/mjrtool.webm" --force --quiet)
+  printf '%-10s %-34s %10.3f %12.1f\n' "${d}s" "mjrtool mux (${size} MiB in)" "$ms" "$(echo "$mr/1024" | bc -l)"
+  if [ $missing -eq 0 ]; then
+    read -r vs vr < <(measure janus-pp-rec "$dir/video.mjr" "$dir/pp-video.webm")
+    read -r as ar < <(measure janus-pp-rec "$dir/audio.mjr" "$dir/pp-audio.opus")
+    read -r fs fr < <(measure ffmpeg -y -v error -i "$dir/pp-audio.opus" -i "$dir/pp-video.webm" -c:v copy -c:a copy "$dir/pp-mixed.webm")
+    total=$(echo "$vs + $as + $fs" | bc -l)
+    peak=$(printf '%s\n' "$vr" "$ar" "$fr" | sort -n | tail -1)
+    printf '%-10s %-34s %10.3f %12.1f\n' "${d}s" "janus-pp-rec video" "$vs" "$(echo "$vr/1024" | bc -l)"
+    printf '%-10s %-34s %10.3f %12.1f\n' "${d}s" "janus-pp-rec audio" "$as" "$(echo "$ar/1024" | bc -l)"
+    printf '%-10s %-34s %10.3f %12.1f\n' "${d}s" "ffmpeg mux" "$fs" "$(echo "$fr/1024" | bc -l)"
+    printf '%-10s %-34s %10.3f %12.1f\n' "${d}s" "pp-rec + ffmpeg total (peak)" "$total" "$(echo "$peak/1024" | bc -l)"
+    printf '%-10s %-34s %9.1fx\n' "${d}s" "speed-up" "$(echo "$total / $ms" | bc -l)"
+  else
+    echo "(janus-pp-rec / ffmpeg comparison skipped: tools missing, see above)"
+  fi
+done

@@ -1,0 +1,393 @@
+//! The streaming reader: a recording over any [`Read`], packet by packet, in bounded memory.
+
+use std::io::{self, Read};
+
+use bytes::Bytes;
+
+use crate::error::{show_bytes, Error, Warning};
+use crate::frame::{min_body, parse_frame_head, plausible_frame, FrameHead, FRAME_HEADER_LEN};
+use crate::header::{parse_header, FormatVersion, Header, MediaKind};
+use crate::Parsed;
+
+/// How bytes are read from the source: this many at a time. Packets are handed out as slices of
+/// these reads, so there is no copy and no allocation per packet.
+const CHUNK: usize = 256 * 1024;
+
+/// One frame of a recording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// Byte offset of the frame header in the file.
+    pub offset: u64,
+    /// Milliseconds since the first frame was written (MJR00002 only).
+    pub time_ms: Option<u32>,
+    /// For data-channel recordings, when the message was received (µs since the Unix epoch).
+    pub data_time_us: Option<i64>,
+    /// The RTP packet (audio, video) or the message (data).
+    pub data: Bytes,
+}
+
+/// How lenient the reader is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReaderOptions {
+    /// Turn the first warning into [`Error::Strict`].
+    pub strict: bool,
+    /// How many warnings [`MjrReader::warnings`] keeps (all are counted).
+    pub max_warnings_kept: usize,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions {
+            strict: false,
+            max_warnings_kept: 32,
+        }
+    }
+}
+
+/// Reads a recording from any [`Read`], never holding more than a few hundred KiB.
+///
+/// Damage is survived where possible: a file cut in the middle of a frame ends with a
+/// [`Warning::Truncated`]; garbage between frames is skipped up to the next valid frame header
+/// ([`Warning::SkippedGarbage`]); a frame whose length runs into the next frame (a torn write) is
+/// dropped ([`Warning::TornFrame`]).
+#[derive(Debug)]
+pub struct MjrReader<R> {
+    inner: R,
+    chunk: Bytes,
+    pos: usize,
+    base: u64,
+    eof: bool,
+    done: bool,
+    header: Header,
+    options: ReaderOptions,
+    warnings: Vec<Warning>,
+    warning_count: u64,
+    bytes_skipped: u64,
+}
+
+/// What is at a position of the frame area.
+enum At {
+    Frame(usize),
+    End,
+    Nothing,
+}
+
+impl<R: Read> MjrReader<R> {
+    /// Reads the header, leniently.
+    pub fn new(inner: R) -> Result<Self, Error> {
+        Self::with_options(inner, ReaderOptions::default())
+    }
+
+    /// Reads the header with `options`.
+    pub fn with_options(inner: R, options: ReaderOptions) -> Result<Self, Error> {
+        let mut r = MjrReader {
+            inner,
+            chunk: Bytes::new(),
+            pos: 0,
+            base: 0,
+            eof: false,
+            done: false,
+            header: crate::Header::new(MediaKind::Data, crate::Codec::Text),
+            options,
+            warnings: Vec::new(),
+            warning_count: 0,
+            bytes_skipped: 0,
+        };
+        let mut need = FRAME_HEADER_LEN;
+        let parsed = loop {
+            let enough = r.ensure(need)?;
+            match parse_header(&r.chunk[r.pos..])? {
+                Parsed::Complete(p) => break p,
+                Parsed::Incomplete { needed } => {
+                    if !enough {
+                        let avail = r.avail();
+                        if avail < 8 {
+                            return Err(Error::NotMjr {
+                                found: show_bytes(&r.chunk[r.pos..]),
+                            });
+                        }
+                        return Err(Error::UnexpectedEof {
+                            offset: avail as u64,
+                            expected: "the rest of the info header",
+                        });
+                    }
+                    need = r.avail() + needed;
+                }
+            }
+        };
+        r.pos += parsed.len;
+        r.header = parsed.header;
+        for w in parsed.warnings {
+            r.warn(w)?;
+        }
+        Ok(r)
+    }
+
+    /// The recording's header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The first warnings (at most [`ReaderOptions::max_warnings_kept`]).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// How many warnings there were.
+    pub fn warning_count(&self) -> u64 {
+        self.warning_count
+    }
+
+    /// Bytes skipped as garbage or torn frames.
+    pub fn bytes_skipped(&self) -> u64 {
+        self.bytes_skipped
+    }
+
+    /// Bytes of the file consumed so far.
+    pub fn position(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    fn here(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    fn avail(&self) -> usize {
+        self.chunk.len() - self.pos
+    }
+
+    /// Makes at least `need` bytes available from `pos` if the source has them; false at the end.
+    fn ensure(&mut self, need: usize) -> io::Result<bool> {
+        if self.avail() >= need {
+            return Ok(true);
+        }
+        if self.eof {
+            return Ok(false);
+        }
+        let want = need.max(CHUNK);
+        let mut v = Vec::with_capacity(want);
+        v.extend_from_slice(&self.chunk[self.pos..]);
+        self.base += self.pos as u64;
+        self.pos = 0;
+        while v.len() < want {
+            let asked = want - v.len();
+            let got = (&mut self.inner).take(asked as u64).read_to_end(&mut v)?;
+            if got < asked {
+                self.eof = true;
+                break;
+            }
+        }
+        self.chunk = Bytes::from(v);
+        Ok(self.avail() >= need)
+    }
+
+    fn warn(&mut self, w: Warning) -> Result<(), Error> {
+        if self.options.strict {
+            self.done = true;
+            return Err(Error::Strict(w));
+        }
+        self.warning_count += 1;
+        if self.warnings.len() < self.options.max_warnings_kept {
+            self.warnings.push(w);
+        }
+        Ok(())
+    }
+
+    /// What is at `rel` bytes after `pos` (reads as needed).
+    fn at(&mut self, rel: usize) -> io::Result<At> {
+        self.ensure(rel + FRAME_HEADER_LEN + 1)?;
+        let start = self.pos + rel;
+        if start >= self.chunk.len() {
+            return Ok(if self.eof { At::End } else { At::Nothing });
+        }
+        let buf = &self.chunk[start..];
+        if buf.len() < FRAME_HEADER_LEN {
+            // The file ends here; whether this was a header will show as a truncation.
+            return Ok(match parse_frame_head(buf, self.header.version) {
+                Parsed::Incomplete { .. } => At::End,
+                _ => At::Nothing,
+            });
+        }
+        Ok(
+            match plausible_frame(buf, self.header.version, self.header.kind) {
+                Some(len) => At::Frame(len),
+                None => At::Nothing,
+            },
+        )
+    }
+
+    /// Whether a frame starts at `rel` and is followed by another frame or the end of the file.
+    fn chain_at(&mut self, rel: usize) -> io::Result<bool> {
+        match self.at(rel)? {
+            At::Frame(len) => Ok(matches!(self.at(rel + len)?, At::Frame(_) | At::End)),
+            _ => Ok(false),
+        }
+    }
+
+    /// A frame start strictly inside `(pos + from, pos + to)`, for torn frames.
+    fn frame_inside(&mut self, from: usize, to: usize) -> io::Result<Option<usize>> {
+        let mut rel = from;
+        while rel < to {
+            let end = (self.pos + to).min(self.chunk.len());
+            let Some(i) = self.chunk[self.pos + rel..end]
+                .iter()
+                .position(|&b| b == b'M')
+            else {
+                return Ok(None);
+            };
+            rel += i;
+            if self.chain_at(rel)? {
+                return Ok(Some(rel));
+            }
+            rel += 1;
+        }
+        Ok(None)
+    }
+
+    /// Skips garbage at `pos` up to the next plausible frame (or the end).
+    fn resync(&mut self) -> Result<(), Error> {
+        let offset = self.here();
+        let mut skipped: u64 = 0;
+        let mut rel = 1;
+        loop {
+            if !self.ensure(rel + 1)? {
+                skipped += self.avail() as u64;
+                self.pos = self.chunk.len();
+                break;
+            }
+            match self.chunk[self.pos + rel..].iter().position(|&b| b == b'M') {
+                None => {
+                    // Nothing here: let these bytes go so memory stays bounded.
+                    let n = self.avail();
+                    skipped += n as u64;
+                    self.pos += n;
+                    rel = 0;
+                }
+                Some(i) => {
+                    rel += i;
+                    if self.chain_at(rel)? {
+                        skipped += rel as u64;
+                        self.pos += rel;
+                        break;
+                    }
+                    rel += 1;
+                }
+            }
+        }
+        self.bytes_skipped += skipped;
+        self.warn(Warning::SkippedGarbage {
+            offset,
+            len: skipped,
+        })
+    }
+
+    /// The next packet; `Ok(None)` at the end (after a warning if the end was damaged).
+    pub fn next_packet(&mut self) -> Result<Option<Packet>, Error> {
+        let version = self.header.version;
+        let kind = self.header.kind;
+        while !self.done {
+            let offset = self.here();
+            if !self.ensure(FRAME_HEADER_LEN)? {
+                let left = self.avail();
+                self.done = true;
+                if left > 0 {
+                    self.pos = self.chunk.len();
+                    self.warn(Warning::Truncated {
+                        offset,
+                        expected: FRAME_HEADER_LEN as u64,
+                        found: left as u64,
+                    })?;
+                }
+                return Ok(None);
+            }
+            let (time_ms, body_len) = match parse_frame_head(&self.chunk[self.pos..], version) {
+                Parsed::Complete(FrameHead::Frame { time_ms, body_len }) => (time_ms, body_len),
+                Parsed::Complete(FrameHead::InfoHeader { len }) => {
+                    if self.ensure(len)? {
+                        self.pos += len;
+                        self.warn(Warning::RepeatedHeader { offset })?;
+                    } else {
+                        self.resync()?;
+                    }
+                    continue;
+                }
+                _ => {
+                    self.resync()?;
+                    continue;
+                }
+            };
+            let total = FRAME_HEADER_LEN + body_len;
+            let complete = self.ensure(total)?;
+            // What follows must be another frame or the end; if not, and a frame starts inside
+            // this one, this frame was torn (its writing stopped short).
+            let followed = complete && matches!(self.at(total)?, At::Frame(_) | At::End);
+            if !followed {
+                let to = total.min(self.avail());
+                if let Some(next) = self.frame_inside(FRAME_HEADER_LEN, to)? {
+                    self.pos += next;
+                    self.bytes_skipped += next as u64;
+                    self.warn(Warning::TornFrame {
+                        offset,
+                        len: body_len as u64,
+                        next: offset + next as u64,
+                    })?;
+                    continue;
+                }
+            }
+            if !complete {
+                let found = self.avail() as u64;
+                self.pos = self.chunk.len();
+                self.done = true;
+                self.warn(Warning::Truncated {
+                    offset,
+                    expected: total as u64,
+                    found,
+                })?;
+                return Ok(None);
+            }
+            let start = self.pos + FRAME_HEADER_LEN;
+            self.pos += total;
+            if body_len < min_body(kind) {
+                self.warn(Warning::SkippedShort {
+                    offset,
+                    len: body_len as u64,
+                    min: min_body(kind) as u64,
+                })?;
+                continue;
+            }
+            let (data_time_us, data) = if kind == MediaKind::Data {
+                let t = &self.chunk[start..start + 8];
+                let us = i64::from_be_bytes([t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]]);
+                (Some(us), self.chunk.slice(start + 8..start + body_len))
+            } else {
+                (None, self.chunk.slice(start..start + body_len))
+            };
+            let time_ms = if version == FormatVersion::Mjr2 {
+                time_ms
+            } else {
+                None
+            };
+            return Ok(Some(Packet {
+                offset,
+                time_ms,
+                data_time_us,
+                data,
+            }));
+        }
+        Ok(None)
+    }
+}
+
+impl<R: Read> Iterator for MjrReader<R> {
+    type Item = Result<Packet, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_packet() {
+            Ok(p) => p.map(Ok),
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! VP8 over RTP (RFC 7741): payload descriptor, frame assembly, keyframes, packetizer.
+
+use std::collections::VecDeque;
+
+use bytes::BytesMut;
+
+use crate::depack::{DepackStats, Depacketizer, Frame, InputPacket};
+
+/// The VP8 payload descriptor at the start of every packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Vp8Descriptor {
+    /// Non-reference frame (N).
+    pub non_reference: bool,
+    /// Start of a partition (S).
+    pub start: bool,
+    /// Partition index (PID).
+    pub partition: u8,
+    /// PictureID (7 or 15 bits), if present.
+    pub picture_id: Option<u16>,
+    /// TL0PICIDX, if present.
+    pub tl0_pic_idx: Option<u8>,
+    /// Temporal layer index (TID), if present.
+    pub tid: Option<u8>,
+    /// Layer sync (Y) bit, if TID is present.
+    pub layer_sync: bool,
+    /// KEYIDX, if present.
+    pub key_idx: Option<u8>,
+    /// Descriptor length: the VP8 payload starts here.
+    pub len: usize,
+}
+
+impl Vp8Descriptor {
+    /// Parses the descriptor at the start of an RTP payload; `None` if the payload is shorter
+    /// than the descriptor says.
+    pub fn parse(p: &[u8]) -> Option<Vp8Descriptor> {
+        let b0 = *p.first()?;
+        let mut d = Vp8Descriptor {
+            non_reference: b0 & 0x20 != 0,
+            start: b0 & 0x10 != 0,
+            partition: b0 & 0x07,
+            len: 1,
+            ..Vp8Descriptor::default()
+        };
+        if b0 & 0x80 != 0 {
+            let x = *p.get(1)?;
+            d.len = 2;
+            if x & 0x80 != 0 {
+                let m = *p.get(d.len)?;
+                if m & 0x80 != 0 {
+                    let lo = *p.get(d.len + 1)?;
+                    d.picture_id = Some(u16::from(m & 0x7F) << 8 | u16::from(lo));
+                    d.len += 2;
+                } else {
+                    d.picture_id = Some(u16::from(m));
+                    d.len += 1;
+                }
+            }
+            if x & 0x40 != 0 {
+                d.tl0_pic_idx = Some(*p.get(d.len)?);
+                d.len += 1;
+            }
+            if x & 0x30 != 0 {
+                let t = *p.get(d.len)?;
+                if x & 0x20 != 0 {
+                    d.tid = Some(t >> 6);
+                    d.layer_sync = t & 0x20 != 0;
+                }
+                if x & 0x10 != 0 {
+                    d.key_idx = Some(t & 0x1F);
+                }
+                d.len += 1;
+            }
+        }
+        Some(d)
+    }
+}
+
+/// Width and height of a VP8 frame if it is a keyframe (RFC 6386 frame header: inverse key
+/// bit, start code 9d 01 2a, 14-bit sizes).
+pub fn vp8_keyframe_info(frame: &[u8]) -> Option<(u16, u16)> {
+    if frame.len() < 10 || frame[0] & 1 != 0 || frame[3..6] != [0x9d, 0x01, 0x2a] {
+        return None;
+    }
+    let w = u16::from_le_bytes([frame[6], frame[7]]) & 0x3FFF;
+    let h = u16::from_le_bytes([frame[8], frame[9]]) & 0x3FFF;
+    Some((w, h))
+}
+
+/// Largest frame accepted (a 4K keyframe is a few hundred KiB); larger ones are dropped.
+const MAX_FRAME: usize = 16 << 20;
+
+#[derive(Debug)]
+struct Current {
+    timestamp: u32,
+    first_ext_seq: i64,
+    arrival_ms: Option<u64>,
+    keyframe: bool,
+    packets: u32,
+    broken: bool,
+}
+
+/// Puts VP8 frames together. Never hands out a frame with a hole: a frame missing a packet is
+/// dropped, and so is every frame after it until the next keyframe (they would reference what
+/// was lost); frames before the first keyframe are dropped too.
+#[derive(Debug)]
+pub struct Vp8Depacketizer {
+    cur: Option<Current>,
+    buf: BytesMut,
+    last_ext: Option<i64>,
+    waiting_keyframe: bool,
+    out: VecDeque<Frame>,
+    stats: DepackStats,
+}
+
+impl Default for Vp8Depacketizer {
+    fn default() -> Self {
+        Vp8Depacketizer {
+            cur: None,
+            buf: BytesMut::new(),
+            last_ext: None,
+            waiting_keyframe: true,
+            out: VecDeque::new(),
+            stats: DepackStats::default(),
+        }
+    }
+}
+
+impl Vp8Depacketizer {
+    fn close(&mut self) {
+        let Some(cur) = self.cur.take() else { return };
+        let data = self.buf.split().freeze();
+        if cur.broken {
+            self.stats.frames_dropped_incomplete += 1;
+            self.waiting_keyframe = true;
+            return;
+        }
+        if self.waiting_keyframe && !cur.keyframe {
+            self.stats.frames_dropped_waiting_keyframe += 1;
+            return;
+        }
+        let size = if cur.keyframe {
+            vp8_keyframe_info(&data)
+        } else {
+            None
+        };
+        if cur.keyframe && size.is_none() {
+            // Claims to be a keyframe but has no valid keyframe header.
+            self.stats.frames_dropped_incomplete += 1;
+            self.waiting_keyframe = true;
+            return;
+        }
+        self.waiting_keyframe = false;
+        self.stats.frames += 1;
+        self.stats.keyframes += u64::from(cur.keyframe);
+        self.stats.bytes += data.len() as u64;
+        self.out.push_back(Frame {
+            data,
+            rtp_timestamp: cur.timestamp,
+            keyframe: cur.keyframe,
+            arrival_ms: cur.arrival_ms,
+            first_ext_seq: cur.first_ext_seq,
+            packets: cur.packets,
+            width: size.map(|s| s.0),
+            height: size.map(|s| s.1),
+        });
+    }
+}
+
+impl Depacketizer for Vp8Depacketizer {
+    fn push(&mut self, input: InputPacket<'_>) {
+        self.stats.packets += 1;
+        let ext = input.ext_seq;
+        if self.last_ext == Some(ext) {
+            return; // a duplicate that got past the reorderer
+        }
+        let gap = input.lost_before > 0 || self.last_ext.is_some_and(|l| ext != l + 1);
+        self.last_ext = Some(ext);
+        let p = input.packet;
+        let payload = p.payload();
+        let ts = p.header.timestamp;
+        let Some(d) = Vp8Descriptor::parse(payload) else {
+            self.stats.malformed += 1;
+            // An unusable packet is a hole in whatever frame it belonged to.
+            if let Some(cur) = &mut self.cur {
+                cur.broken = true;
+            }
+            self.waiting_keyframe = true;
+            return;
+        };
+        let vp8 = &payload[d.len..];
+        let starts = d.start && d.partition == 0;
+        if let Some(cur) = &mut self.cur {
+            if cur.timestamp != ts || starts {
+                // The previous frame ended without its marker: complete only if nothing is
+                // missing between its last packet and this one.
+                if gap {
+                    cur.broken = true;
+                }
+                self.close();
+            } else if gap {
+                cur.broken = true;
+            }
+        }
+        if gap && self.cur.is_none() {
+            // Whole packets (maybe whole frames) are missing before this one.
+            self.waiting_keyframe = true;
+        }
+        match &mut self.cur {
+            Some(cur) => {
+                cur.packets += 1;
+                if self.buf.len() + vp8.len() > MAX_FRAME {
+                    cur.broken = true;
+                    self.buf.clear();
+                } else if !cur.broken {
+                    self.buf.extend_from_slice(vp8);
+                }
+            }
+            None => {
+                self.buf.clear();
+                if self.buf.capacity() < 64 * 1024 {
+                    self.buf.reserve(256 * 1024);
+                }
+                self.buf.extend_from_slice(vp8);
+                self.cur = Some(Current {
+                    timestamp: ts,
+                    first_ext_seq: ext,
+                    arrival_ms: input.arrival_ms,
+                    // The P bit of the VP8 payload header (only in the first packet).
+                    keyframe: starts && vp8.first().is_some_and(|b| b & 1 == 0),
+                    packets: 1,
+                    broken: !starts,
+                });
+            }
+        }
+        if p.header.marker {
+            self.close();
+        }
+    }
+
+    fn pop(&mut self) -> Option<Frame> {
+        self.out.pop_front()
+    }
+
+    fn finish(&mut self) {
+        // A frame still open at the end never got its marker: its tail may be missing.
+        if let Some(cur) = &mut self.cur {
+            cur.broken = true;
+        }
+        self.close();
+    }
+
+    fn stats(&self) -> &DepackStats {
+        &self.stats
+    }
+}
+
+/// Splits VP8 frames into RTP payloads of at most `max_payload` bytes (descriptor included).
+#[derive(Debug, Clone)]
+pub struct Vp8Packetizer {
+    max_payload: usize,
+    picture_id: Option<u16>,
+    buf: Vec<u8>,
+}
+
+impl Vp8Packetizer {
+    /// A packetizer; with `Some(picture_id)` every descriptor carries a 15-bit PictureID that
+    /// increases by one per frame.
+    pub fn new(max_payload: usize, picture_id: Option<u16>) -> Self {
+        Vp8Packetizer {
+            max_payload,
+            picture_id: picture_id.map(|p| p & 0x7FFF),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Emits `(payload, marker)` for each packet of `frame`; the marker is on the last one.
+    pub fn packetize(&mut self, frame: &[u8], emit: &mut impl FnMut(&[u8], bool)) {
+        let desc_len = if self.picture_id.is_some() { 4 } else { 1 };
+        let room = self.max_payload.saturating_sub(desc_len).max(1);
+        let mut chunks = frame.chunks(room).peekable();
+        let mut first = true;
+        if frame.is_empty() {
+            self.descriptor(true);
+            emit(&self.buf, true);
+        }
+        while let Some(chunk) = chunks.next() {
+            self.descriptor(first);
+            self.buf.extend_from_slice(chunk);
+            emit(&self.buf, chunks.peek().is_none());
+            first = false;
+        }
+        if let Some(p) = &mut self.picture_id {
+            *p = (*p + 1) & 0x7FFF;
+        }
+    }
+
+    fn descriptor(&mut self, start: bool) {
+        self.buf.clear();
+        let s = if start { 0x10 } else { 0 };
+        match self.picture_id {
+            Some(p) => {
+                self.buf
+                    .extend_from_slice(&[0x80 | s, 0x80, 0x80 | (p >> 8) as u8, p as u8]);
+            }
+            None => self.buf.push(s),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! A WebM / Matroska muxer, with the EBML writer under it and a small reader to verify the result.
+//!
+//! [`Muxer`] writes the EBML header, a Segment with SeekHead, Info (TimestampScale of 1 ms,
+//! Duration filled in at the end), Tracks (VP8 with its picture size; Opus with its OpusHead as
+//! CodecPrivate, CodecDelay and SeekPreRoll), Clusters of SimpleBlocks that start on video
+//! keyframes, and Cues pointing at those clusters so that players can seek. It keeps one cluster
+//! in memory. Over a `Write + Seek` output ([`Muxer::new`]) the sizes and Duration are patched
+//! at the end; over a pipe ([`Muxer::new_streaming`]) the Segment has an unknown size and there
+//! are no Cues.
+//!
+//! [`reader::parse`] reads such files back (and most simple WebM files), for tests and checks.
+//!
+//! # Example
+//!
+//! ```
+//! use std::io::Cursor;
+//! use webm_mux::{Muxer, MuxerOptions, TrackConfig};
+//!
+//! let tracks = vec![TrackConfig::vp8(1, 320, 240)];
+//! let mut m = Muxer::new(Cursor::new(Vec::new()), MuxerOptions::default(), tracks)?;
+//! m.write_block(1, 0, true, &[0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xF0, 0x00])?;
+//! m.write_block(1, 66_666_667, false, &[0x11, 0x02, 0x00])?;
+//! let file = m.finish()?.into_inner();
+//!
+//! let parsed = webm_mux::reader::parse(&file).unwrap();
+//! assert_eq!(parsed.doc_type, "webm");
+//! assert_eq!(parsed.blocks.len(), 2);
+//! assert_eq!(parsed.blocks[1].timestamp_ms, 67);
+//! assert_eq!(parsed.cues.len(), 1);
+//! # Ok::<(), webm_mux::MuxError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod ebml;
+mod muxer;
+pub mod reader;
+
+pub use muxer::{DocType, MuxError, MuxStats, Muxer, MuxerOptions, TrackConfig, TrackKind};

@@ -1,0 +1,283 @@
+//! Muxer -> reader round trips, Cues, and checks by ffprobe/ffmpeg/mkvinfo on a real VP8 stream.
+
+use std::io::Cursor;
+use std::process::Command;
+
+use proptest::prelude::*;
+use webm_mux::reader::{parse, ParsedFile};
+use webm_mux::{DocType, Muxer, MuxerOptions, TrackConfig};
+
+fn opus_head() -> Vec<u8> {
+    let mut h = b"OpusHead\x01\x02".to_vec();
+    h.extend_from_slice(&312u16.to_le_bytes());
+    h.extend_from_slice(&48_000u32.to_le_bytes());
+    h.extend_from_slice(&[0, 0, 0]);
+    h
+}
+
+fn tracks() -> Vec<TrackConfig> {
+    vec![
+        TrackConfig::opus(1, 2, opus_head(), 312),
+        TrackConfig::vp8(2, 320, 240),
+    ]
+}
+
+type Block = (u64, u64, bool, Vec<u8>);
+
+fn blocks_strategy() -> impl Strategy<Value = Vec<Block>> {
+    prop::collection::vec(
+        (
+            1u64..=2,
+            0u64..400,
+            any::<bool>(),
+            prop::collection::vec(any::<u8>(), 1..200),
+        ),
+        0..120,
+    )
+    .prop_map(|v| {
+        let mut t = 0u64;
+        v.into_iter()
+            .map(|(track, dt, key, data)| {
+                t += dt * 1_000_000;
+                (track, t, key || track == 1, data)
+            })
+            .collect()
+    })
+}
+
+fn mux(blocks: &[Block], streaming: bool, options: MuxerOptions) -> Vec<u8> {
+    if streaming {
+        let mut m = Muxer::new_streaming(Vec::new(), options, tracks()).unwrap();
+        for (t, ns, k, d) in blocks {
+            m.write_block(*t, *ns, *k, d).unwrap();
+        }
+        m.finish().unwrap()
+    } else {
+        let mut m = Muxer::new(Cursor::new(Vec::new()), options, tracks()).unwrap();
+        for (t, ns, k, d) in blocks {
+            m.write_block(*t, *ns, *k, d).unwrap();
+        }
+        m.finish().unwrap().into_inner()
+    }
+}
+
+fn check_cues(file: &[u8], p: &ParsedFile) {
+    for c in &p.cues {
+        let at = p.segment_data + c.cluster_position as usize;
+        assert_eq!(
+            &file[at..at + 4],
+            &[0x1F, 0x43, 0xB6, 0x75],
+            "cue at {} is not a cluster",
+            c.time_ms
+        );
+        assert!(p.clusters.contains(&c.cluster_position));
+    }
+}
+
+proptest! {
+    #[test]
+    fn muxed_blocks_read_back(blocks in blocks_strategy(), streaming in any::<bool>(), max_ms in 100u64..6000) {
+        let options = MuxerOptions { max_cluster_duration_ms: max_ms, ..MuxerOptions::default() };
+        let file = mux(&blocks, streaming, options);
+        let p = parse(&file).unwrap();
+        prop_assert_eq!(p.blocks.len(), blocks.len());
+        for (g, (t, ns, k, d)) in p.blocks.iter().zip(&blocks) {
+            prop_assert_eq!(g.track, *t);
+            prop_assert_eq!(g.timestamp_ms, (*ns / 1_000_000) as i64);
+            prop_assert_eq!(g.keyframe, *k);
+            prop_assert_eq!(&g.data, d);
+        }
+        prop_assert_eq!(p.tracks.len(), 2);
+        prop_assert_eq!(p.tracks[0].codec_delay_ns, Some(6_500_000));
+        prop_assert_eq!(p.tracks[1].width, Some(320));
+        if streaming {
+            prop_assert!(p.duration_ms.is_none() && p.cues.is_empty());
+        } else {
+            check_cues(&file, &p);
+            // Every video keyframe after the first block of its cluster starts a cluster with a cue.
+            let video_keys = blocks.iter().filter(|b| b.0 == 2 && b.2).count();
+            prop_assert!(p.cues.len() <= video_keys);
+            if let Some(last) = blocks.last() {
+                let d = p.duration_ms.unwrap();
+                prop_assert!(d >= (last.1 / 1_000_000) as f64);
+            }
+        }
+    }
+
+    #[test]
+    fn random_and_mutated_files_never_panic(
+        blocks in blocks_strategy(), flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+        cut in any::<prop::sample::Index>(), junk in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let mut file = mux(&blocks, false, MuxerOptions::default());
+        for (i, b) in &flips {
+            let i = i.index(file.len());
+            file[i] = *b;
+        }
+        let _ = parse(&file[..cut.index(file.len() + 1)]);
+        let _ = parse(&junk);
+    }
+}
+
+#[test]
+fn clusters_start_on_video_keyframes_and_are_cued() {
+    let mut blocks = Vec::new();
+    for i in 0..300u64 {
+        // 30 fps video with a keyframe every second, 20 ms audio.
+        if i % 2 == 0 {
+            blocks.push((2, i * 33_333_333, i % 30 == 0, vec![i as u8; 50]));
+        }
+        blocks.push((1, i * 20_000_000, true, vec![1; 10]));
+    }
+    blocks.sort_by_key(|b| b.1);
+    let file = mux(&blocks, false, MuxerOptions::default());
+    let p = parse(&file).unwrap();
+    check_cues(&file, &p);
+    assert!(p.cues.len() >= 5, "{:?}", p.cues);
+    assert!(p.cues.iter().all(|c| c.track == 2));
+    assert_eq!(p.tracks[1].codec_id, "V_VP8");
+}
+
+#[test]
+fn audio_only_files_get_a_cue_per_cluster() {
+    let blocks: Vec<Block> = (0..1000u64)
+        .map(|i| (1, i * 20_000_000, true, vec![0xFC]))
+        .collect();
+    let mut m = Muxer::new(
+        Cursor::new(Vec::new()),
+        MuxerOptions {
+            doc_type: DocType::Matroska,
+            ..MuxerOptions::default()
+        },
+        vec![TrackConfig::opus(1, 2, opus_head(), 312)],
+    )
+    .unwrap();
+    for (t, ns, k, d) in &blocks {
+        m.write_block(*t, *ns, *k, d).unwrap();
+    }
+    m.set_duration_ns(20_000_000_000);
+    let file = m.finish().unwrap().into_inner();
+    let p = parse(&file).unwrap();
+    assert_eq!(p.doc_type, "matroska");
+    assert_eq!(p.duration_ms, Some(20_000.0));
+    assert_eq!(p.cues.len(), p.clusters.len());
+    assert!(p.clusters.len() >= 4);
+    check_cues(&file, &p);
+}
+
+#[test]
+fn out_of_order_blocks_are_refused() {
+    let mut m = Muxer::new(Cursor::new(Vec::new()), MuxerOptions::default(), tracks()).unwrap();
+    m.write_block(2, 1_000_000_000, true, b"a").unwrap();
+    assert!(m.write_block(2, 500_000_000, false, b"b").is_err());
+    assert!(m.write_block(9, 2_000_000_000, false, b"b").is_err());
+}
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool).arg("-version").output().is_ok()
+        || Command::new(tool).arg("--version").output().is_ok();
+    if !ok {
+        assert!(
+            std::env::var_os("MJRTOOL_REQUIRE_TOOLS").is_none(),
+            "{tool} is required (MJRTOOL_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("skipping: {tool} not installed");
+    }
+    ok
+}
+
+/// The 60 VP8 frames of the committed fixture (IVF: 32-byte header, 12-byte frame headers).
+fn ivf_frames() -> Vec<&'static [u8]> {
+    let ivf: &'static [u8] = include_bytes!("../../fixtures/vp8-320x240.ivf");
+    let mut out = Vec::new();
+    let mut pos = 32;
+    while pos + 12 <= ivf.len() {
+        let n = u32::from_le_bytes(ivf[pos..pos + 4].try_into().unwrap()) as usize;
+        out.push(&ivf[pos + 12..pos + 12 + n]);
+        pos += 12 + n;
+    }
+    out
+}
+
+#[test]
+fn ffprobe_ffmpeg_and_mkvinfo_accept_a_real_vp8_stream() {
+    let frames = ivf_frames();
+    assert_eq!(frames.len(), 60);
+    let mut m = Muxer::new(
+        Cursor::new(Vec::new()),
+        MuxerOptions::default(),
+        vec![TrackConfig::vp8(1, 320, 240)],
+    )
+    .unwrap();
+    for (i, f) in frames.iter().enumerate() {
+        m.write_block(1, i as u64 * 1_000_000_000 / 15, f[0] & 1 == 0, f)
+            .unwrap();
+    }
+    let file = m.finish().unwrap().into_inner();
+    let dir = std::env::temp_dir().join(format!("webm-mux-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("vp8.webm");
+    std::fs::write(&path, &file).unwrap();
+    if have("ffprobe") {
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name,width,height:format=duration",
+                "-of",
+                "default=nw=1",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("codec_name=vp8")
+                && text.contains("width=320")
+                && text.contains("height=240"),
+            "{text}"
+        );
+        let dur: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("duration="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((dur - 4.0).abs() < 0.01, "{text}");
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&path)
+            .args(["-f", "framemd5", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .count(),
+            60
+        );
+    }
+    if have("mkvinfo") {
+        let out = Command::new("mkvinfo")
+            .arg("-a")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_lowercase()
+            + &String::from_utf8_lossy(&out.stderr).to_lowercase();
+        assert!(out.status.success(), "{text}");
+        assert!(
+            !text.contains("error") && !text.contains("warning"),
+            "{text}"
+        );
+        assert!(text.matches("cue point").count() >= 2, "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
