@@ -107,6 +107,10 @@ struct SynthArgs {
     /// How long the publishers are away when they restart, seconds
     #[arg(long, default_value_t = 1.0)]
     restart_pause: f64,
+    /// On restart keep the SSRC and jump to random sequence numbers/timestamps (by default the
+    /// recording shows what Janus writes: new SSRC, sequence and timestamps continued)
+    #[arg(long)]
+    raw_restart: bool,
     /// Pad VP8 frames to reach this video bitrate (bit/s), for heavy-load benchmarks
     #[arg(long)]
     video_bitrate: Option<u64>,
@@ -305,6 +309,7 @@ fn synth_cmd(a: &SynthArgs) -> Result<(), CliError> {
         duplicate: a.duplicate,
         restart_at_ms: a.restart_at.map(|s| (s * 1000.0).max(0.0) as u64),
         restart_pause_ms: (a.restart_pause * 1000.0).max(0.0) as u64,
+        raw_restart: a.raw_restart,
         version,
         seed: a.seed,
         video_bitrate: a.video_bitrate,

@@ -38,6 +38,12 @@ pub struct SynthOptions {
     pub restart_at_ms: Option<u64>,
     /// How long the publishers are gone when they restart, ms.
     pub restart_pause_ms: u64,
+    /// How a restart shows in the recording. `false` (the default) writes what Janus writes:
+    /// the publisher comes back with a new SSRC, and Janus's RTP switching context rewrites
+    /// sequence numbers to continue and timestamps to advance by the time that passed. `true`
+    /// keeps the SSRC but jumps to new random sequence numbers and timestamps, as a sender that
+    /// resets its RTP state would (Janus only rewrites on an SSRC change).
+    pub raw_restart: bool,
     /// MJR format version to write.
     pub version: FormatVersion,
     /// Seed of the pseudo-random choices (runs are reproducible).
@@ -63,6 +69,7 @@ impl Default for SynthOptions {
             duplicate: 0.0,
             restart_at_ms: None,
             restart_pause_ms: 1000,
+            raw_restart: false,
             version: FormatVersion::Mjr2,
             seed: 1,
             max_payload: 1100,
@@ -243,8 +250,20 @@ fn write_track<W: Write>(
             if capture >= at {
                 restarted = true;
                 capture += o.restart_pause_ms as i64 * 1000;
-                rtp = new_stream(&mut rng, plan.kind);
-                ts = rng.next_u64() as u32;
+                if o.raw_restart {
+                    let ssrc = rtp.ssrc;
+                    rtp = new_stream(&mut rng, plan.kind);
+                    rtp.ssrc = ssrc;
+                    ts = rng.next_u64() as u32;
+                } else {
+                    // New SSRC; Janus keeps the sequence going and moves the timestamp on by
+                    // the time that passed (`ts` is already one frame ahead).
+                    let sequence = rtp.sequence;
+                    rtp = new_stream(&mut rng, plan.kind);
+                    rtp.sequence = sequence;
+                    let rate = u64::from(plan.ts_step) * 1_000_000 / plan.frame_us as u64;
+                    ts = ts.wrapping_add((o.restart_pause_ms * rate / 1000) as u32);
+                }
                 frame_index = 0;
                 continue;
             }

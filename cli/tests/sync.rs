@@ -100,12 +100,22 @@ fn video_late_and_nfo_input() {
 }
 
 #[test]
-fn restart_mid_recording_keeps_wall_clock_duration() {
+fn restart_as_janus_records_it_keeps_wall_clock_duration() {
+    restart_keeps_wall_clock_duration(false);
+}
+
+#[test]
+fn restart_with_raw_timestamp_jump_keeps_wall_clock_duration() {
+    restart_keeps_wall_clock_duration(true);
+}
+
+fn restart_keeps_wall_clock_duration(raw_restart: bool) {
     let dir = TempDir::new("restart");
     let o = SynthOptions {
         duration_ms: 10_000,
         restart_at_ms: Some(4_000),
         restart_pause_ms: 1_500,
+        raw_restart,
         jitter_ms: 0,
         ..SynthOptions::default()
     };
