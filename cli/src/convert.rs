@@ -105,6 +105,8 @@ pub struct ConvertOptions {
     pub format: Option<OutputFormat>,
     /// Reorder window in packets.
     pub reorder_window: usize,
+    /// Flush the output to the disk (fsync) before renaming it into place.
+    pub sync: bool,
 }
 
 impl Default for ConvertOptions {
@@ -115,6 +117,7 @@ impl Default for ConvertOptions {
             force: false,
             format: None,
             reorder_window: mixer::source::DEFAULT_REORDER_WINDOW,
+            sync: false,
         }
     }
 }
@@ -338,10 +341,12 @@ pub fn convert(
             return Err(CliError::Strict(w.clone()));
         }
     }
-    guard.commit(writer).map_err(|source| CliError::Io {
-        path: output.to_path_buf(),
-        source,
-    })?;
+    guard
+        .commit(writer, options.sync)
+        .map_err(|source| CliError::Io {
+            path: output.to_path_buf(),
+            source,
+        })?;
     Ok(report)
 }
 

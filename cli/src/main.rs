@@ -79,6 +79,9 @@ struct CommonArgs {
     /// Reorder window, in packets
     #[arg(long, default_value_t = mixer::source::DEFAULT_REORDER_WINDOW)]
     reorder_window: usize,
+    /// Flush the output to the disk (fsync) before renaming it into place
+    #[arg(long)]
+    sync: bool,
 }
 
 #[derive(Args)]
@@ -182,6 +185,7 @@ fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), 
             _ => OutputFormat::Ogg,
         }),
         reorder_window: c.reorder_window.max(1),
+        sync: c.sync,
     };
     let bar = (!c.quiet && !c.json && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
@@ -333,7 +337,7 @@ fn synth_cmd(a: &SynthArgs) -> Result<(), CliError> {
                 path: path.clone(),
                 source,
             })?;
-            guard.commit(w).map_err(|source| CliError::Io {
+            guard.commit(w, false).map_err(|source| CliError::Io {
                 path: path.clone(),
                 source,
             })?;

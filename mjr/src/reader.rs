@@ -9,9 +9,11 @@ use crate::frame::{min_body, parse_frame_head, plausible_frame, FrameHead, FRAME
 use crate::header::{parse_header, FormatVersion, Header, MediaKind};
 use crate::Parsed;
 
-/// How bytes are read from the source: this many at a time. Packets are handed out as slices of
-/// these reads, so there is no copy and no allocation per packet.
+/// How bytes are read from the source: up to this many at a time. Packets are handed out as
+/// slices of these reads, so there is no copy and no allocation per packet.
 const CHUNK: usize = 256 * 1024;
+/// The first read is this small (small files stay cheap); each next one doubles up to [`CHUNK`].
+const FIRST_CHUNK: usize = 16 * 1024;
 
 /// One frame of a recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +65,7 @@ pub struct MjrReader<R> {
     warnings: Vec<Warning>,
     warning_count: u64,
     bytes_skipped: u64,
+    chunk_size: usize,
 }
 
 /// What is at a position of the frame area.
@@ -92,6 +95,7 @@ impl<R: Read> MjrReader<R> {
             warnings: Vec::new(),
             warning_count: 0,
             bytes_skipped: 0,
+            chunk_size: FIRST_CHUNK,
         };
         let mut need = FRAME_HEADER_LEN;
         let parsed = loop {
@@ -164,7 +168,8 @@ impl<R: Read> MjrReader<R> {
         if self.eof {
             return Ok(false);
         }
-        let want = need.max(CHUNK);
+        let want = need.max(self.chunk_size);
+        self.chunk_size = (self.chunk_size * 2).min(CHUNK);
         let mut v = Vec::with_capacity(want);
         v.extend_from_slice(&self.chunk[self.pos..]);
         self.base += self.pos as u64;

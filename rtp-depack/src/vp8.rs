@@ -217,8 +217,9 @@ impl Depacketizer for Vp8Depacketizer {
             }
             None => {
                 self.buf.clear();
-                if self.buf.capacity() < 64 * 1024 {
-                    self.buf.reserve(256 * 1024);
+                if self.buf.capacity() < 16 * 1024 {
+                    // One allocation serves many frames: each frame is split off it.
+                    self.buf.reserve(64 * 1024);
                 }
                 self.buf.extend_from_slice(vp8);
                 self.cur = Some(Current {

@@ -347,7 +347,7 @@ impl<W: Write> Muxer<W> {
             duration_at,
             info_pos,
             tracks_pos,
-            cluster: Vec::with_capacity(1 << 20),
+            cluster: Vec::with_capacity(64 << 10),
             cluster_ms: None,
             cluster_cued: false,
             cues: Vec::new(),

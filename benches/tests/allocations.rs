@@ -1,0 +1,85 @@
+//! The hot path does not allocate per packet: converting a recording makes a number of heap
+//! allocations that grows with its length in chunks and clusters, not in packets.
+//!
+//! A counting global allocator wraps the system one (this test binary is the only place in the
+//! workspace with `unsafe`: implementing `GlobalAlloc` requires it).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Cursor;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made while muxing a generated pair into memory, and the number of packets.
+fn allocations_for(seconds: u64) -> (u64, u64) {
+    let pair = mjr_benches::pair(seconds);
+    let packets = [&pair.audio, &pair.video]
+        .iter()
+        .map(|b| mjr::MjrReader::new(Cursor::new(&b[..])).unwrap().count() as u64)
+        .sum();
+    let mut out = Cursor::new(Vec::with_capacity(pair.video.len() + pair.audio.len()));
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    {
+        let sources: Vec<Box<dyn mixer::FrameSource>> = vec![
+            Box::new(
+                mixer::MjrTrack::new(Cursor::new(&pair.audio[..]), Default::default()).unwrap(),
+            ),
+            Box::new(
+                mixer::MjrTrack::new(Cursor::new(&pair.video[..]), Default::default()).unwrap(),
+            ),
+        ];
+        let mut m = mixer::Mixer::new(sources, mixer::MixerOptions::default());
+        let infos = m.prepare().unwrap();
+        let head = ogg_opus::OpusHead::new(2, 312, 48_000).to_bytes();
+        let (w, h) = infos[1].size.unwrap();
+        let tracks = vec![
+            webm_mux::TrackConfig::opus(1, 2, head, 312),
+            webm_mux::TrackConfig::vp8(2, w, h),
+        ];
+        let mut muxer =
+            webm_mux::Muxer::new(&mut out, webm_mux::MuxerOptions::default(), tracks).unwrap();
+        m.run(&mut muxer, &mut |_| {}).unwrap();
+        muxer.finish().unwrap();
+    }
+    (ALLOCATIONS.load(Ordering::Relaxed) - before, packets)
+}
+
+#[test]
+fn allocations_do_not_grow_with_packets() {
+    let (short, short_packets) = allocations_for(20);
+    let (long, long_packets) = allocations_for(120);
+    eprintln!(
+        "20 s: {short} allocations for {short_packets} packets; 120 s: {long} for {long_packets}"
+    );
+    assert!(long_packets > 5 * short_packets);
+    // Per extra packet, far less than one allocation (chunks of 256 KiB, frame buffers of
+    // 64 KiB, clusters and cues are what remains).
+    let extra = long - short;
+    let extra_packets = long_packets - short_packets;
+    assert!(
+        extra * 20 < extra_packets,
+        "{extra} allocations for {extra_packets} more packets"
+    );
+}
