@@ -188,3 +188,28 @@ fn losses_are_counted_and_audio_stays_in_step() {
         assert!((w[1] - w[0] - 20).abs() <= 1, "{:?}", w);
     }
 }
+
+#[test]
+fn alignment_survives_network_jitter() {
+    // Arrivals delayed by up to 60 ms at random: the anchor comes from the least delayed of
+    // the first frames, not from whichever frame happened to come first.
+    for seed in 1..4 {
+        let dir = TempDir::new("jitter");
+        let o = SynthOptions {
+            duration_ms: 6_000,
+            audio_delay_ms: 2_000,
+            jitter_ms: 60,
+            seed,
+            ..SynthOptions::default()
+        };
+        let (v, a, _, _) = synth_pair(&dir, &o);
+        let out = dir.path("j.webm");
+        mjrtool_ok(&[&"mux", &a, &v, &out, &"--quiet"]);
+        let p = parse(&out);
+        let offset = first_block_ms(&p, 1) - first_block_ms(&p, 2);
+        assert!(
+            (offset - 2000).abs() <= 20,
+            "seed {seed}: audio at +{offset} ms"
+        );
+    }
+}

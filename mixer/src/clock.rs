@@ -76,6 +76,26 @@ impl TrackClock {
         ((ticks as i128) * 1_000_000_000 / self.config.clock_rate as i128) as i64
     }
 
+    /// Anchors the clock before the first frame is placed: the frame with `rtp_timestamp` is at
+    /// `wall_ns`. Used when a better estimate than the first frame's own arrival is known (the
+    /// least delayed of the first frames).
+    pub fn prime(&mut self, rtp_timestamp: u32, wall_ns: i64) {
+        if self.anchor.is_none() {
+            let ext = self.unwrapper.unwrap(rtp_timestamp);
+            self.anchor = Some(Anchor {
+                ext_ts: ext,
+                wall_ns,
+            });
+            self.last_ext_ts = ext;
+        }
+    }
+
+    /// Nanoseconds of media time between two RTP timestamps (`to` after `from`, nearest way
+    /// round).
+    pub fn media_ns(&self, from: u32, to: u32) -> i64 {
+        self.ticks_to_ns(i64::from(to.wrapping_sub(from) as i32))
+    }
+
     /// Places a frame: `rtp_timestamp` from its RTP header, `arrival_ns` the wall-clock time Janus
     /// wrote it (if known), `start_ns` the wall-clock time of the recording start (used for the
     /// first frame when there is no arrival time). Returns the frame's wall-clock time in ns.

@@ -100,6 +100,7 @@ struct TrackState<'a> {
     filler: Option<OpusGapFiller>,
     queue: VecDeque<Placed>,
     pending: Option<(SourceFrame, i64)>,
+    lookahead: VecDeque<SourceFrame>,
     done: bool,
     info: Option<TrackInfo>,
     zero_ns: i64,
@@ -115,10 +116,12 @@ impl<'a> TrackState<'a> {
         if let Some(p) = self.pending.take() {
             return Ok(Some(p));
         }
-        if self.done {
-            return Ok(None);
-        }
-        match self.source.next_frame()? {
+        let next = match self.lookahead.pop_front() {
+            Some(f) => Some(f),
+            None if self.done => return Ok(None),
+            None => self.source.next_frame()?,
+        };
+        match next {
             None => {
                 self.done = true;
                 Ok(None)
@@ -131,6 +134,46 @@ impl<'a> TrackState<'a> {
                 Ok(Some((frame, wall)))
             }
         }
+    }
+
+    /// Reads up to a second of frames ahead and anchors the clock on the least delayed of them:
+    /// network jitter only ever delays arrivals, so the earliest arrival relative to its media
+    /// time is the best estimate of when the track really started. Frames that disagree with
+    /// the first one by more than half a second (a restart) are not used.
+    fn prime_clock(&mut self) -> Result<(), Error> {
+        const LOOKAHEAD_NS: i64 = 1_000_000_000;
+        const MAX_FRAMES: usize = 256;
+        while self.lookahead.len() < MAX_FRAMES {
+            let Some(f) = self.source.next_frame()? else {
+                self.done = true;
+                break;
+            };
+            self.lookahead.push_back(f);
+            let first = &self.lookahead[0];
+            let last = &self.lookahead[self.lookahead.len() - 1];
+            if self.clock.media_ns(first.rtp_timestamp, last.rtp_timestamp) >= LOOKAHEAD_NS {
+                break;
+            }
+        }
+        let Some(first) = self.lookahead.front() else {
+            return Ok(());
+        };
+        let Some(first_arrival) = first.arrival_ns else {
+            return Ok(());
+        };
+        let mut best = first_arrival;
+        for f in &self.lookahead {
+            let Some(arrival) = f.arrival_ns else {
+                continue;
+            };
+            let media = self.clock.media_ns(first.rtp_timestamp, f.rtp_timestamp);
+            let start = arrival - media;
+            if (start - first_arrival).abs() < 500_000_000 {
+                best = best.min(start);
+            }
+        }
+        self.clock.prime(first.rtp_timestamp, best);
+        Ok(())
     }
 
     /// Makes sure the queue holds a frame, unless the source is exhausted.
@@ -188,6 +231,7 @@ impl<'a> Mixer<'a> {
                     clock: TrackClock::new(clock),
                     queue: VecDeque::new(),
                     pending: None,
+                    lookahead: VecDeque::new(),
                     done: false,
                     info: None,
                     zero_ns: 0,
@@ -216,6 +260,7 @@ impl<'a> Mixer<'a> {
         if !self.prepared {
             let mut firsts = Vec::with_capacity(self.tracks.len());
             for t in &mut self.tracks {
+                t.prime_clock()?;
                 let first = t.pull()?;
                 let wall = first.as_ref().map(|(_, w)| *w);
                 let known = t.source.start_ns().is_some()
