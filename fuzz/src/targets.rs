@@ -98,7 +98,8 @@ pub fn mjr_stream(data: &[u8]) {
         }
     }
     // Strict mode stops at the first warning but agrees on what came before it.
-    if let (Some((_, lenient, _)), Some((_, strict, _))) = (whole, read_all(Cursor::new(body), true))
+    if let (Some((_, lenient, _)), Some((_, strict, _))) =
+        (whole, read_all(Cursor::new(body), true))
     {
         assert!(strict.len() <= lenient.len());
         assert_eq!(strict[..], lenient[..strict.len()]);
@@ -133,8 +134,8 @@ fn depack(data: &[u8], depacketizer: &mut dyn rtp_depack::Depacketizer, payload_
     let mut frames = 0u64;
     let mut pushed = 0u64;
     let drain = |reorder: &mut rtp_depack::Reorderer<rtp_depack::RtpPacket>,
-                     d: &mut dyn rtp_depack::Depacketizer,
-                     frames: &mut u64| {
+                 d: &mut dyn rtp_depack::Depacketizer,
+                 frames: &mut u64| {
         while let Some(rtp_depack::Reordered::Packet {
             ext_seq,
             item,
@@ -154,7 +155,10 @@ fn depack(data: &[u8], depacketizer: &mut dyn rtp_depack::Depacketizer, payload_
         }
     };
     while let (Some(seq_step), Some(flags), Some(len)) = (input.u8(), input.u8(), input.u8()) {
-        builder.sequence = builder.sequence.wrapping_add(u16::from(seq_step)).wrapping_sub(3);
+        builder.sequence = builder
+            .sequence
+            .wrapping_add(u16::from(seq_step))
+            .wrapping_sub(3);
         if flags & 0x40 != 0 {
             ts = ts.wrapping_add(u32::from(flags & 0x3F) * 1500);
         }
@@ -239,7 +243,10 @@ pub fn convert(data: &[u8]) {
     };
     match m.run(&mut muxer, &mut |_| {}) {
         Ok(summary) => {
-            let out = muxer.finish().expect("finishing into memory works").into_inner();
+            let out = muxer
+                .finish()
+                .expect("finishing into memory works")
+                .into_inner();
             let parsed = webm_mux::reader::parse(&out).expect("our WebM reads back");
             let frames: u64 = summary.tracks.iter().map(|t| t.frames).sum();
             assert_eq!(parsed.blocks.len() as u64, frames);
@@ -261,7 +268,10 @@ pub fn convert(data: &[u8]) {
         let mut ogg = ogg_opus::OggOpusWriter::new(Cursor::new(Vec::new()), 1, &head, &tags)
             .expect("headers write into memory");
         if m.run(&mut ogg, &mut |_| {}).is_ok() {
-            let out = ogg.finish().expect("finishing into memory works").into_inner();
+            let out = ogg
+                .finish()
+                .expect("finishing into memory works")
+                .into_inner();
             ogg_opus::reader::read_opus_file(&out).expect("our Ogg reads back");
         }
     }
@@ -330,7 +340,10 @@ pub fn mjr_roundtrip(data: &[u8]) {
         assert_eq!(h.first_written_us, header.first_written_us);
     }
     for (t, p) in &packets {
-        let got = reader.next_packet().expect("our packets read back").expect("a packet");
+        let got = reader
+            .next_packet()
+            .expect("our packets read back")
+            .expect("a packet");
         assert_eq!(&got.data[..], &p[..]);
         if version == mjr::FormatVersion::Mjr2 {
             assert_eq!(got.time_ms, Some(*t));
@@ -359,19 +372,26 @@ pub fn webm_roundtrip(data: &[u8]) {
     }
     let tracks = vec![
         webm_mux::TrackConfig::vp8(1, 320, 240),
-        webm_mux::TrackConfig::opus(2, 2, ogg_opus::OpusHead::new(2, 312, 48_000).to_bytes(), 312),
+        webm_mux::TrackConfig::opus(
+            2,
+            2,
+            ogg_opus::OpusHead::new(2, 312, 48_000).to_bytes(),
+            312,
+        ),
     ];
     let options = webm_mux::MuxerOptions::default();
     let out = if streaming {
         let mut m = webm_mux::Muxer::new_streaming(Vec::new(), options, tracks).expect("header");
         for (t, ms, k, p) in &blocks {
-            m.write_block(*t, ms * 1_000_000, *k, p).expect("monotonic blocks are accepted");
+            m.write_block(*t, ms * 1_000_000, *k, p)
+                .expect("monotonic blocks are accepted");
         }
         m.finish().expect("finish")
     } else {
         let mut m = webm_mux::Muxer::new(Cursor::new(Vec::new()), options, tracks).expect("header");
         for (t, ms, k, p) in &blocks {
-            m.write_block(*t, ms * 1_000_000, *k, p).expect("monotonic blocks are accepted");
+            m.write_block(*t, ms * 1_000_000, *k, p)
+                .expect("monotonic blocks are accepted");
         }
         m.finish().expect("finish").into_inner()
     };
