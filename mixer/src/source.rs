@@ -80,7 +80,8 @@ pub struct TrackStats {
     pub mjr_packets: u64,
     /// Packets that are not valid RTP and were skipped.
     pub invalid_rtp: u64,
-    /// Packets with a payload type other than the track's main one (RTX, RED…) that were skipped.
+    /// Packets with a payload type other than the track's main one that were skipped (none
+    /// today: RED packets are unwrapped to their primary encoding).
     pub other_payload_type: u64,
     /// Reordering counters (duplicates, out of order, lost, late, resets).
     pub reorder: ReorderStats,
@@ -222,10 +223,18 @@ impl<R: Read> MjrTrack<R> {
                 return;
             }
         };
-        if Some(rtp.header.payload_type) == self.red_pt {
-            self.stats.other_payload_type += 1;
-            return;
-        }
+        let rtp = if Some(rtp.header.payload_type) == self.red_pt {
+            // Opus in RED (RFC 2198): keep the primary encoding.
+            match rtp_depack::red_primary(&rtp) {
+                Some(primary) => primary,
+                None => {
+                    self.stats.invalid_rtp += 1;
+                    return;
+                }
+            }
+        } else {
+            rtp
+        };
         let ssrc = rtp.header.ssrc;
         if self.stats.ssrcs.len() < 16 && !self.stats.ssrcs.contains(&ssrc) {
             self.stats.ssrcs.push(ssrc);

@@ -9,6 +9,7 @@
 //! * [`Depacketizer`] turns ordered packets into codec frames: [`Vp8Depacketizer`] (RFC 7741;
 //!   never a frame with a hole, resumes at the next keyframe after a loss) and
 //!   [`OpusDepacketizer`] (RFC 7587). [`Vp8Packetizer`] and [`OpusPacketizer`] do the reverse.
+//! * [`red_primary`] takes the primary encoding out of a RED packet (RFC 2198) without a copy.
 //!
 //! # Example
 //!
@@ -47,12 +48,14 @@
 
 mod depack;
 mod opus;
+mod red;
 mod reorder;
 mod rtp;
 mod vp8;
 
 pub use depack::{DepackStats, Depacketizer, Frame, InputPacket};
 pub use opus::{OpusDepacketizer, OpusPacketizer};
+pub use red::red_primary;
 pub use reorder::{ReorderStats, Reordered, Reorderer, SeqUnwrapper, TsUnwrapper};
 pub use rtp::{
     audio_level, video_orientation, Extension, ExtensionBlock, Extensions, RtpBuilder, RtpError,

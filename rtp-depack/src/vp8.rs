@@ -174,9 +174,17 @@ impl Depacketizer for Vp8Depacketizer {
             return; // a duplicate that got past the reorderer
         }
         let gap = input.lost_before > 0 || self.last_ext.is_some_and(|l| ext != l + 1);
-        self.last_ext = Some(ext);
         let p = input.packet;
         let payload = p.payload();
+        if payload.is_empty() {
+            // Padding only (bandwidth probes): no media, but it takes a sequence number, so it
+            // keeps the packets around it contiguous. A gap before it is still a gap after it.
+            if !gap {
+                self.last_ext = Some(ext);
+            }
+            return;
+        }
+        self.last_ext = Some(ext);
         let ts = p.header.timestamp;
         let Some(d) = Vp8Descriptor::parse(payload) else {
             self.stats.malformed += 1;

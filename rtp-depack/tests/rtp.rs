@@ -398,3 +398,59 @@ fn opus_round_trip() {
         frames
     );
 }
+
+#[test]
+fn vp8_padding_only_packets_do_not_break_frames() {
+    let frames: Vec<Vec<u8>> = (0..6).map(|i| vp8_frame(i == 0, 1200, i as u8)).collect();
+    let mut b = RtpBuilder::new(1, 96);
+    let mut v = Vp8Packetizer::new(500, Some(3));
+    let mut packets = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        v.packetize(f, &mut |p, m| {
+            let mut raw = Vec::new();
+            b.build(3000 * i as u32, m, p, &[], &mut raw);
+            packets.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
+        });
+        // A padding-only probe after each frame: P bit, no payload, 4 bytes of padding.
+        let mut raw = Vec::new();
+        b.build(3000 * i as u32, false, &[0, 0, 0, 4], &[], &mut raw);
+        raw[0] |= 0x20;
+        packets.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
+    }
+    let mut d = Vp8Depacketizer::default();
+    let out = depacketize(&packets, 8, &mut d);
+    assert_eq!(out.len(), 6);
+    assert_eq!(
+        d.stats().frames_dropped_incomplete + d.stats().frames_dropped_waiting_keyframe,
+        0
+    );
+}
+
+#[test]
+fn red_primary_block_is_found_without_copy() {
+    // Two redundant blocks (3 and 2 bytes) then the primary Opus packet.
+    let mut payload = vec![
+        0x80 | 111,
+        0x03,
+        0xC0 | 0x00,
+        3,
+        0x80 | 111,
+        0x01,
+        0xE0 | 0x00,
+        2,
+        111,
+    ];
+    payload.extend_from_slice(&[1, 1, 1, 2, 2]);
+    payload.extend_from_slice(&[0xFC, 9, 9, 9]);
+    let mut b = RtpBuilder::new(5, 63);
+    let mut raw = Vec::new();
+    b.build(960, false, &payload, &[], &mut raw);
+    let p = RtpPacket::parse(Bytes::from(raw)).unwrap();
+    let primary = red_primary(&p).unwrap();
+    assert_eq!(primary.payload(), &[0xFC, 9, 9, 9]);
+    assert_eq!(primary.header.payload_type, 111);
+    // Lengths that run past the payload are refused.
+    let mut raw = Vec::new();
+    b.build(960, false, &[0x80 | 111, 0, 0, 200, 111, 1], &[], &mut raw);
+    assert!(red_primary(&RtpPacket::parse(Bytes::from(raw)).unwrap()).is_none());
+}
