@@ -429,17 +429,7 @@ fn vp8_padding_only_packets_do_not_break_frames() {
 #[test]
 fn red_primary_block_is_found_without_copy() {
     // Two redundant blocks (3 and 2 bytes) then the primary Opus packet.
-    let mut payload = vec![
-        0x80 | 111,
-        0x03,
-        0xC0 | 0x00,
-        3,
-        0x80 | 111,
-        0x01,
-        0xE0 | 0x00,
-        2,
-        111,
-    ];
+    let mut payload = vec![0x80 | 111, 0x03, 0xC0, 3, 0x80 | 111, 0x01, 0xE0, 2, 111];
     payload.extend_from_slice(&[1, 1, 1, 2, 2]);
     payload.extend_from_slice(&[0xFC, 9, 9, 9]);
     let mut b = RtpBuilder::new(5, 63);
