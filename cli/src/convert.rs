@@ -311,6 +311,8 @@ pub fn convert(
             let mut muxer = Muxer::new(writer, mux_options, tracks)
                 .map_err(|e| out_err(mixer::Error::Mux(e)))?;
             let summary = run(&mut mixer, &mut muxer, &mut on_progress, &paths)?;
+            // The mixer knows each track's true end (audio packet durations included).
+            muxer.set_duration_ns(u64::try_from(summary.duration_ns).unwrap_or(0));
             let writer = muxer.finish().map_err(|e| out_err(mixer::Error::Mux(e)))?;
             (summary, writer)
         }

@@ -107,6 +107,7 @@ pub struct Vp8Depacketizer {
     cur: Option<Current>,
     buf: BytesMut,
     last_ext: Option<i64>,
+    last_ssrc: Option<u32>,
     waiting_keyframe: bool,
     out: VecDeque<Frame>,
     stats: DepackStats,
@@ -118,6 +119,7 @@ impl Default for Vp8Depacketizer {
             cur: None,
             buf: BytesMut::new(),
             last_ext: None,
+            last_ssrc: None,
             waiting_keyframe: true,
             out: VecDeque::new(),
             stats: DepackStats::default(),
@@ -173,8 +175,13 @@ impl Depacketizer for Vp8Depacketizer {
         if self.last_ext == Some(ext) {
             return; // a duplicate that got past the reorderer
         }
-        let gap = input.lost_before > 0 || self.last_ext.is_some_and(|l| ext != l + 1);
         let p = input.packet;
+        // A new SSRC (a publisher that came back; Janus keeps the sequence numbers going) is
+        // a discontinuity too: whatever the old stream left unfinished cannot be trusted.
+        let new_source = self.last_ssrc.is_some_and(|s| s != p.header.ssrc);
+        self.last_ssrc = Some(p.header.ssrc);
+        let gap =
+            new_source || input.lost_before > 0 || self.last_ext.is_some_and(|l| ext != l + 1);
         let payload = p.payload();
         if payload.is_empty() {
             // Padding only (bandwidth probes): no media, but it takes a sequence number, so it

@@ -444,3 +444,33 @@ fn red_primary_block_is_found_without_copy() {
     b.build(960, false, &[0x80 | 111, 0, 0, 200, 111, 1], &[], &mut raw);
     assert!(red_primary(&RtpPacket::parse(Bytes::from(raw)).unwrap()).is_none());
 }
+
+#[test]
+fn vp8_new_ssrc_is_a_discontinuity_even_with_continuous_sequence_numbers() {
+    // Stream A sends 3 frames but its last one is cut short (no marker packet); stream B (a new
+    // SSRC, sequence numbers continued by Janus) starts with a keyframe.
+    let frames: Vec<Vec<u8>> = (0..3).map(|i| vp8_frame(i == 0, 1200, i as u8)).collect();
+    let mut b = RtpBuilder::new(1, 96);
+    let mut v = Vp8Packetizer::new(500, None);
+    let mut packets = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        v.packetize(f, &mut |p, m| {
+            let mut raw = Vec::new();
+            b.build(3000 * i as u32, m, p, &[], &mut raw);
+            packets.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
+        });
+    }
+    packets.pop(); // the last packet of frame 2 never left stream A
+    b.sequence = packets.last().unwrap().header.sequence.wrapping_add(1);
+    b.ssrc = 2;
+    v.packetize(&vp8_frame(true, 800, 9), &mut |p, m| {
+        let mut raw = Vec::new();
+        b.build(90_000, m, p, &[], &mut raw);
+        packets.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
+    });
+    let mut d = Vp8Depacketizer::default();
+    let out = depacketize(&packets, 8, &mut d);
+    let ts: Vec<u32> = out.iter().map(|f| f.rtp_timestamp).collect();
+    assert_eq!(ts, [0, 3000, 90_000]);
+    assert_eq!(d.stats().frames_dropped_incomplete, 1);
+}
