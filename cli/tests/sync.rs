@@ -17,6 +17,16 @@ fn first_block_ms(p: &webm_mux::reader::ParsedFile, track: u64) -> i64 {
         .timestamp_ms
 }
 
+fn largest_gap_ms(p: &webm_mux::reader::ParsedFile, track: u64) -> i64 {
+    let times: Vec<i64> = p
+        .blocks
+        .iter()
+        .filter(|b| b.track == track)
+        .map(|b| b.timestamp_ms)
+        .collect();
+    times.windows(2).map(|w| w[1] - w[0]).max().unwrap()
+}
+
 fn last_block_ms(p: &webm_mux::reader::ParsedFile, track: u64) -> i64 {
     p.blocks
         .iter()
@@ -129,23 +139,11 @@ fn restart_keeps_wall_clock_duration(raw_restart: bool) {
         "duration {dur} ms, wall time 10000 ms"
     );
     // Video: a real 1.5 s gap at 4 s, not squeezed out.
-    let times: Vec<i64> = p
-        .blocks
-        .iter()
-        .filter(|b| b.track == 2)
-        .map(|b| b.timestamp_ms)
-        .collect();
-    let gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+    let gap = largest_gap_ms(&p, 2);
     assert!((gap - 1_567).abs() <= 20, "largest video gap {gap} ms");
     assert!(last_block_ms(&p, 2) >= 9_850, "video ends early");
     // Audio: the pause is filled with silence, so the audio keeps running to the end.
-    let audio: Vec<i64> = p
-        .blocks
-        .iter()
-        .filter(|b| b.track == 1)
-        .map(|b| b.timestamp_ms)
-        .collect();
-    let agap = audio.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+    let agap = largest_gap_ms(&p, 1);
     assert!(agap <= 21, "audio gap {agap} ms not filled");
     assert!((last_block_ms(&p, 1) - 9_980).abs() <= 20);
 }

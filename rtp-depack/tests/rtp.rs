@@ -195,17 +195,28 @@ fn vp8_frame(key: bool, len: usize, fill: u8) -> Vec<u8> {
     f
 }
 
+/// Packetizes one frame at `ts` and appends its RTP packets to `out`.
+fn push_frame(
+    b: &mut RtpBuilder,
+    v: &mut Vp8Packetizer,
+    frame: &[u8],
+    ts: u32,
+    out: &mut Vec<RtpPacket>,
+) {
+    v.packetize(frame, &mut |p, m| {
+        let mut raw = Vec::new();
+        b.build(ts, m, p, &[], &mut raw);
+        out.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
+    });
+}
+
 fn packetize(frames: &[Vec<u8>], max: usize, pid: Option<u16>) -> Vec<RtpPacket> {
     let mut b = RtpBuilder::new(1, 96);
     b.sequence = 65000;
     let mut v = Vp8Packetizer::new(max, pid);
     let mut out = Vec::new();
     for (i, f) in frames.iter().enumerate() {
-        v.packetize(f, &mut |p, m| {
-            let mut raw = Vec::new();
-            b.build(3000 * i as u32, m, p, &[], &mut raw);
-            out.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
-        });
+        push_frame(&mut b, &mut v, f, 3000 * i as u32, &mut out);
     }
     out
 }
@@ -406,11 +417,7 @@ fn vp8_padding_only_packets_do_not_break_frames() {
     let mut v = Vp8Packetizer::new(500, Some(3));
     let mut packets = Vec::new();
     for (i, f) in frames.iter().enumerate() {
-        v.packetize(f, &mut |p, m| {
-            let mut raw = Vec::new();
-            b.build(3000 * i as u32, m, p, &[], &mut raw);
-            packets.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
-        });
+        push_frame(&mut b, &mut v, f, 3000 * i as u32, &mut packets);
         // A padding-only probe after each frame: P bit, no payload, 4 bytes of padding.
         let mut raw = Vec::new();
         b.build(3000 * i as u32, false, &[0, 0, 0, 4], &[], &mut raw);
@@ -454,20 +461,18 @@ fn vp8_new_ssrc_is_a_discontinuity_even_with_continuous_sequence_numbers() {
     let mut v = Vp8Packetizer::new(500, None);
     let mut packets = Vec::new();
     for (i, f) in frames.iter().enumerate() {
-        v.packetize(f, &mut |p, m| {
-            let mut raw = Vec::new();
-            b.build(3000 * i as u32, m, p, &[], &mut raw);
-            packets.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
-        });
+        push_frame(&mut b, &mut v, f, 3000 * i as u32, &mut packets);
     }
     packets.pop(); // the last packet of frame 2 never left stream A
     b.sequence = packets.last().unwrap().header.sequence.wrapping_add(1);
     b.ssrc = 2;
-    v.packetize(&vp8_frame(true, 800, 9), &mut |p, m| {
-        let mut raw = Vec::new();
-        b.build(90_000, m, p, &[], &mut raw);
-        packets.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
-    });
+    push_frame(
+        &mut b,
+        &mut v,
+        &vp8_frame(true, 800, 9),
+        90_000,
+        &mut packets,
+    );
     let mut d = Vp8Depacketizer::default();
     let out = depacketize(&packets, 8, &mut d);
     let ts: Vec<u32> = out.iter().map(|f| f.rtp_timestamp).collect();
