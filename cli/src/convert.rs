@@ -280,55 +280,42 @@ pub fn convert(
         )));
     }
 
-    let (guard, writer) =
-        AtomicOutput::create(output, options.force).map_err(|source| CliError::Io {
-            path: output.to_path_buf(),
-            source,
-        })?;
-    let out_err = |source: mixer::Error| CliError::Output {
-        path: output.to_path_buf(),
-        source,
-    };
     let mut on_progress = |p: Progress| progress(p.bytes, total);
-    let (summary, writer) = match format {
-        OutputFormat::Webm | OutputFormat::Mkv => {
-            let tracks = webm_tracks(&infos);
-            let mux_options = MuxerOptions {
-                doc_type: if format == OutputFormat::Webm {
-                    DocType::Webm
-                } else {
-                    DocType::Matroska
-                },
-                title: nfo.as_ref().and_then(|n| n.name.clone()),
-                date_utc_ns: infos
-                    .iter()
-                    .filter_map(|i| i.first_wall_ns)
-                    .min()
-                    .map(unix_ns_to_matroska),
-                writing_app: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
-                ..MuxerOptions::default()
-            };
-            let mut muxer = Muxer::new(writer, mux_options, tracks)
-                .map_err(|e| out_err(mixer::Error::Mux(e)))?;
-            let summary = run(&mut mixer, &mut muxer, &mut on_progress, &paths)?;
-            // The mixer knows each track's true end (audio packet durations included).
-            muxer.set_duration_ns(u64::try_from(summary.duration_ns).unwrap_or(0));
-            let writer = muxer.finish().map_err(|e| out_err(mixer::Error::Mux(e)))?;
-            (summary, writer)
-        }
-        OutputFormat::Ogg => {
-            let head = OpusHead::new(2, OPUS_PRE_SKIP, 48_000);
-            let tags = OpusTags {
-                vendor: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
-                comments: Vec::new(),
-            };
-            let serial = 0x4A41_4E55; // any value: one logical stream
-            let mut ogg = OggOpusWriter::new(writer, serial, &head, &tags)
-                .map_err(|e| out_err(mixer::Error::Ogg(e)))?;
-            let summary = run(&mut mixer, &mut ogg, &mut on_progress, &paths)?;
-            let writer = ogg.finish().map_err(|e| out_err(mixer::Error::Ogg(e)))?;
-            (summary, writer)
-        }
+    let target = OutputTarget {
+        format,
+        title: nfo.as_ref().and_then(|n| n.name.clone()),
+        infos: &infos,
+        paths: &paths,
+        output,
+    };
+    let (summary, file) = if output == Path::new(STDOUT) {
+        // A pipe: WebM without Cues or Duration (they need seeking), Ogg as usual.
+        let out = std::io::BufWriter::new(std::io::stdout().lock());
+        let (summary, out) = match format {
+            OutputFormat::Webm | OutputFormat::Mkv => {
+                let muxer = Muxer::new_streaming(out, target.mux_options(), webm_tracks(&infos))
+                    .map_err(|e| target.error(mixer::Error::Mux(e)))?;
+                target.webm(&mut mixer, muxer, &mut on_progress)?
+            }
+            OutputFormat::Ogg => target.ogg(&mut mixer, out, &mut on_progress)?,
+        };
+        crate::output::flush(out).map_err(|source| target.error(mixer::Error::Io(source)))?;
+        (summary, None)
+    } else {
+        let (guard, writer) =
+            AtomicOutput::create(output, options.force).map_err(|source| CliError::Io {
+                path: output.to_path_buf(),
+                source,
+            })?;
+        let (summary, writer) = match format {
+            OutputFormat::Webm | OutputFormat::Mkv => {
+                let muxer = Muxer::new(writer, target.mux_options(), webm_tracks(&infos))
+                    .map_err(|e| target.error(mixer::Error::Mux(e)))?;
+                target.webm(&mut mixer, muxer, &mut on_progress)?
+            }
+            OutputFormat::Ogg => target.ogg(&mut mixer, writer, &mut on_progress)?,
+        };
+        (summary, Some((guard, writer)))
     };
     let report = build_report(
         Some(output),
@@ -343,13 +330,89 @@ pub fn convert(
             return Err(CliError::Strict(w.clone()));
         }
     }
-    guard
-        .commit(writer, options.sync)
-        .map_err(|source| CliError::Io {
-            path: output.to_path_buf(),
-            source,
-        })?;
+    if let Some((guard, writer)) = file {
+        guard
+            .commit(writer, options.sync)
+            .map_err(|source| CliError::Io {
+                path: output.to_path_buf(),
+                source,
+            })?;
+    }
     Ok(report)
+}
+
+/// The output name that means standard output.
+pub const STDOUT: &str = "-";
+
+/// What the writing half of a conversion needs to know.
+struct OutputTarget<'a> {
+    format: OutputFormat,
+    title: Option<String>,
+    infos: &'a [TrackInfo],
+    paths: &'a [PathBuf],
+    output: &'a Path,
+}
+
+impl OutputTarget<'_> {
+    fn error(&self, source: mixer::Error) -> CliError {
+        CliError::Output {
+            path: self.output.to_path_buf(),
+            source,
+        }
+    }
+
+    fn mux_options(&self) -> MuxerOptions {
+        MuxerOptions {
+            doc_type: if self.format == OutputFormat::Webm {
+                DocType::Webm
+            } else {
+                DocType::Matroska
+            },
+            title: self.title.clone(),
+            date_utc_ns: self
+                .infos
+                .iter()
+                .filter_map(|i| i.first_wall_ns)
+                .min()
+                .map(unix_ns_to_matroska),
+            writing_app: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
+            ..MuxerOptions::default()
+        }
+    }
+
+    fn webm<W: Write>(
+        &self,
+        mixer: &mut Mixer<'_>,
+        mut muxer: Muxer<W>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Summary, W), CliError> {
+        let summary = run(mixer, &mut muxer, progress, self.paths)?;
+        // The mixer knows each track's true end (audio packet durations included).
+        muxer.set_duration_ns(u64::try_from(summary.duration_ns).unwrap_or(0));
+        let writer = muxer
+            .finish()
+            .map_err(|e| self.error(mixer::Error::Mux(e)))?;
+        Ok((summary, writer))
+    }
+
+    fn ogg<W: Write>(
+        &self,
+        mixer: &mut Mixer<'_>,
+        writer: W,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Summary, W), CliError> {
+        let head = OpusHead::new(2, OPUS_PRE_SKIP, 48_000);
+        let tags = OpusTags {
+            vendor: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
+            comments: Vec::new(),
+        };
+        let serial = 0x4A41_4E55; // any value: one logical stream
+        let mut ogg = OggOpusWriter::new(writer, serial, &head, &tags)
+            .map_err(|e| self.error(mixer::Error::Ogg(e)))?;
+        let summary = run(mixer, &mut ogg, progress, self.paths)?;
+        let writer = ogg.finish().map_err(|e| self.error(mixer::Error::Ogg(e)))?;
+        Ok((summary, writer))
+    }
 }
 
 fn run(

@@ -39,14 +39,14 @@ enum Command {
     Convert {
         /// The .mjr recording or recordplay .nfo file
         input: PathBuf,
-        /// The output file; its extension picks the format
+        /// The output file; its extension picks the format (`-`: standard output, with --format)
         output: PathBuf,
         #[command(flatten)]
         common: CommonArgs,
     },
     /// Mux several recordings (e.g. audio + video) into one synchronized .webm or .mkv.
     Mux {
-        /// Input recordings, then the output file (.webm or .mkv)
+        /// Input recordings, then the output file (.webm or .mkv; `-` for standard output)
         #[arg(required = true, num_args = 2..)]
         files: Vec<PathBuf>,
         #[command(flatten)]
@@ -210,10 +210,12 @@ fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), 
     }
     let report = result?;
     if c.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("serializable")
-        );
+        let json = serde_json::to_string_pretty(&report).expect("serializable");
+        if output == Path::new(convert::STDOUT) {
+            eprintln!("{json}"); // standard output carries the file
+        } else {
+            println!("{json}");
+        }
     } else if !c.quiet {
         let _ = convert::print_report(&mut std::io::stderr(), &report);
     }

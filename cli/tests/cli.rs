@@ -111,3 +111,26 @@ fn info_reports_the_essentials() {
         vt.duplicated
     );
 }
+
+#[test]
+fn standard_output_gets_a_streamable_webm_and_ogg() {
+    let dir = TempDir::new("stdout");
+    let o = SynthOptions {
+        duration_ms: 3_000,
+        ..SynthOptions::default()
+    };
+    let (v, a, vt, at) = synth_pair(&dir, &o);
+    let r = mjrtool_ok(&[&"mux", &a, &v, &"-", &"--format", &"webm", &"--json"]);
+    let p = webm_mux::reader::parse(&r.stdout).unwrap();
+    assert_eq!(p.tracks.len(), 2);
+    assert_eq!(p.blocks.len() as u64, vt.frames + at.frames);
+    // The summary went to standard error.
+    let json: serde_json::Value = serde_json::from_slice(&r.stderr).unwrap();
+    assert_eq!(json["format"], "webm");
+    let r = mjrtool_ok(&[&"convert", &a, &"-", &"--format", &"opus", &"--quiet"]);
+    let f = ogg_opus::reader::read_opus_file(&r.stdout).unwrap();
+    assert_eq!(f.packets.len() as u64, at.frames);
+    // Without --format the format cannot be told.
+    let r = mjrtool(&[&"convert", &a, &"-"]);
+    assert_eq!(r.status.code(), Some(1));
+}
