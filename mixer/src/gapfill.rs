@@ -44,6 +44,7 @@ pub struct OpusGapFiller {
     filled_ns: i64,
     unfilled_gaps: u64,
     invalid_packets: u64,
+    real_ns: i64,
     silence: Bytes,
 }
 
@@ -55,7 +56,8 @@ impl Default for OpusGapFiller {
 
 impl OpusGapFiller {
     /// A filler that fills holes up to `max_fill_ns` long (longer ones are left as they are, so
-    /// that a corrupt timestamp cannot make us write hours of silence).
+    /// that a corrupt timestamp cannot make us write hours of silence). In all, it inserts at
+    /// most an hour of silence plus four times the duration of the real packets.
     pub fn new(max_fill_ns: i64) -> Self {
         OpusGapFiller {
             next_ns: None,
@@ -64,6 +66,7 @@ impl OpusGapFiller {
             filled_ns: 0,
             unfilled_gaps: 0,
             invalid_packets: 0,
+            real_ns: 0,
             silence: Bytes::from_static(&OPUS_SILENCE_20MS),
         }
     }
@@ -81,7 +84,11 @@ impl OpusGapFiller {
         let mut time = time_ns;
         if let Some(mut next) = self.next_ns {
             let gap = time - next;
-            if gap > self.max_fill_ns {
+            // A damaged file can claim hours between packets, again and again: silence is
+            // also capped at an hour plus four times the real audio, so that output stays in
+            // proportion to input.
+            let budget = 3_600_000_000_000 + 4 * self.real_ns - self.filled_ns;
+            if gap > self.max_fill_ns || gap > budget {
                 // Too long to fill: leave the hole (the packet keeps its own time).
                 self.unfilled_gaps += 1;
             } else {
@@ -103,6 +110,7 @@ impl OpusGapFiller {
             }
         }
         let end = time + duration_ns;
+        self.real_ns += duration_ns;
         // `end` counts what was written (samples), not the timestamp, so that Ogg, where the
         // position *is* the sample count, never drifts by more than one silence packet.
         self.next_ns = Some(end);
@@ -206,6 +214,19 @@ mod tests {
         f.push(0, Bytes::from_static(&[0x03]), &mut |_| n += 1); // code 3 without count byte
         assert_eq!(n, 0);
         assert_eq!(f.invalid_packets(), 2);
+    }
+
+    #[test]
+    fn silence_stays_in_proportion_to_real_audio() {
+        // Ten packets, each claiming to come 5 hours after the previous one.
+        let times: Vec<i64> = (0..10).map(|i| i * 5 * 3_600_000).collect();
+        let (_, f) = run(&times);
+        assert!(
+            f.filled_ns() <= 3_600_000 * MS + 4 * 10 * 20 * MS,
+            "{}",
+            f.filled_ns()
+        );
+        assert_eq!(f.unfilled_gaps(), 9);
     }
 
     proptest::proptest! {
