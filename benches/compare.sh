@@ -4,12 +4,17 @@
 #
 #   benches/compare.sh [DURATION_SECONDS ...]     (default: 600)
 #
+# Every command runs REPEAT times (default 3) and the median is printed. Before each run the
+# outputs of earlier runs are deleted, `sync` writes back dirty pages (so no run is throttled for
+# another's writes) and the inputs are read once (warm page cache for every tool alike).
+#
 # Needs: /usr/bin/time (Debian "time"), janus-pp-rec (Debian "janus-tools"), ffmpeg. Recordings are
 # generated with `mjrtool synth` (VP8 padded to ~2 Mbit/s + Opus) into $WORK (default /tmp/mjr-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-/tmp/mjr-bench}
 durations=("$@"); [ ${#durations[@]} -gt 0 ] || durations=(600)
+REPEAT=${REPEAT:-3}
 
 missing=0
 for t in /usr/bin/time janus-pp-rec ffmpeg; do
@@ -22,8 +27,8 @@ cargo build --release -q -p mjrtool
 MJRTOOL=target/release/mjrtool
 mkdir -p "$WORK"
 
-# run LABEL CMD...: prints "seconds max_rss_kib" for the command
-measure() {
+# measure_once CMD...: prints "seconds max_rss_kib" for one run of the command
+measure_once() {
   local log; log=$(mktemp)
   if ! /usr/bin/time -v "$@" >/dev/null 2>"$log"; then
     echo "command failed: $*" >&2; tail -5 "$log" >&2; rm -f "$log"; return 1
@@ -42,26 +47,40 @@ print(f"{secs:.3f} {sys.argv[2]}")
 PY
 }
 
+# measure CMD...: REPEAT quiet runs of the command; prints the median "seconds max_rss_kib"
+measure() {
+  local runs=() i
+  for ((i = 0; i < REPEAT; i++)); do
+    rm -f "$dir"/out-*
+    sync
+    cat "$dir/video.mjr" "$dir/audio.mjr" > /dev/null
+    runs+=("$(measure_once "$@")") || return 1
+  done
+  printf '%s\n' "${runs[@]}" | sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'
+}
+
 printf '%-10s %-34s %10s %12s\n' duration tool seconds peak_RSS_MiB
 for d in "${durations[@]}"; do
   dir="$WORK/d$d"
   if [ ! -f "$dir/video.mjr" ]; then
     "$MJRTOOL" synth --out-dir "$dir" --duration "$d" --video-bitrate 2000000 --reorder 0.01 --duplicate 0.001 --force 2>/dev/null
   fi
+  rm -f "$dir"/*.webm "$dir"/*.opus
   size=$(du -m "$dir/video.mjr" "$dir/audio.mjr" | awk '{s+=$1} END {print s}')
-  # warm the page cache
-  cat "$dir/video.mjr" "$dir/audio.mjr" > /dev/null
-  rm -f "$dir/mjrtool.webm" "$dir/pp-video.webm" "$dir/pp-audio.opus" "$dir/pp-mixed.webm" "$dir/pp-mixed-enc.webm"
-  sync
-  read -r ms mr < <(measure "$MJRTOOL" mux "$dir/audio.mjr" "$dir/video.mjr" "$dir/mjrtool.webm" --force --quiet)
+  read -r ms mr < <(measure "$MJRTOOL" mux "$dir/audio.mjr" "$dir/video.mjr" "$dir/out-mjrtool.webm" --force --quiet)
   printf '%-10s %-34s %10.3f %12.1f\n' "${d}s" "mjrtool mux (${size} MiB in)" "$ms" "$(echo "$mr/1024" | bc -l)"
   if [ $missing -eq 0 ]; then
-    read -r vs vr < <(measure janus-pp-rec "$dir/video.mjr" "$dir/pp-video.webm")
-    read -r as ar < <(measure janus-pp-rec "$dir/audio.mjr" "$dir/pp-audio.opus")
-    read -r fs fr < <(measure ffmpeg -y -v error -i "$dir/pp-audio.opus" -i "$dir/pp-video.webm" -c:v copy -c:a copy "$dir/pp-mixed.webm")
-    # The command users run today (DEVELOPERS.md) re-encodes the audio; libopus is the encoder
-    # ffmpeg uses for it.
-    read -r es er < <(measure ffmpeg -y -v error -i "$dir/pp-audio.opus" -i "$dir/pp-video.webm" -c:v copy -c:a libopus "$dir/pp-mixed-enc.webm")
+    # The pipeline's intermediate files are made once, outside the timed join runs.
+    read -r vs vr < <(measure janus-pp-rec "$dir/video.mjr" "$dir/out-pp-video.webm")
+    read -r as ar < <(measure janus-pp-rec "$dir/audio.mjr" "$dir/out-pp-audio.opus")
+    janus-pp-rec "$dir/video.mjr" "$dir/pp-video.webm" >/dev/null 2>&1
+    janus-pp-rec "$dir/audio.mjr" "$dir/pp-audio.opus" >/dev/null 2>&1
+    read -r fs fr < <(measure ffmpeg -y -v error -i "$dir/pp-audio.opus" -i "$dir/pp-video.webm" -c:v copy -c:a copy "$dir/out-pp-mixed.webm")
+    # The command users run today (DEVELOPERS.md) re-encodes the audio (`-c:a opus` picks ffmpeg's
+    # experimental encoder, which refuses to run without -strict; libopus is the encoder ffmpeg
+    # uses for Opus otherwise).
+    read -r es er < <(measure ffmpeg -y -v error -i "$dir/pp-audio.opus" -i "$dir/pp-video.webm" -c:v copy -c:a libopus "$dir/out-pp-mixed-enc.webm")
+    rm -f "$dir"/out-* "$dir/pp-video.webm" "$dir/pp-audio.opus"
     total=$(echo "$vs + $as + $fs" | bc -l)
     total_enc=$(echo "$vs + $as + $es" | bc -l)
     peak=$(printf '%s\n' "$vr" "$ar" "$fr" | sort -n | tail -1)
@@ -76,4 +95,5 @@ for d in "${durations[@]}"; do
   else
     echo "(janus-pp-rec / ffmpeg comparison skipped: tools missing, see above)"
   fi
+  rm -f "$dir"/out-*
 done
