@@ -105,6 +105,8 @@ pub struct ConvertOptions {
     pub format: Option<OutputFormat>,
     /// Reorder window in packets.
     pub reorder_window: usize,
+    /// What to do with VP8 frames after a loss.
+    pub after_loss: mixer::source::AfterLoss,
     /// Flush the output to the disk (fsync) before renaming it into place.
     pub sync: bool,
 }
@@ -117,6 +119,7 @@ impl Default for ConvertOptions {
             force: false,
             format: None,
             reorder_window: mixer::source::DEFAULT_REORDER_WINDOW,
+            after_loss: mixer::source::AfterLoss::default(),
             sync: false,
         }
     }
@@ -201,7 +204,11 @@ fn open_tracks(
             strict: options.strict,
             ..ReaderOptions::default()
         };
-        match MjrTrack::with_window(file, reader_options, options.reorder_window) {
+        let track_options = mixer::source::TrackOptions {
+            reorder_window: options.reorder_window,
+            after_loss: options.after_loss,
+        };
+        match MjrTrack::with_options(file, reader_options, track_options) {
             Ok(track) => tracks.push(Opened {
                 path: path.clone(),
                 track,

@@ -79,9 +79,22 @@ struct CommonArgs {
     /// Reorder window, in packets
     #[arg(long, default_value_t = mixer::source::DEFAULT_REORDER_WINDOW)]
     reorder_window: usize,
+    /// Video frames after a lost packet: drop them until the next keyframe (a frozen but clean
+    /// picture), or keep the complete ones (artefacts until the next keyframe, as janus-pp-rec)
+    #[arg(long, value_enum, default_value_t = AfterLossArg::WaitKeyframe)]
+    after_loss: AfterLossArg,
     /// Flush the output to the disk (fsync) before renaming it into place
     #[arg(long)]
     sync: bool,
+}
+
+/// `--after-loss` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum AfterLossArg {
+    /// Drop frames until the next keyframe
+    WaitKeyframe,
+    /// Keep complete frames; drop only those with a hole
+    KeepFrames,
 }
 
 #[derive(Args)]
@@ -185,6 +198,10 @@ fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), 
             _ => OutputFormat::Ogg,
         }),
         reorder_window: c.reorder_window.max(1),
+        after_loss: match c.after_loss {
+            AfterLossArg::WaitKeyframe => mixer::source::AfterLoss::WaitForKeyframe,
+            AfterLossArg::KeepFrames => mixer::source::AfterLoss::KeepCompleteFrames,
+        },
         sync: c.sync,
     };
     let bar = (!c.quiet && !c.json && std::io::stderr().is_terminal()).then(|| {

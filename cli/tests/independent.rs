@@ -163,3 +163,30 @@ fn opusinfo_and_oggz_accept_our_ogg_opus() {
         ffmpeg_decode_clean(&out);
     }
 }
+
+#[test]
+fn keeping_complete_frames_after_a_loss_decodes_clean() {
+    if !have("ffmpeg") {
+        return;
+    }
+    let dir = TempDir::new("afterloss");
+    let o = SynthOptions {
+        duration_ms: 8_000,
+        loss: 0.02,
+        seed: 11,
+        ..SynthOptions::default()
+    };
+    let (v, _) = session(&dir, &o);
+    let frames = |policy: &str| {
+        let out = dir.path(&format!("{policy}.webm"));
+        let j = mjrtool_ok(&[&"convert", &v, &out, &"--json", &"--after-loss", &policy]);
+        let json: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+        let listing = ffmpeg_decode_clean(&out);
+        let n = json["inputs"][0]["frames"].as_u64().unwrap() as usize;
+        assert_eq!(framemd5_count(&listing, 0), n, "{policy}: decoded frames");
+        n
+    };
+    let waited = frames("wait-keyframe");
+    let kept = frames("keep-frames");
+    assert!(kept > waited, "kept {kept}, waited {waited}");
+}

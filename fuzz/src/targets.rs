@@ -182,7 +182,12 @@ fn depack(data: &[u8], depacketizer: &mut dyn rtp_depack::Depacketizer, payload_
 
 /// VP8 depacketizer on arbitrary payloads.
 pub fn vp8_depack(data: &[u8]) {
-    depack(data, &mut rtp_depack::Vp8Depacketizer::default(), 96);
+    for after_loss in [
+        rtp_depack::AfterLoss::WaitForKeyframe,
+        rtp_depack::AfterLoss::KeepCompleteFrames,
+    ] {
+        depack(data, &mut rtp_depack::Vp8Depacketizer::new(after_loss), 96);
+    }
 }
 
 /// Opus depacketizer on arbitrary payloads.

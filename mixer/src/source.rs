@@ -5,6 +5,7 @@ use std::io::Read;
 
 use bytes::Bytes;
 use mjr::{Codec, Header, MediaKind, MjrReader, ReaderOptions};
+pub use rtp_depack::AfterLoss;
 use rtp_depack::{
     DepackStats, Depacketizer, InputPacket, OpusDepacketizer, ReorderStats, Reordered, Reorderer,
     RtpPacket, Vp8Depacketizer,
@@ -126,6 +127,24 @@ impl AnyDepacketizer {
 /// network reorders, small enough to keep memory flat (packets are ~1.1 kB each).
 pub const DEFAULT_REORDER_WINDOW: usize = 512;
 
+/// How [`MjrTrack`] turns packets into frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackOptions {
+    /// Packets held back to put late ones in order ([`DEFAULT_REORDER_WINDOW`]).
+    pub reorder_window: usize,
+    /// What a video track does with the frames after a loss.
+    pub after_loss: AfterLoss,
+}
+
+impl Default for TrackOptions {
+    fn default() -> Self {
+        TrackOptions {
+            reorder_window: DEFAULT_REORDER_WINDOW,
+            after_loss: AfterLoss::default(),
+        }
+    }
+}
+
 /// Reads one `.mjr` recording as a stream of frames.
 pub struct MjrTrack<R: Read> {
     reader: MjrReader<R>,
@@ -148,6 +167,23 @@ impl<R: Read> MjrTrack<R> {
 
     /// Like [`MjrTrack::new`] with a reorder window of `window` packets.
     pub fn with_window(reader: R, options: ReaderOptions, window: usize) -> Result<Self, Error> {
+        Self::with_options(
+            reader,
+            options,
+            TrackOptions {
+                reorder_window: window,
+                ..TrackOptions::default()
+            },
+        )
+    }
+
+    /// Like [`MjrTrack::new`], with `track` saying how packets become frames.
+    pub fn with_options(
+        reader: R,
+        options: ReaderOptions,
+        track: TrackOptions,
+    ) -> Result<Self, Error> {
+        let window = track.reorder_window;
         let reader = MjrReader::with_options(reader, options)?;
         let header = reader.header();
         let codec = match (header.kind, &header.codec) {
@@ -162,7 +198,7 @@ impl<R: Read> MjrTrack<R> {
             }
         };
         let depack = match codec {
-            TrackCodec::Vp8 => AnyDepacketizer::Vp8(Vp8Depacketizer::default()),
+            TrackCodec::Vp8 => AnyDepacketizer::Vp8(Vp8Depacketizer::new(track.after_loss)),
             TrackCodec::Opus => AnyDepacketizer::Opus(OpusDepacketizer::default()),
         };
         let base_ns = header

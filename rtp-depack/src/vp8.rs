@@ -99,11 +99,26 @@ struct Current {
     broken: bool,
 }
 
+/// What [`Vp8Depacketizer`] does with the frames that follow a loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AfterLoss {
+    /// Drop every frame until the next keyframe: the picture freezes for that time but is
+    /// never damaged, since the dropped frames reference what was lost. The default.
+    #[default]
+    WaitForKeyframe,
+    /// Drop only the frames that have a hole; keep the complete frames after them. A decoder
+    /// shows them with artefacts until the next keyframe (they reference a picture it never
+    /// saw), as janus-pp-rec's output does, but no frame is cut.
+    KeepCompleteFrames,
+}
+
 /// Puts VP8 frames together. Never hands out a frame with a hole: a frame missing a packet is
-/// dropped, and so is every frame after it until the next keyframe (they would reference what
-/// was lost); frames before the first keyframe are dropped too.
+/// dropped, and (with [`AfterLoss::WaitForKeyframe`], the default) so is every frame after it
+/// until the next keyframe; frames before the first keyframe, and after a change of SSRC (a new
+/// encoder), are dropped too.
 #[derive(Debug)]
 pub struct Vp8Depacketizer {
+    after_loss: AfterLoss,
     cur: Option<Current>,
     buf: BytesMut,
     last_ext: Option<i64>,
@@ -116,6 +131,7 @@ pub struct Vp8Depacketizer {
 impl Default for Vp8Depacketizer {
     fn default() -> Self {
         Vp8Depacketizer {
+            after_loss: AfterLoss::default(),
             cur: None,
             buf: BytesMut::new(),
             last_ext: None,
@@ -128,12 +144,27 @@ impl Default for Vp8Depacketizer {
 }
 
 impl Vp8Depacketizer {
+    /// A depacketizer that handles the frames after a loss as `after_loss` says.
+    pub fn new(after_loss: AfterLoss) -> Self {
+        Vp8Depacketizer {
+            after_loss,
+            ..Self::default()
+        }
+    }
+
+    /// Something was lost: wait for a keyframe if the policy says so.
+    fn lost(&mut self) {
+        if self.after_loss == AfterLoss::WaitForKeyframe {
+            self.waiting_keyframe = true;
+        }
+    }
+
     fn close(&mut self) {
         let Some(cur) = self.cur.take() else { return };
         let data = self.buf.split().freeze();
         if cur.broken {
             self.stats.frames_dropped_incomplete += 1;
-            self.waiting_keyframe = true;
+            self.lost();
             return;
         }
         if self.waiting_keyframe && !cur.keyframe {
@@ -148,7 +179,7 @@ impl Vp8Depacketizer {
         if cur.keyframe && size.is_none() {
             // Claims to be a keyframe but has no valid keyframe header.
             self.stats.frames_dropped_incomplete += 1;
-            self.waiting_keyframe = true;
+            self.lost();
             return;
         }
         self.waiting_keyframe = false;
@@ -180,6 +211,10 @@ impl Depacketizer for Vp8Depacketizer {
         // a discontinuity too: whatever the old stream left unfinished cannot be trusted.
         let new_source = self.last_ssrc.is_some_and(|s| s != p.header.ssrc);
         self.last_ssrc = Some(p.header.ssrc);
+        if new_source {
+            // A new encoder: its inter frames reference nothing we have, whatever the policy.
+            self.waiting_keyframe = true;
+        }
         let gap =
             new_source || input.lost_before > 0 || self.last_ext.is_some_and(|l| ext != l + 1);
         let payload = p.payload();
@@ -199,7 +234,7 @@ impl Depacketizer for Vp8Depacketizer {
             if let Some(cur) = &mut self.cur {
                 cur.broken = true;
             }
-            self.waiting_keyframe = true;
+            self.lost();
             return;
         };
         let vp8 = &payload[d.len..];
@@ -218,7 +253,7 @@ impl Depacketizer for Vp8Depacketizer {
         }
         if gap && self.cur.is_none() {
             // Whole packets (maybe whole frames) are missing before this one.
-            self.waiting_keyframe = true;
+            self.lost();
         }
         match &mut self.cur {
             Some(cur) => {

@@ -326,6 +326,46 @@ proptest! {
     }
 
     #[test]
+    fn vp8_keep_policy_hands_out_exactly_the_complete_frames(
+        sizes in prop::collection::vec(1usize..3000, 2..40), key_every in 1usize..8,
+        lose in prop::collection::vec(any::<prop::sample::Index>(), 1..5),
+    ) {
+        let frames: Vec<Vec<u8>> = sizes.iter().enumerate().map(|(i, n)| vp8_frame(i % key_every == 0, *n, i as u8)).collect();
+        let mut packets = packetize(&frames, 500, Some(5));
+        let per_frame = |ps: &[RtpPacket]| {
+            let mut n = vec![0usize; frames.len()];
+            for p in ps {
+                n[(p.header.timestamp / 3000) as usize] += 1;
+            }
+            n
+        };
+        let sent = per_frame(&packets);
+        for l in &lose {
+            if packets.len() > 1 {
+                packets.remove(l.index(packets.len()));
+            }
+        }
+        let kept = per_frame(&packets);
+        // Complete frames from the first complete keyframe on.
+        let complete = |i: usize| sent[i] == kept[i];
+        let first_key = (0..frames.len()).find(|&i| i % key_every == 0 && complete(i));
+        let want: Vec<usize> = match first_key {
+            Some(k) => (k..frames.len()).filter(|&i| complete(i)).collect(),
+            None => Vec::new(),
+        };
+        let mut d = Vp8Depacketizer::new(AfterLoss::KeepCompleteFrames);
+        let out = depacketize(&packets, 16, &mut d);
+        let got: Vec<usize> = out.iter().map(|f| (f.rtp_timestamp / 3000) as usize).collect();
+        prop_assert_eq!(&got, &want);
+        for f in &out {
+            prop_assert_eq!(&frames[(f.rtp_timestamp / 3000) as usize][..], &f.data[..]);
+        }
+        // Complete frames before the first complete keyframe wait for it.
+        let before = first_key.unwrap_or(frames.len());
+        prop_assert_eq!(d.stats().frames_dropped_waiting_keyframe as usize, (0..before).filter(|&i| complete(i)).count());
+    }
+
+    #[test]
     fn depacketizers_survive_random_payloads(
         payloads in prop::collection::vec((prop::collection::vec(any::<u8>(), 0..40), any::<bool>(), 0u32..3), 0..60)
     ) {
@@ -362,6 +402,27 @@ fn vp8_waits_for_a_keyframe_after_loss() {
             s.frames_dropped_waiting_keyframe
         ),
         (1, 1)
+    );
+}
+
+#[test]
+fn vp8_keep_policy_drops_only_the_damaged_frame() {
+    let frames: Vec<Vec<u8>> = (0..9)
+        .map(|i| vp8_frame(i % 3 == 0, 1200, i as u8))
+        .collect();
+    let mut packets = packetize(&frames, 500, None); // 3 packets per frame
+    packets.remove(4); // the middle of frame 1
+    let mut d = Vp8Depacketizer::new(AfterLoss::KeepCompleteFrames);
+    let out = depacketize(&packets, 8, &mut d);
+    let idx: Vec<u32> = out.iter().map(|f| f.rtp_timestamp / 3000).collect();
+    assert_eq!(idx, [0, 2, 3, 4, 5, 6, 7, 8]);
+    let s = d.stats();
+    assert_eq!(
+        (
+            s.frames_dropped_incomplete,
+            s.frames_dropped_waiting_keyframe
+        ),
+        (1, 0)
     );
 }
 
