@@ -90,6 +90,18 @@ impl TrackClock {
         }
     }
 
+    /// Whether `arrival_ns` is further than [`ClockConfig::reanchor_threshold_ns`] from where
+    /// the RTP clock puts `rtp_timestamp` (false before the first frame). Changes nothing.
+    pub fn disagrees(&self, rtp_timestamp: u32, arrival_ns: i64) -> bool {
+        let Some(anchor) = self.anchor else {
+            return false;
+        };
+        let ext = self.last_ext_ts
+            + i64::from(rtp_timestamp.wrapping_sub(self.last_ext_ts as u32) as i32);
+        let expected = anchor.wall_ns + self.ticks_to_ns(ext - anchor.ext_ts);
+        (arrival_ns - expected).abs() > self.config.reanchor_threshold_ns
+    }
+
     /// Nanoseconds of media time between two RTP timestamps (`to` after `from`, nearest way
     /// round).
     pub fn media_ns(&self, from: u32, to: u32) -> i64 {

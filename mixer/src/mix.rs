@@ -111,6 +111,11 @@ struct TrackState<'a> {
     last_video_step: i64,
 }
 
+/// Media time after a frame whose arrivals are weighed to tell when it really arrived.
+const SETTLE_NS: i64 = 1_000_000_000;
+/// Frames read ahead for that at most (a second of 30 fps video or of 20 ms audio is fewer).
+const SETTLE_FRAMES: usize = 128;
+
 impl<'a> TrackState<'a> {
     fn pull(&mut self) -> Result<Option<(SourceFrame, i64)>, Error> {
         if let Some(p) = self.pending.take() {
@@ -128,12 +133,61 @@ impl<'a> TrackState<'a> {
             }
             Some(frame) => {
                 let start = self.source.start_ns().unwrap_or(0);
-                let wall = self
-                    .clock
-                    .place(frame.rtp_timestamp, frame.arrival_ns, start);
+                let arrival = self.settled_arrival(&frame)?;
+                let wall = self.clock.place(frame.rtp_timestamp, arrival, start);
                 Ok(Some((frame, wall)))
             }
         }
+    }
+
+    /// The wall-clock time of `frame`. When its arrival disagrees with its clock, that is the
+    /// least delayed of it and the frames that follow it within [`SETTLE_NS`] of media time
+    /// (read ahead into the lookahead): network delay only ever adds, so one packet held up for
+    /// seconds does not move the track, while a real pause or restart, which all the following
+    /// frames agree on, does.
+    fn settled_arrival(&mut self, frame: &SourceFrame) -> Result<Option<i64>, Error> {
+        let Some(arrival) = frame.arrival_ns else {
+            return Ok(None);
+        };
+        if !self.clock.disagrees(frame.rtp_timestamp, arrival) {
+            // The usual case: the frame is where its clock says; nothing to settle.
+            return Ok(Some(arrival));
+        }
+        while !self.done && self.lookahead.len() < SETTLE_FRAMES {
+            let covered = self.lookahead.back().is_some_and(|l| {
+                self.clock.media_ns(frame.rtp_timestamp, l.rtp_timestamp) >= SETTLE_NS
+            });
+            if covered {
+                break;
+            }
+            match self.source.next_frame()? {
+                Some(f) => self.lookahead.push_back(f),
+                None => self.done = true,
+            }
+        }
+        // min over f of (arrival_f - media_ns(frame -> f)), computed as
+        // min of ((arrival_f - arrival) * rate - ticks * 1e9) / rate: no division per frame.
+        let rate = i64::from(self.codec.clock_rate());
+        let window_ticks = SETTLE_NS / 1_000_000 * rate / 1_000;
+        let mut best = 0i64;
+        for f in &self.lookahead {
+            let ticks = i64::from(f.rtp_timestamp.wrapping_sub(frame.rtp_timestamp) as i32);
+            if !(0..=window_ticks).contains(&ticks) {
+                // Beyond the window, or on another timeline (a restart): says nothing about
+                // this frame.
+                continue;
+            }
+            let key = f
+                .arrival_ns
+                .and_then(|a| a.checked_sub(arrival))
+                .and_then(|d| d.checked_mul(rate))
+                .and_then(|d| d.checked_sub(ticks * 1_000_000_000));
+            if let Some(key) = key {
+                best = best.min(key);
+            }
+        }
+        let best = arrival + best / rate;
+        Ok(Some(best))
     }
 
     /// Reads up to a second of frames ahead and anchors the clock on the least delayed of them:
