@@ -115,6 +115,9 @@ struct TrackState<'a> {
 const SETTLE_NS: i64 = 1_000_000_000;
 /// Frames read ahead for that at most (a second of 30 fps video or of 20 ms audio is fewer).
 const SETTLE_FRAMES: usize = 128;
+/// Bytes of frames read ahead at most, whatever their count (a second of 2 Mbit/s video is
+/// 250 kB): damaged input cannot make the lookahead big.
+const LOOKAHEAD_BYTES: usize = 8 << 20;
 
 impl<'a> TrackState<'a> {
     fn pull(&mut self) -> Result<Option<(SourceFrame, i64)>, Error> {
@@ -153,7 +156,8 @@ impl<'a> TrackState<'a> {
             // The usual case: the frame is where its clock says; nothing to settle.
             return Ok(Some(arrival));
         }
-        while !self.done && self.lookahead.len() < SETTLE_FRAMES {
+        let mut bytes: usize = self.lookahead.iter().map(|f| f.data.len()).sum();
+        while !self.done && self.lookahead.len() < SETTLE_FRAMES && bytes < LOOKAHEAD_BYTES {
             let covered = self.lookahead.back().is_some_and(|l| {
                 self.clock.media_ns(frame.rtp_timestamp, l.rtp_timestamp) >= SETTLE_NS
             });
@@ -161,7 +165,10 @@ impl<'a> TrackState<'a> {
                 break;
             }
             match self.source.next_frame()? {
-                Some(f) => self.lookahead.push_back(f),
+                Some(f) => {
+                    bytes += f.data.len();
+                    self.lookahead.push_back(f);
+                }
                 None => self.done = true,
             }
         }
@@ -197,11 +204,13 @@ impl<'a> TrackState<'a> {
     fn prime_clock(&mut self) -> Result<(), Error> {
         const LOOKAHEAD_NS: i64 = 1_000_000_000;
         const MAX_FRAMES: usize = 256;
-        while self.lookahead.len() < MAX_FRAMES {
+        let mut bytes = 0usize;
+        while self.lookahead.len() < MAX_FRAMES && bytes < LOOKAHEAD_BYTES {
             let Some(f) = self.source.next_frame()? else {
                 self.done = true;
                 break;
             };
+            bytes += f.data.len();
             self.lookahead.push_back(f);
             let first = &self.lookahead[0];
             let last = &self.lookahead[self.lookahead.len() - 1];
