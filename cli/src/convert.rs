@@ -562,6 +562,8 @@ pub struct RawInfo {
     pub packet_time_range_ms: Option<(u32, u32)>,
     /// Reader warnings.
     pub warnings: Vec<String>,
+    /// Why it cannot be converted (data channel, codec, encryption).
+    pub not_converted: String,
 }
 
 /// Everything `mjrtool info` prints.
@@ -579,8 +581,10 @@ pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, 
     let mut skipped = Vec::new();
     let opened = open_tracks(&inputs, options, &mut skipped)?;
     let mut other = Vec::new();
-    for (path, _) in &skipped {
-        other.push(raw_info(path, options)?);
+    for (path, why) in &skipped {
+        let mut raw = raw_info(path, options)?;
+        raw.not_converted = why.clone();
+        other.push(raw);
     }
     if opened.is_empty() {
         return Ok(InfoReport {
@@ -643,6 +647,7 @@ fn raw_info(path: &Path, options: &ConvertOptions) -> Result<RawInfo, CliError> 
         packets,
         packet_time_range_ms: range,
         warnings: reader.warnings().iter().map(|w| w.to_string()).collect(),
+        not_converted: String::new(),
     })
 }
 

@@ -243,22 +243,7 @@ fn print_info(report: &convert::InfoReport) {
     let out = &mut std::io::stdout();
     if let Some(r) = &report.tracks {
         for i in &r.inputs {
-            let h = &i.header;
-            println!("{}", i.path.display());
-            println!("  format      {:?}", h.version);
-            println!("  type        {:?}, codec {}", h.kind, h.codec.name());
-            if let Some(f) = &h.fmtp {
-                println!("  fmtp        {f}");
-            }
-            if let Some(s) = h.created_us {
-                println!("  created     {}", mjrtool::time::rfc3339_us(s));
-            }
-            if let Some(u) = h.first_written_us {
-                println!("  first write {}", mjrtool::time::rfc3339_us(u));
-            }
-            if h.encrypted {
-                println!("  encrypted   yes (end-to-end: media cannot be decoded)");
-            }
+            print_header(&i.path, &i.header);
             let t = &i.track;
             if let (Some(a), Some(b)) = (t.first_ns, t.end_ns) {
                 println!("  duration    {:.3} s", (b - a) as f64 / 1e9);
@@ -300,22 +285,36 @@ fn print_info(report: &convert::InfoReport) {
         }
     }
     for o in &report.other {
-        println!("{}", o.path.display());
-        println!("  format      {:?}", o.header.version);
-        println!(
-            "  type        {:?}, codec {}",
-            o.header.kind,
-            o.header.codec.name()
-        );
+        print_header(&o.path, &o.header);
         println!("  packets     {}", o.packets);
         if let Some((a, b)) = o.packet_time_range_ms {
             println!("  duration    {:.3} s", (b - a) as f64 / 1000.0);
         }
+        println!("  converts    no: {}", o.not_converted);
         for w in &o.warnings {
             println!("warning: {}: {w}", o.path.display());
         }
     }
     let _ = out;
+}
+
+/// The header lines of `info`, the same for every recording.
+fn print_header(path: &Path, h: &mjr::Header) {
+    println!("{}", path.display());
+    println!("  format      {:?}", h.version);
+    println!("  type        {:?}, codec {}", h.kind, h.codec.name());
+    if let Some(f) = &h.fmtp {
+        println!("  fmtp        {f}");
+    }
+    if let Some(s) = h.created_us {
+        println!("  created     {}", mjrtool::time::rfc3339_us(s));
+    }
+    if let Some(u) = h.first_written_us {
+        println!("  first write {}", mjrtool::time::rfc3339_us(u));
+    }
+    if h.encrypted {
+        println!("  encrypted   yes (end-to-end: media cannot be decoded)");
+    }
 }
 
 fn synth_cmd(a: &SynthArgs) -> Result<(), CliError> {

@@ -134,3 +134,43 @@ fn standard_output_gets_a_streamable_webm_and_ogg() {
     let r = mjrtool(&[&"convert", &a, &"-"]);
     assert_eq!(r.status.code(), Some(1));
 }
+
+#[test]
+fn end_to_end_encrypted_recordings_are_refused_or_skipped() {
+    let dir = TempDir::new("cli-e2ee");
+    let o = SynthOptions {
+        duration_ms: 2_000,
+        ..SynthOptions::default()
+    };
+    let (video, audio, _, _) = synth_pair(&dir, &o);
+    // The same audio, with the header saying its payloads are end-to-end encrypted.
+    let mut reader = mjr::MjrReader::new(std::fs::File::open(&audio).unwrap()).unwrap();
+    let mut header = reader.header().clone();
+    header.encrypted = true;
+    let secret = dir.path("secret.mjr");
+    let mut w = mjr::MjrWriter::new(std::fs::File::create(&secret).unwrap(), &header).unwrap();
+    while let Some(p) = reader.next_packet().unwrap() {
+        w.write_rtp(p.time_ms.unwrap_or(0), &p.data).unwrap();
+    }
+    w.finish().unwrap();
+
+    // Alone: nothing to convert, one line, exit 1, no output.
+    let out = dir.path("secret.opus");
+    let r = mjrtool(&[&"convert", &secret, &out]);
+    assert_eq!(r.status.code(), Some(1));
+    let err = stderr_of(&r);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("end-to-end encrypted"), "{err}");
+    assert!(!out.exists());
+
+    // With a clear video track: the video is converted and the audio skipped with a warning,
+    // which --strict turns into an error.
+    let mixed = dir.path("mixed.webm");
+    let r = mjrtool_ok(&[&"mux", &secret, &video, &mixed]);
+    assert!(stderr_of(&r).contains("end-to-end encrypted"));
+    assert!(mixed.exists());
+    let strict = dir.path("strict.webm");
+    let r = mjrtool(&[&"mux", &secret, &video, &strict, &"--strict"]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(!strict.exists());
+}

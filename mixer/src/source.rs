@@ -186,6 +186,14 @@ impl<R: Read> MjrTrack<R> {
         let window = track.reorder_window;
         let reader = MjrReader::with_options(reader, options)?;
         let header = reader.header();
+        if header.encrypted {
+            // Insertable-streams (end-to-end) encryption: the payloads are ciphertext, and a
+            // file of them would not play.
+            return Err(Error::Unsupported(format!(
+                "end-to-end encrypted {} recording: its media cannot be decoded without the key",
+                kind_name(header.kind)
+            )));
+        }
         let codec = match (header.kind, &header.codec) {
             (MediaKind::Video, Codec::Vp8) => TrackCodec::Vp8,
             (MediaKind::Audio, Codec::Opus) => TrackCodec::Opus,
