@@ -172,28 +172,18 @@ impl<'a> TrackState<'a> {
                 None => self.done = true,
             }
         }
-        // min over f of (arrival_f - media_ns(frame -> f)), computed as
-        // min of ((arrival_f - arrival) * rate - ticks * 1e9) / rate: no division per frame.
-        let rate = i64::from(self.codec.clock_rate());
-        let window_ticks = SETTLE_NS / 1_000_000 * rate / 1_000;
-        let mut best = 0i64;
+        let mut best = arrival;
         for f in &self.lookahead {
-            let ticks = i64::from(f.rtp_timestamp.wrapping_sub(frame.rtp_timestamp) as i32);
-            if !(0..=window_ticks).contains(&ticks) {
+            let media = self.clock.media_ns(frame.rtp_timestamp, f.rtp_timestamp);
+            if !(0..=SETTLE_NS).contains(&media) {
                 // Beyond the window, or on another timeline (a restart): says nothing about
                 // this frame.
                 continue;
             }
-            let key = f
-                .arrival_ns
-                .and_then(|a| a.checked_sub(arrival))
-                .and_then(|d| d.checked_mul(rate))
-                .and_then(|d| d.checked_sub(ticks * 1_000_000_000));
-            if let Some(key) = key {
-                best = best.min(key);
+            if let Some(a) = f.arrival_ns {
+                best = best.min(a.saturating_sub(media));
             }
         }
-        let best = arrival + best / rate;
         Ok(Some(best))
     }
 
