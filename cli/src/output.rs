@@ -81,6 +81,11 @@ const CHUNK: usize = 1 << 20;
 /// Chunks in flight at most (memory bound: `(CHUNKS + 1) × CHUNK`).
 const CHUNKS: usize = 3;
 
+/// The error for a writer whose thread is gone without saying why.
+fn stopped() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the writing thread has stopped")
+}
+
 /// What the writing thread is asked to do.
 enum Op {
     /// Write the whole chunk, then give the buffer back for reuse.
@@ -149,9 +154,7 @@ impl BackgroundWriter {
             Ok(())
         } else {
             self.ops = None;
-            Err(self.join().err().unwrap_or_else(|| {
-                io::Error::new(io::ErrorKind::BrokenPipe, "the writing thread has stopped")
-            }))
+            Err(self.join().err().unwrap_or_else(stopped))
         }
     }
 
@@ -177,10 +180,7 @@ impl BackgroundWriter {
             Some(t) => t
                 .join()
                 .unwrap_or_else(|_| Err(io::Error::other("the writing thread panicked"))),
-            None => Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the writing thread has stopped",
-            )),
+            None => Err(stopped()),
         }
     }
 

@@ -111,7 +111,8 @@ struct TrackState<'a> {
     last_video_step: i64,
 }
 
-/// Media time after a frame whose arrivals are weighed to tell when it really arrived.
+/// Media time read ahead to tell when a frame really arrived: at the start of a track, and
+/// when a frame's arrival disagrees with its clock.
 const SETTLE_NS: i64 = 1_000_000_000;
 /// Frames read ahead for that at most (a second of 30 fps video or of 20 ms audio is fewer).
 const SETTLE_FRAMES: usize = 128;
@@ -156,22 +157,7 @@ impl<'a> TrackState<'a> {
             // The usual case: the frame is where its clock says; nothing to settle.
             return Ok(Some(arrival));
         }
-        let mut bytes: usize = self.lookahead.iter().map(|f| f.data.len()).sum();
-        while !self.done && self.lookahead.len() < SETTLE_FRAMES && bytes < LOOKAHEAD_BYTES {
-            let covered = self.lookahead.back().is_some_and(|l| {
-                self.clock.media_ns(frame.rtp_timestamp, l.rtp_timestamp) >= SETTLE_NS
-            });
-            if covered {
-                break;
-            }
-            match self.source.next_frame()? {
-                Some(f) => {
-                    bytes += f.data.len();
-                    self.lookahead.push_back(f);
-                }
-                None => self.done = true,
-            }
-        }
+        self.read_ahead(frame.rtp_timestamp, SETTLE_FRAMES)?;
         let mut best = arrival;
         for f in &self.lookahead {
             let media = self.clock.media_ns(frame.rtp_timestamp, f.rtp_timestamp);
@@ -187,26 +173,44 @@ impl<'a> TrackState<'a> {
         Ok(Some(best))
     }
 
+    /// Reads frames into the lookahead until it reaches [`SETTLE_NS`] of media time after the
+    /// RTP timestamp `from`, or holds `max_frames` frames or [`LOOKAHEAD_BYTES`], or the source
+    /// ends.
+    fn read_ahead(&mut self, from: u32, max_frames: usize) -> Result<(), Error> {
+        let mut bytes: usize = self.lookahead.iter().map(|f| f.data.len()).sum();
+        while !self.done && self.lookahead.len() < max_frames && bytes < LOOKAHEAD_BYTES {
+            let covered = self
+                .lookahead
+                .back()
+                .is_some_and(|l| self.clock.media_ns(from, l.rtp_timestamp) >= SETTLE_NS);
+            if covered {
+                break;
+            }
+            match self.source.next_frame()? {
+                Some(f) => {
+                    bytes += f.data.len();
+                    self.lookahead.push_back(f);
+                }
+                None => self.done = true,
+            }
+        }
+        Ok(())
+    }
+
     /// Reads up to a second of frames ahead and anchors the clock on the least delayed of them:
     /// network jitter only ever delays arrivals, so the earliest arrival relative to its media
     /// time is the best estimate of when the track really started. Frames that disagree with
     /// the first one by more than half a second (a restart) are not used.
     fn prime_clock(&mut self) -> Result<(), Error> {
-        const LOOKAHEAD_NS: i64 = 1_000_000_000;
         const MAX_FRAMES: usize = 256;
-        let mut bytes = 0usize;
-        while self.lookahead.len() < MAX_FRAMES && bytes < LOOKAHEAD_BYTES {
-            let Some(f) = self.source.next_frame()? else {
-                self.done = true;
-                break;
-            };
-            bytes += f.data.len();
-            self.lookahead.push_back(f);
-            let first = &self.lookahead[0];
-            let last = &self.lookahead[self.lookahead.len() - 1];
-            if self.clock.media_ns(first.rtp_timestamp, last.rtp_timestamp) >= LOOKAHEAD_NS {
-                break;
+        if self.lookahead.is_empty() {
+            match self.source.next_frame()? {
+                Some(f) => self.lookahead.push_back(f),
+                None => self.done = true,
             }
+        }
+        if let Some(first) = self.lookahead.front() {
+            self.read_ahead(first.rtp_timestamp, MAX_FRAMES)?;
         }
         let Some(first) = self.lookahead.front() else {
             return Ok(());
