@@ -37,7 +37,7 @@ fn fill(len: usize, mut seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// A valid Opus-like packet: valid TOC (and frame count), random body.
+/// A valid Opus packet (RFC 6716 section 3.4): any TOC, random frame bytes.
 fn opus_packet() -> impl Strategy<Value = Vec<u8>> {
     (
         0u8..32,
@@ -52,14 +52,53 @@ fn opus_packet() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
-fn build_packet(config: u8, stereo: bool, code: u8, m: u8, body_len: usize, seed: u64) -> Vec<u8> {
-    let toc = (config << 3) | (u8::from(stereo) << 2) | code;
-    let mut p = vec![toc];
-    if code == 3 {
-        let max = (5760 / toc::frame_duration_samples(toc)).min(48) as u8;
-        p.push((1 + m % max) | (m & 0xC0));
+/// A frame length as RFC 6716 section 3.2.1 codes it (at most 1275).
+fn coded_len(len: usize) -> Vec<u8> {
+    if len < 252 {
+        vec![len as u8]
+    } else {
+        let b0 = 252 + (len - 252) % 4;
+        vec![b0 as u8, ((len - b0) / 4) as u8]
     }
-    p.extend(fill(body_len, seed | 1));
+}
+
+/// A valid packet of about `body_len` bytes after its TOC byte with the given code; one that
+/// code cannot carry becomes a padded code 3 packet with as many frames. For code 3, `m` picks
+/// the frame count (within 120 ms) and, with bit 6, variable frame sizes.
+fn build_packet(config: u8, stereo: bool, code: u8, m: u8, body_len: usize, seed: u64) -> Vec<u8> {
+    let toc = (config << 3) | (u8::from(stereo) << 2);
+    let body = fill(body_len, seed | 1);
+    match code {
+        0 if body_len <= 1275 => return [&[toc][..], &body].concat(),
+        1 if body_len <= 2550 => return [&[toc | 1][..], &body[..body_len & !1]].concat(),
+        2 if body_len <= 1275 => {
+            return [&[toc | 2][..], &coded_len(body_len / 2), &body].concat();
+        }
+        _ => {}
+    }
+    let max = (5760 / toc::frame_duration_samples(toc)).min(48) as usize;
+    let frames = match code {
+        0 => 1,
+        1 | 2 => 2,
+        _ => 1 + usize::from(m) % max,
+    };
+    let vbr = code == 3 && m & 0x40 != 0 && frames > 1;
+    let frame = (body_len / frames).min(1275);
+    let lengths: Vec<u8> = if vbr {
+        (1..frames).flat_map(|_| coded_len(frame)).collect()
+    } else {
+        Vec::new()
+    };
+    let padding = body_len - frame * frames;
+    let mut p = vec![toc | 3, frames as u8 | if vbr { 0x80 } else { 0 }];
+    if padding > 0 {
+        p[1] |= 0x40;
+        p.extend(std::iter::repeat_n(255, padding / 254));
+        p.push((padding % 254) as u8);
+    }
+    p.extend(lengths);
+    p.extend_from_slice(&body[..frame * frames]);
+    p.extend(std::iter::repeat_n(0, padding));
     p
 }
 

@@ -202,12 +202,14 @@ fn tools_accept_spanning_packets_and_tags() {
     for i in 0..100usize {
         w.write_packet(&SILENCE).unwrap();
         if i % 10 == 0 {
-            // A 20 ms packet with a large (never decoded here) body.
-            let mut big = vec![0xFCu8; 30_000 + i];
-            big[1..]
-                .iter_mut()
-                .enumerate()
-                .for_each(|(j, b)| *b = j as u8);
+            // A large 20 ms packet: one 1000-byte frame (never decoded here) and padding
+            // (RFC 6716 section 3.2.5: each 255 adds 254 bytes and asks for one more byte).
+            let padding = 29_000 + i;
+            let mut big = vec![0xFF, 0x41];
+            big.extend(std::iter::repeat_n(255, padding / 254));
+            big.push((padding % 254) as u8);
+            big.extend((0..1000).map(|j| j as u8));
+            big.extend(std::iter::repeat_n(0, padding));
             w.write_packet(&big).unwrap();
         }
     }
