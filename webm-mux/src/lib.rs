@@ -3,8 +3,9 @@
 //! [`Muxer`] writes the EBML header, a Segment with SeekHead, Info (TimestampScale of 1 ms,
 //! Duration filled in at the end), Tracks (VP8 with its picture size; Opus with its OpusHead as
 //! CodecPrivate, CodecDelay and SeekPreRoll), Clusters of SimpleBlocks that start on video
-//! keyframes, and Cues pointing at those clusters so that players can seek. It keeps one cluster
-//! in memory. Over a `Write + Seek` output ([`Muxer::new`]) the sizes and Duration are patched
+//! keyframes, and Cues pointing at those clusters so that players can seek (about one point a
+//! second per track, and a bounded number in all: see [`MuxerOptions::max_cue_points`]). It keeps
+//! one cluster in memory, and nothing per block or per written cluster. Over a `Write + Seek` output ([`Muxer::new`]) the sizes and Duration are patched
 //! at the end; over a pipe ([`Muxer::new_streaming`]) the Segment has an unknown size and there
 //! are no Cues.
 //!
@@ -32,6 +33,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cues;
 pub mod ebml;
 mod muxer;
 pub mod reader;

@@ -2,6 +2,7 @@
 
 use std::io::{self, Seek, SeekFrom, Write};
 
+use crate::cues::CueIndex;
 use crate::ebml::{self, *};
 
 /// Which flavour of Matroska to write.
@@ -120,8 +121,18 @@ pub struct MuxerOptions {
     pub seekable: bool,
     /// A cluster is closed when it spans this long.
     pub max_cluster_duration_ms: u64,
-    /// A cluster is closed when it holds this many bytes.
+    /// A cluster is closed when it holds this many bytes (a larger block gets a cluster of its
+    /// own). The one cluster in memory never holds more than this or one block.
     pub max_cluster_bytes: usize,
+    /// Least media time between two cue points of one track, in ms (default 1 000; at least 1).
+    /// A player seeks to the point at or before its target and decodes forward from there, so
+    /// this is about the most it decodes in vain; a keyframe every few ms gets no point each.
+    pub cue_spacing_ms: u64,
+    /// Most cue points held in memory until [`Muxer::finish`] writes them (default 32 768,
+    /// 24 bytes each: 768 KiB; at least two per track). When a new point would go past it,
+    /// every other point of each track is dropped (its first is kept) and `cue_spacing_ms`
+    /// doubles, so the points stay spread over the whole file whatever its length.
+    pub max_cue_points: usize,
     /// The WritingApp string.
     pub writing_app: String,
     /// The Title, if any.
@@ -137,6 +148,8 @@ impl Default for MuxerOptions {
             seekable: true,
             max_cluster_duration_ms: 5_000,
             max_cluster_bytes: 5 << 20,
+            cue_spacing_ms: 1_000,
+            max_cue_points: 32_768,
             writing_app: concat!("webm-mux ", env!("CARGO_PKG_VERSION")).into(),
             title: None,
             date_utc_ns: None,
@@ -185,8 +198,11 @@ pub struct MuxStats {
     pub blocks: u64,
     /// Clusters written.
     pub clusters: u64,
-    /// Cue points collected.
+    /// Cue points held (those the Cues will list, after any thinning).
     pub cue_points: u64,
+    /// Least time between two cue points of a track now in force, ms: the option's
+    /// [`MuxerOptions::cue_spacing_ms`], doubled each time the points were thinned.
+    pub cue_spacing_ms: u64,
     /// Bytes written.
     pub bytes: u64,
 }
@@ -202,6 +218,10 @@ fn patch_at<W: Write + Seek>(w: &mut W, at: u64, bytes: &[u8], end: u64) -> io::
 
 const SEEK_HEAD_ROOM: usize = 96;
 const MAX_BLOCK: usize = 64 << 20;
+/// Capacity of a new cluster buffer.
+const CLUSTER_START: usize = 64 << 10;
+/// Most bytes a SimpleBlock (ID, size, track, time, flags) and a cluster Timestamp add to a block.
+const BLOCK_HEADER: usize = 32;
 
 #[derive(Debug, Clone, Copy)]
 struct TrackState {
@@ -215,6 +235,14 @@ struct TrackState {
 ///
 /// With [`Muxer::new`] (a `Write + Seek` output) the file gets a SeekHead, a Duration and Cues;
 /// [`Muxer::new_streaming`] writes to a pipe: unknown Segment size, no Duration, no Cues.
+///
+/// # Memory
+///
+/// Whatever the length or shape of the input, a muxer holds: the cluster being built (at most
+/// [`MuxerOptions::max_cluster_bytes`], or one block with its headers when a block is larger),
+/// at most [`MuxerOptions::max_cue_points`] cue points of 24 bytes (seekable outputs only), and
+/// a fixed amount per track. Nothing is kept per block or per closed cluster: a keyframe every
+/// millisecond makes a cluster each, written out at once, and a cue point a second.
 pub struct Muxer<W: Write> {
     w: W,
     patch: Option<Patcher<W>>,
@@ -231,7 +259,8 @@ pub struct Muxer<W: Write> {
     cluster: Vec<u8>,
     cluster_ms: Option<i64>,
     cluster_cued: bool,
-    cues: Vec<(i64, u64, u64)>,
+    cues: CueIndex,
+    scratch: Vec<u8>,
     last_ms: i64,
     duration_ns: Option<u64>,
     stats: MuxStats,
@@ -334,6 +363,8 @@ impl<W: Write> Muxer<W> {
                 },
             })
             .collect::<Vec<_>>();
+        let cues = CueIndex::new(tracks.len(), options.cue_spacing_ms, options.max_cue_points);
+        let cue_spacing_ms = cues.spacing_ms();
         Ok(Muxer {
             has_video: states.iter().any(|t| t.video),
             tracks: states,
@@ -347,14 +378,16 @@ impl<W: Write> Muxer<W> {
             duration_at,
             info_pos,
             tracks_pos,
-            cluster: Vec::with_capacity(64 << 10),
+            cluster: Vec::with_capacity(CLUSTER_START),
             cluster_ms: None,
             cluster_cued: false,
-            cues: Vec::new(),
+            cues,
+            scratch: Vec::with_capacity(16),
             last_ms: 0,
             duration_ns: None,
             stats: MuxStats {
                 bytes: h.len() as u64,
+                cue_spacing_ms,
                 ..MuxStats::default()
             },
         })
@@ -421,11 +454,16 @@ impl<W: Write> Muxer<W> {
             self.cluster_cued = false;
             write_uint(&mut self.cluster, TIMESTAMP, ms as u64);
         }
-        if starts_cue && !self.cluster_cued {
-            // Seek points: video keyframes that open a cluster (audio-only: every cluster).
-            self.cues.push((ms, track, self.pos - self.segment_data));
+        let indexed = self.options.seekable && self.patch.is_some();
+        if indexed && starts_cue && !self.cluster_cued && self.cues.wants(ti, ms as u64) {
+            // Seek points: video keyframes that open a cluster (audio-only: every cluster), one
+            // a second or so per track.
+            self.cues.push(ti, ms as u64, self.pos - self.segment_data);
+            self.stats.cue_points = self.cues.points().len() as u64;
+            self.stats.cue_spacing_ms = self.cues.spacing_ms();
             self.cluster_cued = true;
         }
+        self.reserve_cluster(data.len());
         let rel = (ms - self.cluster_ms.unwrap_or(ms)) as i16;
         write_id(&mut self.cluster, SIMPLE_BLOCK);
         let track_len = ebml::size_len(track);
@@ -446,20 +484,35 @@ impl<W: Write> Muxer<W> {
         Ok(())
     }
 
+    /// Makes room for a block of `len` bytes without letting the cluster's buffer grow past
+    /// `max_cluster_bytes` (or the one large block it holds) by doubling.
+    fn reserve_cluster(&mut self, len: usize) {
+        let need = self.cluster.len() + len + BLOCK_HEADER;
+        if need > self.cluster.capacity() {
+            let grown = (2 * self.cluster.capacity()).min(self.options.max_cluster_bytes);
+            self.cluster
+                .reserve_exact(need.max(grown) - self.cluster.len());
+        }
+    }
+
     fn close_cluster(&mut self) -> io::Result<()> {
         if self.cluster_ms.take().is_none() {
             return Ok(());
         }
-        let mut head = Vec::with_capacity(12);
-        write_id(&mut head, CLUSTER);
-        write_size(&mut head, self.cluster.len() as u64);
-        self.w.write_all(&head)?;
+        self.scratch.clear();
+        write_id(&mut self.scratch, CLUSTER);
+        write_size(&mut self.scratch, self.cluster.len() as u64);
+        self.w.write_all(&self.scratch)?;
         self.w.write_all(&self.cluster)?;
-        let n = (head.len() + self.cluster.len()) as u64;
+        let n = (self.scratch.len() + self.cluster.len()) as u64;
         self.pos += n;
         self.stats.bytes += n;
         self.stats.clusters += 1;
         self.cluster.clear();
+        if self.cluster.capacity() > self.options.max_cluster_bytes.max(CLUSTER_START) {
+            // It held one block larger than a cluster: give that memory back.
+            self.cluster = Vec::with_capacity(CLUSTER_START);
+        }
         Ok(())
     }
 
@@ -472,24 +525,12 @@ impl<W: Write> Muxer<W> {
             return Ok(self.w);
         };
         let mut cues_pos = None;
-        if self.options.seekable && !self.cues.is_empty() {
-            let mut c = Vec::new();
-            write_master(&mut c, CUES, |b| {
-                for (ms, track, pos) in &self.cues {
-                    write_master(b, CUE_POINT, |p| {
-                        write_uint(p, CUE_TIME, *ms as u64);
-                        write_master(p, CUE_TRACK_POSITIONS, |q| {
-                            write_uint(q, CUE_TRACK, *track);
-                            write_uint(q, CUE_CLUSTER_POSITION, *pos);
-                        });
-                    });
-                }
-            });
+        if self.options.seekable && !self.cues.points().is_empty() {
+            let numbers: Vec<u64> = self.tracks.iter().map(|t| t.number).collect();
             cues_pos = Some(self.pos - self.segment_data);
-            self.w.write_all(&c)?;
-            self.pos += c.len() as u64;
-            self.stats.bytes += c.len() as u64;
-            self.stats.cue_points = self.cues.len() as u64;
+            let n = self.cues.write(&mut self.w, &numbers)?;
+            self.pos += n;
+            self.stats.bytes += n;
         }
         let end = self.pos;
         let duration_ms = match self.duration_ns {

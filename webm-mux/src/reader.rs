@@ -83,6 +83,8 @@ pub struct ParsedBlock {
     pub keyframe: bool,
     /// The frame.
     pub data: Vec<u8>,
+    /// Position of its Cluster from the Segment data start, as in [`ParsedFile::clusters`].
+    pub cluster: u64,
 }
 
 /// A cue point.
@@ -355,6 +357,7 @@ fn segment(buf: &[u8], seg: &Element, f: &mut ParsedFile) -> Result<(), ReadErro
 fn cluster(buf: &[u8], e: &Element, f: &mut ParsedFile) -> Result<usize, ReadError> {
     let mut pos = e.data;
     let mut cluster_ts: Option<u64> = None;
+    let at = e.start.saturating_sub(f.segment_data) as u64;
     while pos < e.end {
         let c = element(buf, pos, e.end)?;
         if e.unknown && is_level1(c.id) {
@@ -370,7 +373,7 @@ fn cluster(buf: &[u8], e: &Element, f: &mut ParsedFile) -> Result<usize, ReadErr
             TIMESTAMP => cluster_ts = Some(uint(buf, &c)?),
             SIMPLE_BLOCK => {
                 let b = block(buf, &c, cluster_ts, f.timestamp_scale, None)?;
-                f.blocks.push(b);
+                f.blocks.push(ParsedBlock { cluster: at, ..b });
             }
             BLOCK_GROUP => {
                 let mut inner = None;
@@ -391,13 +394,8 @@ fn cluster(buf: &[u8], e: &Element, f: &mut ParsedFile) -> Result<usize, ReadErr
                         end,
                         unknown: false,
                     };
-                    f.blocks.push(block(
-                        buf,
-                        &el,
-                        cluster_ts,
-                        f.timestamp_scale,
-                        Some(!referenced),
-                    )?);
+                    let b = block(buf, &el, cluster_ts, f.timestamp_scale, Some(!referenced))?;
+                    f.blocks.push(ParsedBlock { cluster: at, ..b });
                 }
             }
             _ => {}
@@ -451,5 +449,6 @@ fn block(
         timestamp_ms,
         keyframe: key.unwrap_or(flags & 0x80 != 0),
         data: b[tl + 3..].to_vec(),
+        cluster: 0,
     })
 }

@@ -61,6 +61,8 @@ fn mux(blocks: &[Block], streaming: bool, options: MuxerOptions) -> Vec<u8> {
     }
 }
 
+/// Every cue names a cluster whose first block of the cue's track is a keyframe at the cue's
+/// time, with no block of that track before it in the cluster.
 fn check_cues(file: &[u8], p: &ParsedFile) {
     for c in &p.cues {
         let at = p.segment_data + c.cluster_position as usize;
@@ -71,6 +73,13 @@ fn check_cues(file: &[u8], p: &ParsedFile) {
             c.time_ms
         );
         assert!(p.clusters.contains(&c.cluster_position));
+        let first = p
+            .blocks
+            .iter()
+            .find(|b| b.cluster == c.cluster_position && b.track == c.track)
+            .expect("the cued cluster holds a block of the cue's track");
+        assert!(first.keyframe, "cue at {} names a delta frame", c.time_ms);
+        assert_eq!(first.timestamp_ms as u64, c.time_ms);
     }
 }
 
@@ -278,6 +287,154 @@ fn ffprobe_ffmpeg_and_mkvinfo_accept_a_real_vp8_stream() {
             "{text}"
         );
         assert!(text.matches("cue point").count() >= 2, "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_keyframe_every_millisecond_gets_bounded_cues_and_every_block_reads_back() {
+    // 200 s of 1-byte video keyframes 1 ms apart, beside 20 ms audio; at most 64 cue points:
+    // a point a second would be 200, so the index is thinned to one every 4 s.
+    let mut blocks: Vec<Block> = Vec::new();
+    for ms in 0..200_000u64 {
+        if ms % 20 == 0 {
+            blocks.push((1, ms * 1_000_000, true, vec![0xFC]));
+        }
+        blocks.push((2, ms * 1_000_000, true, vec![(ms % 251) as u8]));
+    }
+    let options = MuxerOptions {
+        max_cue_points: 64,
+        ..MuxerOptions::default()
+    };
+    let mut m = Muxer::new(Cursor::new(Vec::new()), options, tracks()).unwrap();
+    for (t, ns, k, d) in &blocks {
+        m.write_block(*t, *ns, *k, d).unwrap();
+    }
+    let stats = m.stats();
+    let file = m.finish().unwrap().into_inner();
+    let p = parse(&file).unwrap();
+    assert_eq!(p.blocks.len(), blocks.len());
+    assert!(p.blocks.iter().zip(&blocks).all(|(g, (t, ns, k, d))| {
+        g.track == *t && g.timestamp_ms as u64 == ns / 1_000_000 && g.keyframe == *k && g.data == *d
+    }));
+    assert_eq!(p.clusters.len(), 200_000, "a cluster per video keyframe");
+    check_cues(&file, &p);
+    assert!(p.cues.iter().all(|c| c.track == 2));
+    assert_eq!(stats.cue_spacing_ms, 4_000);
+    assert_eq!(p.cues.len() as u64, stats.cue_points);
+    assert_eq!(p.cues.len(), 50, "{:?}", p.cues);
+    assert!(p
+        .cues
+        .windows(2)
+        .all(|w| w[1].time_ms - w[0].time_ms >= 4_000));
+}
+
+/// A seekable output that keeps no bytes: only the position and the length.
+#[derive(Default)]
+struct Discard {
+    pos: u64,
+    len: u64,
+}
+
+impl std::io::Write for Discard {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pos += buf.len() as u64;
+        self.len = self.len.max(self.pos);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::io::Seek for Discard {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.pos = match to {
+            std::io::SeekFrom::Start(p) => p,
+            std::io::SeekFrom::End(d) => self.len.saturating_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.saturating_add_signed(d),
+        };
+        Ok(self.pos)
+    }
+}
+
+#[test]
+fn two_million_tiny_keyframes_keep_a_cue_point_a_second() {
+    let mut m = Muxer::new(
+        Discard::default(),
+        MuxerOptions::default(),
+        vec![TrackConfig::vp8(1, 16, 16)],
+    )
+    .unwrap();
+    for ms in 0..2_000_000u64 {
+        m.write_block(1, ms * 1_000_000, true, &[0x10]).unwrap();
+    }
+    let s = m.stats();
+    assert_eq!(s.clusters, 1_999_999, "the last cluster is still open");
+    assert_eq!(s.cue_points, 2_000, "2 000 s at one point a second");
+    let out = m.finish().unwrap();
+    assert_eq!(out.len, out.pos);
+}
+
+#[test]
+fn ffmpeg_seeks_and_mkvinfo_accepts_thinned_cues_over_millisecond_keyframes() {
+    // 600 real VP8 keyframes 1 ms apart; points every 10 ms, at most 8: thinned to 80 ms.
+    let key = ivf_frames()[30];
+    assert_eq!(key[0] & 1, 0, "frame 30 of the fixture is a keyframe");
+    let options = MuxerOptions {
+        cue_spacing_ms: 10,
+        max_cue_points: 8,
+        ..MuxerOptions::default()
+    };
+    let mut m = Muxer::new(
+        Cursor::new(Vec::new()),
+        options,
+        vec![TrackConfig::vp8(1, 320, 240)],
+    )
+    .unwrap();
+    for ms in 0..600u64 {
+        m.write_block(1, ms * 1_000_000, true, key).unwrap();
+    }
+    let file = m.finish().unwrap().into_inner();
+    let p = parse(&file).unwrap();
+    check_cues(&file, &p);
+    assert_eq!(p.cues.len(), 8, "{:?}", p.cues);
+    let dir = std::env::temp_dir().join(format!("webm-mux-cues-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keys.webm");
+    std::fs::write(&path, &file).unwrap();
+    if have("ffmpeg") {
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-ss", "0.3", "-i"])
+            .arg(&path)
+            .args(["-f", "framemd5", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let frames = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .count();
+        assert!((290..=310).contains(&frames), "{frames} frames after 0.3 s");
+    }
+    if have("mkvinfo") {
+        let out = Command::new("mkvinfo")
+            .arg("-a")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_lowercase()
+            + &String::from_utf8_lossy(&out.stderr).to_lowercase();
+        assert!(out.status.success(), "{text}");
+        assert!(
+            !text.contains("error") && !text.contains("warning"),
+            "{text}"
+        );
+        assert_eq!(text.matches("cue point").count(), 8, "{text}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
