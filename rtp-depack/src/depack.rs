@@ -52,6 +52,11 @@ pub struct DepackStats {
     pub malformed: u64,
     /// Frames dropped because a packet of theirs was missing.
     pub frames_dropped_incomplete: u64,
+    /// Frames dropped although no packet of theirs was missing, because they cannot be decoded:
+    /// for VP8, shorter than the first partition their header declares (their last packets
+    /// were lost without a sequence gap), or a keyframe without a start code or with a zero
+    /// width or height (RFC 6386 section 9.1). Counted as a loss.
+    pub frames_dropped_corrupt: u64,
     /// Complete frames dropped because an earlier frame they depend on was lost (waiting for
     /// the next keyframe), including those before the first keyframe.
     pub frames_dropped_waiting_keyframe: u64,

@@ -61,4 +61,6 @@ pub use rtp::{
     audio_level, video_orientation, Extension, ExtensionBlock, Extensions, RtpBuilder, RtpError,
     RtpHeader, RtpPacket,
 };
-pub use vp8::{vp8_keyframe_info, AfterLoss, Vp8Depacketizer, Vp8Descriptor, Vp8Packetizer};
+pub use vp8::{
+    vp8_keyframe_info, AfterLoss, Vp8Depacketizer, Vp8Descriptor, Vp8FrameHeader, Vp8Packetizer,
+};

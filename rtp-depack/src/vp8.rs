@@ -75,15 +75,68 @@ impl Vp8Descriptor {
     }
 }
 
-/// Width and height of a VP8 frame if it is a keyframe (RFC 6386 frame header: inverse key
-/// bit, start code 9d 01 2a, 14-bit sizes).
-pub fn vp8_keyframe_info(frame: &[u8]) -> Option<(u16, u16)> {
-    if frame.len() < 10 || frame[0] & 1 != 0 || frame[3..6] != [0x9d, 0x01, 0x2a] {
-        return None;
+/// The header at the start of every VP8 frame (RFC 6386 section 9.1).
+///
+/// ```text
+/// frame tag, 3 bytes, little-endian:
+///   bit 0: P (0 = keyframe)   bits 1-3: version   bit 4: show_frame   bits 5-23: first_part_size
+/// keyframes only, 7 more bytes:
+///   9d 01 2a (start code) | width: 14 bits + 2-bit scale (LE) | height: 14 bits + 2-bit scale (LE)
+/// ```
+///
+/// The first partition (`first_part_size` bytes) follows the 3 or 10 header bytes; the DCT
+/// partitions follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vp8FrameHeader {
+    /// Whether the frame decodes on its own (P bit clear).
+    pub keyframe: bool,
+    /// The version field (0 to 3 are defined).
+    pub version: u8,
+    /// Whether the frame is meant to be shown.
+    pub show_frame: bool,
+    /// Length of the first partition, in bytes (19 bits).
+    pub first_part_size: u32,
+    /// Width and height in pixels (14 bits each, never 0), for a keyframe.
+    pub size: Option<(u16, u16)>,
+}
+
+impl Vp8FrameHeader {
+    /// Reads the header of `frame`; `None` if the frame cannot be decoded: shorter than its
+    /// header and first partition, or a keyframe without the start code or with a zero width
+    /// or height.
+    pub fn parse(frame: &[u8]) -> Option<Vp8FrameHeader> {
+        let tag = frame.get(..3)?;
+        let bits = u32::from(tag[0]) | u32::from(tag[1]) << 8 | u32::from(tag[2]) << 16;
+        let keyframe = bits & 1 == 0;
+        let mut header = Vp8FrameHeader {
+            keyframe,
+            version: ((bits >> 1) & 7) as u8,
+            show_frame: bits & 0x10 != 0,
+            first_part_size: bits >> 5,
+            size: None,
+        };
+        let mut header_len = 3;
+        if keyframe {
+            let k = frame.get(3..10)?;
+            if k[..3] != [0x9d, 0x01, 0x2a] {
+                return None;
+            }
+            let w = u16::from_le_bytes([k[3], k[4]]) & 0x3FFF;
+            let h = u16::from_le_bytes([k[5], k[6]]) & 0x3FFF;
+            if w == 0 || h == 0 {
+                return None;
+            }
+            header.size = Some((w, h));
+            header_len = 10;
+        }
+        let needed = header_len + header.first_part_size as usize;
+        (frame.len() >= needed).then_some(header)
     }
-    let w = u16::from_le_bytes([frame[6], frame[7]]) & 0x3FFF;
-    let h = u16::from_le_bytes([frame[8], frame[9]]) & 0x3FFF;
-    Some((w, h))
+}
+
+/// Width and height of a VP8 frame if it is a keyframe that [`Vp8FrameHeader::parse`] accepts.
+pub fn vp8_keyframe_info(frame: &[u8]) -> Option<(u16, u16)> {
+    Vp8FrameHeader::parse(frame)?.size
 }
 
 /// Largest frame accepted (a 4K keyframe is a few hundred KiB); larger ones are dropped.
@@ -167,19 +220,16 @@ impl Vp8Depacketizer {
             self.lost();
             return;
         }
+        // A frame can lack its last packets without a sequence gap (a sender that sets the
+        // marker on every packet, or renumbers): its own header then says more than it holds.
+        let Some(header) = Vp8FrameHeader::parse(&data) else {
+            self.stats.frames_dropped_corrupt += 1;
+            self.lost();
+            return;
+        };
+        let size = header.size;
         if self.waiting_keyframe && !cur.keyframe {
             self.stats.frames_dropped_waiting_keyframe += 1;
-            return;
-        }
-        let size = if cur.keyframe {
-            vp8_keyframe_info(&data)
-        } else {
-            None
-        };
-        if cur.keyframe && size.is_none() {
-            // Claims to be a keyframe but has no valid keyframe header.
-            self.stats.frames_dropped_incomplete += 1;
-            self.lost();
             return;
         }
         self.waiting_keyframe = false;
