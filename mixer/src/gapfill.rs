@@ -36,6 +36,10 @@ pub struct Placed {
 }
 
 /// Fills holes in an Opus track with silence packets.
+///
+/// A push/pop stage: [`push`](Self::push) takes the next packet, [`pop`](Self::pop) hands out
+/// the silence before it, one packet at a time, then the packet itself. The silence of a hole is
+/// only counted at `push` and made at `pop`, so an hour-long hole costs no memory.
 #[derive(Debug)]
 pub struct OpusGapFiller {
     next_ns: Option<i64>,
@@ -46,6 +50,11 @@ pub struct OpusGapFiller {
     invalid_packets: u64,
     real_ns: i64,
     silence: Bytes,
+    /// Silence packets still to hand out, and the time of the next one.
+    silence_left: u64,
+    silence_at_ns: i64,
+    /// The packet that follows that silence.
+    pending: Option<Placed>,
 }
 
 impl Default for OpusGapFiller {
@@ -68,59 +77,77 @@ impl OpusGapFiller {
             invalid_packets: 0,
             real_ns: 0,
             silence: Bytes::from_static(&OPUS_SILENCE_20MS),
+            silence_left: 0,
+            silence_at_ns: 0,
+            pending: None,
         }
     }
 
-    /// Takes the next packet at `time_ns` and hands it, preceded by any silence needed, to `out`.
-    /// Packets whose TOC is invalid are dropped and counted.
-    pub fn push(&mut self, time_ns: i64, packet: Bytes, out: &mut impl FnMut(Placed)) {
+    /// Takes the next packet at `time_ns`; [`pop`](Self::pop) then hands out the silence that
+    /// precedes it and the packet. Packets that are not valid Opus (RFC 6716 §3.4) are dropped
+    /// and counted. A packet pushed before the previous one was popped replaces it (the caller
+    /// pops until `None` first).
+    pub fn push(&mut self, time_ns: i64, packet: Bytes) {
         let duration_ns = match ogg_opus::toc::packet_samples(&packet) {
-            Ok(samples) => samples as i64 * 1_000_000_000 / 48_000,
+            Ok(samples) => i64::from(samples) * 1_000_000_000 / 48_000,
             Err(_) => {
                 self.invalid_packets += 1;
                 return;
             }
         };
         let mut time = time_ns;
-        if let Some(mut next) = self.next_ns {
-            let gap = time - next;
+        if let Some(next) = self.next_ns {
+            let gap = time.saturating_sub(next);
             // A damaged file can claim hours between packets, again and again: silence is
             // also capped at an hour plus four times the real audio, so that output stays in
             // proportion to input.
-            let budget = 3_600_000_000_000 + 4 * self.real_ns - self.filled_ns;
+            let budget = 3_600_000_000_000i64
+                .saturating_add(self.real_ns.saturating_mul(4))
+                .saturating_sub(self.filled_ns);
             if gap > self.max_fill_ns || gap > budget {
                 // Too long to fill: leave the hole (the packet keeps its own time).
                 self.unfilled_gaps += 1;
             } else {
-                while time - next >= SILENCE_NS {
-                    out(Placed {
-                        time_ns: next,
-                        duration_ns: Some(SILENCE_NS),
-                        keyframe: true,
-                        data: self.silence.clone(),
-                        synthetic: true,
-                    });
-                    next += SILENCE_NS;
-                    self.filled_packets += 1;
-                    self.filled_ns += SILENCE_NS;
-                }
+                let count = gap.max(0) / SILENCE_NS;
+                self.silence_left = count as u64;
+                self.silence_at_ns = next;
+                self.filled_packets += count as u64;
+                self.filled_ns += count * SILENCE_NS;
                 // Less than one silence packet early or late: the packet follows the previous
-                // one without a hole or an overlap.
-                time = next;
+                // one (and its silence) without a hole or an overlap.
+                time = next + count * SILENCE_NS;
             }
         }
-        let end = time + duration_ns;
-        self.real_ns += duration_ns;
-        // `end` counts what was written (samples), not the timestamp, so that Ogg, where the
-        // position *is* the sample count, never drifts by more than one silence packet.
-        self.next_ns = Some(end);
-        out(Placed {
+        self.real_ns = self.real_ns.saturating_add(duration_ns);
+        // The next packet is due where this one ends: that counts what was written (samples),
+        // not the timestamp, so that Ogg, where the position *is* the sample count, never
+        // drifts by more than one silence packet.
+        self.next_ns = Some(time.saturating_add(duration_ns));
+        self.pending = Some(Placed {
             time_ns: time,
             duration_ns: Some(duration_ns),
             keyframe: true,
             data: packet,
             synthetic: false,
         });
+    }
+
+    /// The next silence packet or packet, in time order; `None` once the last pushed packet
+    /// was handed out.
+    pub fn pop(&mut self) -> Option<Placed> {
+        if self.silence_left > 0 {
+            self.silence_left -= 1;
+            let time_ns = self.silence_at_ns;
+            self.silence_at_ns += SILENCE_NS;
+            return Some(Placed {
+                time_ns,
+                duration_ns: Some(SILENCE_NS),
+                keyframe: true,
+                data: self.silence.clone(),
+                synthetic: true,
+            });
+        }
+        self.pending.take()
     }
 
     /// Number of silence packets inserted.
@@ -155,9 +182,8 @@ mod tests {
         let mut out = Vec::new();
         for &t in times {
             // config 1 (SILK NB 20 ms), code 0
-            f.push(t * MS, Bytes::from_static(&[0x08, 1, 2, 3]), &mut |p| {
-                out.push(p)
-            });
+            f.push(t * MS, Bytes::from_static(&[0x08, 1, 2, 3]));
+            out.extend(std::iter::from_fn(|| f.pop()));
         }
         (out, f)
     }
@@ -209,10 +235,9 @@ mod tests {
     #[test]
     fn invalid_packets_are_dropped() {
         let mut f = OpusGapFiller::default();
-        let mut n = 0;
-        f.push(0, Bytes::new(), &mut |_| n += 1);
-        f.push(0, Bytes::from_static(&[0x03]), &mut |_| n += 1); // code 3 without count byte
-        assert_eq!(n, 0);
+        f.push(0, Bytes::new());
+        f.push(0, Bytes::from_static(&[0x03])); // code 3 without count byte
+        assert_eq!(f.pop(), None);
         assert_eq!(f.invalid_packets(), 2);
     }
 
@@ -239,7 +264,8 @@ mod tests {
             let mut t = 0;
             for (dt, k) in steps {
                 t += dt * MS;
-                f.push(t, Bytes::copy_from_slice(&[tocs[k], 0]), &mut |p| out.push(p));
+                f.push(t, Bytes::copy_from_slice(&[tocs[k], 0]));
+                out.extend(std::iter::from_fn(|| f.pop()));
             }
             for w in out.windows(2) {
                 proptest::prop_assert!(w[1].time_ns >= w[0].time_ns + w[0].duration_ns.unwrap());

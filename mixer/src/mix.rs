@@ -98,10 +98,13 @@ struct TrackState<'a> {
     codec: TrackCodec,
     clock: TrackClock,
     filler: Option<OpusGapFiller>,
-    queue: VecDeque<Placed>,
-    pending: Option<(SourceFrame, i64)>,
+    /// The next frame to write, on the wall clock (`zero_ns` is subtracted when it is written).
+    front: Option<Placed>,
     lookahead: VecDeque<SourceFrame>,
     done: bool,
+    /// From the first frame pulled: its video size, and whether it knew its arrival time.
+    first_size: Option<(u16, u16)>,
+    first_arrival_known: bool,
     info: Option<TrackInfo>,
     zero_ns: i64,
     frames: u64,
@@ -111,44 +114,47 @@ struct TrackState<'a> {
     last_video_step: i64,
 }
 
-/// Media time read ahead to tell when a frame really arrived: at the start of a track, and
-/// when a frame's arrival disagrees with its clock.
-const SETTLE_NS: i64 = 1_000_000_000;
-/// Frames read ahead for that at most (a second of 30 fps video or of 20 ms audio is fewer).
-const SETTLE_FRAMES: usize = 128;
-/// Bytes of frames read ahead at most, whatever their count (a second of 2 Mbit/s video is
-/// 250 kB): damaged input cannot make the lookahead big.
-const LOOKAHEAD_BYTES: usize = 8 << 20;
+/// Media time read ahead to tell when a frame really arrived, when its arrival disagrees with
+/// its clock: long enough to see a network stall of several seconds catch up (a sender that
+/// fell behind by 44 s was seen in a real recording).
+const SETTLE_NS: i64 = 60_000_000_000;
+/// Media time read ahead at the start of a track to find its least delayed first frames.
+const PRIME_NS: i64 = 5_000_000_000;
+/// Frames read ahead for that at most (a minute of 30 fps video or of 20 ms audio is fewer).
+const SETTLE_FRAMES: usize = 4096;
+/// Bytes of frames read ahead at most, whatever their count (a minute of 2 Mbit/s video is
+/// 15 MB): damaged input cannot make the lookahead big.
+pub(crate) const LOOKAHEAD_BYTES: usize = 24 << 20;
+/// At the start, frames whose start estimate is this much later than the first frame's are on
+/// another timeline (a restart) and say nothing about it.
+const PRIME_LATER_NS: i64 = 500_000_000;
 
 impl<'a> TrackState<'a> {
+    /// The next frame from the source, placed on the wall clock.
     fn pull(&mut self) -> Result<Option<(SourceFrame, i64)>, Error> {
-        if let Some(p) = self.pending.take() {
-            return Ok(Some(p));
-        }
         let next = match self.lookahead.pop_front() {
             Some(f) => Some(f),
             None if self.done => return Ok(None),
             None => self.source.next_frame()?,
         };
-        match next {
-            None => {
-                self.done = true;
-                Ok(None)
-            }
-            Some(frame) => {
-                let start = self.source.start_ns().unwrap_or(0);
-                let arrival = self.settled_arrival(&frame)?;
-                let wall = self.clock.place(frame.rtp_timestamp, arrival, start);
-                Ok(Some((frame, wall)))
-            }
+        let Some(frame) = next else {
+            self.done = true;
+            return Ok(None);
+        };
+        if self.frames == 0 && self.front.is_none() && self.first_size.is_none() {
+            self.first_size = frame.size;
         }
+        let start = self.source.start_ns().unwrap_or(0);
+        let arrival = self.settled_arrival(&frame)?;
+        let wall = self.clock.place(frame.rtp_timestamp, arrival, start);
+        Ok(Some((frame, wall)))
     }
 
     /// The wall-clock time of `frame`. When its arrival disagrees with its clock, that is the
     /// least delayed of it and the frames that follow it within [`SETTLE_NS`] of media time
-    /// (read ahead into the lookahead): network delay only ever adds, so one packet held up for
-    /// seconds does not move the track, while a real pause or restart, which all the following
-    /// frames agree on, does.
+    /// (read ahead into the lookahead): network delay only ever adds, so packets held up for
+    /// seconds by a stall that later catches up do not move the track, while a real pause or
+    /// restart, which all the following frames agree on, does.
     fn settled_arrival(&mut self, frame: &SourceFrame) -> Result<Option<i64>, Error> {
         let Some(arrival) = frame.arrival_ns else {
             return Ok(None);
@@ -157,32 +163,48 @@ impl<'a> TrackState<'a> {
             // The usual case: the frame is where its clock says; nothing to settle.
             return Ok(Some(arrival));
         }
-        self.read_ahead(frame.rtp_timestamp, SETTLE_FRAMES)?;
+        self.read_ahead(frame.rtp_timestamp, SETTLE_NS)?;
+        Ok(Some(self.least_delayed(
+            frame.rtp_timestamp,
+            arrival,
+            SETTLE_NS,
+            i64::MAX,
+        )))
+    }
+
+    /// The earliest start, for the frame with RTP timestamp `ts` that arrived at `arrival`, that
+    /// the lookahead's frames within `window_ns` of media time after it allow (each frame's
+    /// arrival minus the media time between them). Estimates more than `later_ns` after
+    /// `arrival` are left out.
+    fn least_delayed(&self, ts: u32, arrival: i64, window_ns: i64, later_ns: i64) -> i64 {
         let mut best = arrival;
         for f in &self.lookahead {
-            let media = self.clock.media_ns(frame.rtp_timestamp, f.rtp_timestamp);
-            if !(0..=SETTLE_NS).contains(&media) {
+            let media = self.clock.media_ns(ts, f.rtp_timestamp);
+            if !(0..=window_ns).contains(&media) {
                 // Beyond the window, or on another timeline (a restart): says nothing about
                 // this frame.
                 continue;
             }
             if let Some(a) = f.arrival_ns {
-                best = best.min(a.saturating_sub(media));
+                let start = a.saturating_sub(media);
+                if start.saturating_sub(arrival) <= later_ns {
+                    best = best.min(start);
+                }
             }
         }
-        Ok(Some(best))
+        best
     }
 
-    /// Reads frames into the lookahead until it reaches [`SETTLE_NS`] of media time after the
-    /// RTP timestamp `from`, or holds `max_frames` frames or [`LOOKAHEAD_BYTES`], or the source
-    /// ends.
-    fn read_ahead(&mut self, from: u32, max_frames: usize) -> Result<(), Error> {
+    /// Reads frames into the lookahead until it reaches `window_ns` of media time after the
+    /// RTP timestamp `from`, or holds [`SETTLE_FRAMES`] frames or [`LOOKAHEAD_BYTES`], or the
+    /// source ends.
+    fn read_ahead(&mut self, from: u32, window_ns: i64) -> Result<(), Error> {
         let mut bytes: usize = self.lookahead.iter().map(|f| f.data.len()).sum();
-        while !self.done && self.lookahead.len() < max_frames && bytes < LOOKAHEAD_BYTES {
+        while !self.done && self.lookahead.len() < SETTLE_FRAMES && bytes < LOOKAHEAD_BYTES {
             let covered = self
                 .lookahead
                 .back()
-                .is_some_and(|l| self.clock.media_ns(from, l.rtp_timestamp) >= SETTLE_NS);
+                .is_some_and(|l| self.clock.media_ns(from, l.rtp_timestamp) >= window_ns);
             if covered {
                 break;
             }
@@ -197,61 +219,56 @@ impl<'a> TrackState<'a> {
         Ok(())
     }
 
-    /// Reads up to a second of frames ahead and anchors the clock on the least delayed of them:
-    /// network jitter only ever delays arrivals, so the earliest arrival relative to its media
-    /// time is the best estimate of when the track really started. Frames that disagree with
-    /// the first one by more than half a second (a restart) are not used.
+    /// Reads up to [`PRIME_NS`] of frames ahead and anchors the clock on the least delayed of
+    /// them: network jitter only ever delays arrivals, so the earliest arrival relative to its
+    /// media time is the best estimate of when the track really started (first packets are
+    /// often seconds late while a connection ramps up). Frames that put the start more than
+    /// [`PRIME_LATER_NS`] after the first one's (a restart) are not used.
     fn prime_clock(&mut self) -> Result<(), Error> {
-        const MAX_FRAMES: usize = 256;
         if self.lookahead.is_empty() {
             match self.source.next_frame()? {
                 Some(f) => self.lookahead.push_back(f),
                 None => self.done = true,
             }
         }
-        if let Some(first) = self.lookahead.front() {
-            self.read_ahead(first.rtp_timestamp, MAX_FRAMES)?;
-        }
-        let Some(first) = self.lookahead.front() else {
+        let Some(ts) = self.lookahead.front().map(|f| f.rtp_timestamp) else {
             return Ok(());
         };
-        let Some(first_arrival) = first.arrival_ns else {
+        self.read_ahead(ts, PRIME_NS)?;
+        let Some(first_arrival) = self.lookahead.front().and_then(|f| f.arrival_ns) else {
             return Ok(());
         };
-        let mut best = first_arrival;
-        for f in &self.lookahead {
-            let Some(arrival) = f.arrival_ns else {
-                continue;
-            };
-            let media = self.clock.media_ns(first.rtp_timestamp, f.rtp_timestamp);
-            let start = arrival - media;
-            if (start - first_arrival).abs() < 500_000_000 {
-                best = best.min(start);
-            }
-        }
-        self.clock.prime(first.rtp_timestamp, best);
+        let best = self.least_delayed(ts, first_arrival, PRIME_NS, PRIME_LATER_NS);
+        self.clock.prime(ts, best);
         Ok(())
     }
 
-    /// Makes sure the queue holds a frame, unless the source is exhausted.
+    /// Makes sure `front` holds the next frame, unless the source is exhausted. Frames the gap
+    /// filler refuses (invalid Opus) never reach `front`, so a track whose every frame is
+    /// refused is empty.
     fn fill(&mut self) -> Result<(), Error> {
-        while self.queue.is_empty() {
+        while self.front.is_none() {
+            if let Some(p) = self.filler.as_mut().and_then(OpusGapFiller::pop) {
+                self.front = Some(p);
+                break;
+            }
             let Some((frame, wall)) = self.pull()? else {
                 return Ok(());
             };
-            let time = wall - self.zero_ns;
+            if self.frames == 0 && frame.arrival_ns.is_some() {
+                self.first_arrival_known = true;
+            }
             match &mut self.filler {
-                Some(filler) => {
-                    let queue = &mut self.queue;
-                    filler.push(time, frame.data, &mut |p| queue.push_back(p));
+                Some(filler) => filler.push(wall, frame.data),
+                None => {
+                    self.front = Some(Placed {
+                        time_ns: wall,
+                        duration_ns: None,
+                        keyframe: frame.keyframe,
+                        data: frame.data,
+                        synthetic: false,
+                    })
                 }
-                None => self.queue.push_back(Placed {
-                    time_ns: time,
-                    duration_ns: None,
-                    keyframe: frame.keyframe,
-                    data: frame.data,
-                    synthetic: false,
-                }),
             }
         }
         Ok(())
@@ -286,10 +303,11 @@ impl<'a> Mixer<'a> {
                     source,
                     codec,
                     clock: TrackClock::new(clock),
-                    queue: VecDeque::new(),
-                    pending: None,
+                    front: None,
                     lookahead: VecDeque::new(),
                     done: false,
+                    first_size: None,
+                    first_arrival_known: false,
                     info: None,
                     zero_ns: 0,
                     frames: 0,
@@ -318,12 +336,10 @@ impl<'a> Mixer<'a> {
             let mut firsts = Vec::with_capacity(self.tracks.len());
             for t in &mut self.tracks {
                 t.prime_clock()?;
-                let first = t.pull()?;
-                let wall = first.as_ref().map(|(_, w)| *w);
-                let known = t.source.start_ns().is_some()
-                    || first.as_ref().is_some_and(|(f, _)| f.arrival_ns.is_some());
-                firsts.push((wall, known, first.as_ref().and_then(|(f, _)| f.size)));
-                t.pending = first;
+                t.fill()?;
+                let wall = t.front.as_ref().map(|p| p.time_ns);
+                let known = t.source.start_ns().is_some() || t.first_arrival_known;
+                firsts.push((wall, known, t.first_size));
             }
             // Aligning needs every non-empty track to know its wall-clock start.
             let can_align = firsts.iter().all(|(w, known, _)| w.is_none() || *known);
@@ -338,7 +354,7 @@ impl<'a> Mixer<'a> {
                 t.info = Some(TrackInfo {
                     codec: t.codec,
                     size,
-                    offset_ns: wall.map_or(0, |w| w - t.zero_ns),
+                    offset_ns: wall.map_or(0, |w| w.saturating_sub(t.zero_ns)),
                     first_wall_ns: if known { wall } else { None },
                     empty: wall.is_none(),
                 });
@@ -366,26 +382,28 @@ impl<'a> Mixer<'a> {
             let mut best: Option<(usize, i64)> = None;
             for (i, t) in self.tracks.iter_mut().enumerate() {
                 t.fill()?;
-                if let Some(f) = t.queue.front() {
-                    if best.is_none_or(|(_, time)| f.time_ns < time) {
-                        best = Some((i, f.time_ns));
+                if let Some(f) = &t.front {
+                    let time = f.time_ns.saturating_sub(t.zero_ns);
+                    if best.is_none_or(|(_, b)| time < b) {
+                        best = Some((i, time));
                     }
                 }
             }
-            let Some((i, _)) = best else { break };
+            let Some((i, time_ns)) = best else { break };
             let t = &mut self.tracks[i];
-            let Some(frame) = t.queue.pop_front() else {
+            let Some(mut frame) = t.front.take() else {
                 break;
             };
+            frame.time_ns = time_ns;
             sink.write_frame(i, &frame)?;
             t.frames += 1;
             t.keyframes += u64::from(frame.keyframe);
             t.first_ns.get_or_insert(frame.time_ns);
             let end = match frame.duration_ns {
-                Some(d) => frame.time_ns + d,
+                Some(d) => frame.time_ns.saturating_add(d),
                 None => {
                     if let Some(prev) = t.end_ns {
-                        t.last_video_step = (frame.time_ns - prev).max(0);
+                        t.last_video_step = frame.time_ns.saturating_sub(prev).max(0);
                     }
                     frame.time_ns
                 }
@@ -408,7 +426,7 @@ impl<'a> Mixer<'a> {
                     if t.codec.is_audio() {
                         e
                     } else {
-                        e + t.last_video_step
+                        e.saturating_add(t.last_video_step)
                     }
                 });
                 TrackSummary {

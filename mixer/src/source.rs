@@ -209,10 +209,10 @@ impl<R: Read> MjrTrack<R> {
             TrackCodec::Vp8 => AnyDepacketizer::Vp8(Vp8Depacketizer::new(track.after_loss)),
             TrackCodec::Opus => AnyDepacketizer::Opus(OpusDepacketizer::default()),
         };
-        let base_ns = header
-            .first_written_us
-            .or(header.created_us)
-            .map(|us| us.saturating_mul(1000));
+        let (base_ns, time_warning) =
+            recording_start_ns(header.created_us, header.first_written_us);
+        let mut stats = TrackStats::default();
+        stats.warnings.extend(time_warning);
         Ok(MjrTrack {
             red_pt: header.opus_red_pt,
             reader,
@@ -220,7 +220,7 @@ impl<R: Read> MjrTrack<R> {
             base_ns,
             reorder: Reorderer::new(window.max(1)),
             depack,
-            stats: TrackStats::default(),
+            stats,
             reader_done: false,
             reorder_flushed: false,
             finished: false,
@@ -239,12 +239,8 @@ impl<R: Read> MjrTrack<R> {
         s.depack = self.depack.get_ref().stats().clone();
         s.mjr_warnings = self.reader.warning_count();
         s.bytes_skipped = self.reader.bytes_skipped();
-        s.warnings = self
-            .reader
-            .warnings()
-            .iter()
-            .map(|w| w.to_string())
-            .collect();
+        s.warnings
+            .extend(self.reader.warnings().iter().map(|w| w.to_string()));
         s
     }
 
@@ -313,10 +309,14 @@ impl<R: Read> FrameSource for MjrTrack<R> {
                         self.stats.video_size = Some((w, h));
                     }
                 }
-                let arrival_ns = f.arrival_ms.map(|ms| {
-                    self.base_ns
-                        .unwrap_or(0)
-                        .saturating_add(ms as i64 * 1_000_000)
+                // Packet times count from the header's start time: without a believable one,
+                // they cannot place the track (it is then placed like an MJR00001 track).
+                let arrival_ns = self.base_ns.zip(f.arrival_ms).map(|(base, ms)| {
+                    base.saturating_add(
+                        i64::try_from(ms)
+                            .unwrap_or(i64::MAX)
+                            .saturating_mul(1_000_000),
+                    )
                 });
                 return Ok(Some(SourceFrame {
                     rtp_timestamp: f.rtp_timestamp,
@@ -361,10 +361,91 @@ impl<R: Read> FrameSource for MjrTrack<R> {
     }
 }
 
+/// Header times (µs since the Unix epoch) outside 2000-01-01 .. 2100-01-01 are not believed.
+const PLAUSIBLE_US: std::ops::Range<i64> = 946_684_800_000_000..4_102_444_800_000_000;
+/// The first write (`u`) comes after the file was created (`s`): by a few ms usually, by hours
+/// when a publisher joined and sent nothing for a long time. Beyond this window one of them is
+/// damaged.
+const U_AFTER_S_US: std::ops::RangeInclusive<i64> = -1_000_000..=86_400_000_000;
+
+/// The wall-clock time (ns) that a recording's packet times count from: the header's first-write
+/// time `u`, else its creation time `s`; a time outside [`PLAUSIBLE_US`], or a `u` too far from
+/// `s`, is not used, with a warning (a bit flip in `u` must not make a file 238 years long).
+fn recording_start_ns(
+    created_us: Option<i64>,
+    first_written_us: Option<i64>,
+) -> (Option<i64>, Option<String>) {
+    let plausible = |t: Option<i64>| t.filter(|us| PLAUSIBLE_US.contains(us));
+    let (s, u) = (plausible(created_us), plausible(first_written_us));
+    let mut warning = None;
+    if created_us.is_some() && s.is_none() {
+        warning = Some(format!(
+            "header creation time s = {} µs is implausible (expected a time between 2000 and 2100); not used",
+            created_us.unwrap_or_default()
+        ));
+    }
+    let start_us = match (u, s) {
+        (Some(u), Some(s)) if !U_AFTER_S_US.contains(&(u - s)) => {
+            warning = Some(format!(
+                "header first-write time u = {u} µs is {:+.3} s from the creation time s = {s} µs (expected within -1 s .. +24 h); using s",
+                (u - s) as f64 / 1e6
+            ));
+            Some(s)
+        }
+        (Some(u), _) => Some(u),
+        (None, s) => {
+            if let Some(bad) = first_written_us {
+                warning = Some(format!(
+                    "header first-write time u = {bad} µs is implausible (expected a time between 2000 and 2100); {}",
+                    if s.is_some() { "using the creation time s" } else { "the track cannot be aligned" }
+                ));
+            }
+            s
+        }
+    };
+    (start_us.map(|us| us * 1000), warning)
+}
+
 fn kind_name(kind: MediaKind) -> &'static str {
     match kind {
         MediaKind::Audio => "audio",
         MediaKind::Video => "video",
         MediaKind::Data => "data",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recording_start_ns;
+
+    const NOW_US: i64 = 1_764_000_000_000_000;
+
+    #[test]
+    fn plausible_header_times_start_the_recording_at_the_first_write() {
+        let (start, warning) = recording_start_ns(Some(NOW_US), Some(NOW_US + 20_000));
+        assert_eq!(start, Some((NOW_US + 20_000) * 1000));
+        assert_eq!(warning, None);
+    }
+
+    #[test]
+    fn an_absurd_first_write_time_falls_back_to_the_creation_time_with_a_warning() {
+        for bad in [i64::MAX, i64::MIN, NOW_US + (1 << 52), 0, -5] {
+            let (start, warning) = recording_start_ns(Some(NOW_US), Some(bad));
+            assert_eq!(start, Some(NOW_US * 1000), "u = {bad}");
+            assert!(warning.is_some(), "u = {bad}");
+        }
+        // Plausible on its own, but a year away from the creation time: one of them is wrong.
+        let (start, warning) =
+            recording_start_ns(Some(NOW_US), Some(NOW_US + 365 * 86_400_000_000));
+        assert_eq!(start, Some(NOW_US * 1000));
+        assert!(warning.unwrap().contains("using s"));
+    }
+
+    #[test]
+    fn absurd_times_everywhere_leave_the_track_unaligned() {
+        let (start, warning) = recording_start_ns(Some(i64::MAX), Some(i64::MIN));
+        assert_eq!(start, None);
+        assert!(warning.is_some());
+        assert_eq!(recording_start_ns(None, None), (None, None));
     }
 }

@@ -100,3 +100,217 @@ fn a_pause_with_a_frozen_rtp_clock_stays_a_pause_in_time() {
         "{silence} silence packets"
     );
 }
+
+/// Frames of any codec given as (RTP timestamp, arrival in µs after `T0`).
+struct Frames {
+    codec: TrackCodec,
+    frames: std::vec::IntoIter<(u32, i64)>,
+    data: Bytes,
+}
+
+impl Frames {
+    fn new(codec: TrackCodec, frames: Vec<(u32, i64)>) -> Self {
+        let data = match codec {
+            TrackCodec::Opus => Bytes::from_static(&[0xF8, 0x01, 0x02]),
+            _ => Bytes::from_static(&[0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a]),
+        };
+        Frames {
+            codec,
+            frames: frames.into_iter(),
+            data,
+        }
+    }
+}
+
+impl FrameSource for Frames {
+    fn codec(&self) -> TrackCodec {
+        self.codec
+    }
+    fn start_ns(&self) -> Option<i64> {
+        Some(T0)
+    }
+    fn next_frame(&mut self) -> Result<Option<SourceFrame>, Error> {
+        Ok(self.frames.next().map(|(ts, at_us)| SourceFrame {
+            rtp_timestamp: ts,
+            arrival_ns: Some(T0 + at_us * 1000),
+            keyframe: true,
+            data: self.data.clone(),
+            size: None,
+        }))
+    }
+}
+
+/// Checks each frame against a function of its index (the truth, ns), on the fly: the largest
+/// error and whether each track's times strictly increase.
+struct Scorer<F: Fn(usize, usize) -> i64> {
+    truth: F,
+    seen: Vec<usize>,
+    last: Vec<Option<i64>>,
+    max_err_ns: Vec<i64>,
+    not_increasing: usize,
+}
+
+impl<F: Fn(usize, usize) -> i64> Scorer<F> {
+    fn new(tracks: usize, truth: F) -> Self {
+        Scorer {
+            truth,
+            seen: vec![0; tracks],
+            last: vec![None; tracks],
+            max_err_ns: vec![0; tracks],
+            not_increasing: 0,
+        }
+    }
+}
+
+impl<F: Fn(usize, usize) -> i64> mixer::FrameSink for Scorer<F> {
+    fn write_frame(&mut self, track: usize, frame: &mixer::Placed) -> Result<(), Error> {
+        if frame.synthetic {
+            return Ok(());
+        }
+        let i = self.seen[track];
+        self.seen[track] += 1;
+        let err = (frame.time_ns - (self.truth)(track, i)).abs();
+        self.max_err_ns[track] = self.max_err_ns[track].max(err);
+        if self.last[track].is_some_and(|l| frame.time_ns <= l) {
+            self.not_increasing += 1;
+        }
+        self.last[track] = Some(frame.time_ns);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_stall_that_catches_up_moves_nothing_and_times_keep_increasing() {
+    // 30 fps video for 20 s; from 5 s the path stalls: packets are held until 9 s (up to 4 s
+    // late), then the backlog arrives ten times faster than real time. The RTP clock is right
+    // all along.
+    let frame_us = 1_000_000 / 30;
+    let mut release_us = 0i64;
+    let frames: Vec<(u32, i64)> = (0..600i64)
+        .map(|i| {
+            let capture = i * frame_us;
+            let stalled = (5_000_000..9_000_000).contains(&capture);
+            let at = if stalled {
+                9_000_000.max(release_us + frame_us / 10)
+            } else {
+                capture.max(release_us + frame_us / 10)
+            };
+            release_us = at;
+            ((i * 3000) as u32, at + jitter(i) * 1000)
+        })
+        .collect();
+    let mut mixer = Mixer::new(
+        vec![Box::new(Frames::new(TrackCodec::Vp8, frames))],
+        MixerOptions::default(),
+    );
+    let mut sink = Scorer::new(1, |_, i| i as i64 * frame_us * 1000);
+    let summary = mixer.run(&mut sink, &mut |_| {}).unwrap();
+    assert_eq!(sink.seen[0], 600);
+    assert_eq!(sink.not_increasing, 0);
+    assert!(
+        sink.max_err_ns[0] <= 10 * MS,
+        "off by {} ms",
+        sink.max_err_ns[0] / MS
+    );
+    assert_eq!(summary.tracks[0].reanchors, 0);
+}
+
+#[test]
+fn late_first_packets_do_not_delay_the_track() {
+    // The first 2 s of audio arrive up to 900 ms late (a connection ramping up), the rest on
+    // time: the track starts where its least delayed packets put it.
+    let frames: Vec<(u32, i64)> = (0..500i64)
+        .map(|i| {
+            let late = (900 - i * 9).max(0);
+            ((i * 960) as u32, (i * 20 + late + jitter(i)) * 1000)
+        })
+        .collect();
+    let mut mixer = Mixer::new(
+        vec![Box::new(Frames::new(TrackCodec::Opus, frames))],
+        MixerOptions::default(),
+    );
+    let infos = mixer.prepare().unwrap();
+    assert_eq!(infos[0].first_wall_ns, Some(T0));
+    let mut sink = Scorer::new(1, |_, i| i as i64 * 20 * MS);
+    mixer.run(&mut sink, &mut |_| {}).unwrap();
+    assert!(
+        sink.max_err_ns[0] <= 2 * MS,
+        "off by {} ms",
+        sink.max_err_ns[0] / MS
+    );
+}
+
+#[test]
+fn sender_clock_drift_is_followed_over_three_hours() {
+    // Audio whose RTP clock runs 200 ppm slow and video whose clock runs 200 ppm fast, for
+    // three hours (unfollowed, they would end 4.3 s apart). Arrivals carry 0-8 ms of jitter.
+    let hours = 3;
+    let audio: Vec<(u32, i64)> = (0..hours * 180_000i64)
+        .map(|i| {
+            let capture_us = i * 20_000;
+            let ts = (capture_us as f64 * 0.048 * (1.0 - 200e-6)) as u32;
+            (ts, capture_us + jitter(i) * 1000)
+        })
+        .collect();
+    let video: Vec<(u32, i64)> = (0..hours * 108_000i64)
+        .map(|i| {
+            let capture_us = i * 100_000 / 3;
+            let ts = (capture_us as f64 * 0.09 * (1.0 + 200e-6)) as u32;
+            (ts, capture_us + jitter(i + 3) * 1000)
+        })
+        .collect();
+    let mut mixer = Mixer::new(
+        vec![
+            Box::new(Frames::new(TrackCodec::Opus, audio)),
+            Box::new(Frames::new(TrackCodec::Vp8, video)),
+        ],
+        MixerOptions::default(),
+    );
+    let mut sink = Scorer::new(2, |track, i| {
+        if track == 0 {
+            i as i64 * 20 * MS
+        } else {
+            i as i64 * 100 * MS / 3
+        }
+    });
+    mixer.run(&mut sink, &mut |_| {}).unwrap();
+    assert_eq!(sink.not_increasing, 0);
+    // Each track within 20 ms of its truth all along, so A/V within 40 ms.
+    for (track, err) in sink.max_err_ns.iter().enumerate() {
+        assert!(*err <= 20 * MS, "track {track} off by {} ms", err / MS);
+    }
+}
+
+#[test]
+fn a_track_whose_every_frame_is_refused_is_empty() {
+    // Opus packets whose TOC says code 3 without a frame count byte: the gap filler drops them
+    // all, so the track must be reported empty before any sink is made, not after.
+    struct Broken(u32);
+    impl FrameSource for Broken {
+        fn codec(&self) -> TrackCodec {
+            TrackCodec::Opus
+        }
+        fn start_ns(&self) -> Option<i64> {
+            Some(T0)
+        }
+        fn next_frame(&mut self) -> Result<Option<SourceFrame>, Error> {
+            if self.0 == 0 {
+                return Ok(None);
+            }
+            self.0 -= 1;
+            Ok(Some(SourceFrame {
+                rtp_timestamp: self.0 * 960,
+                arrival_ns: None,
+                keyframe: true,
+                data: Bytes::from_static(&[0x03]),
+                size: None,
+            }))
+        }
+    }
+    let mut mixer = Mixer::new(vec![Box::new(Broken(50))], MixerOptions::default());
+    let infos = mixer.prepare().unwrap();
+    assert!(infos[0].empty);
+    let summary = mixer.run(&mut CollectSink::default(), &mut |_| {}).unwrap();
+    assert_eq!(summary.tracks[0].frames, 0);
+    assert_eq!(summary.tracks[0].invalid_frames, 50);
+}
