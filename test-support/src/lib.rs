@@ -1,0 +1,29 @@
+//! Test and bench support for mjrtool: a simulator of Janus sessions whose truth is known, and a
+//! scorer of the timeline against that truth.
+//!
+//! * [`sim`] builds a session from a [`sim::scenario::Scenario`] (a sender with capture times on
+//!   the wall clock, drift, pauses, restarts, DTX; a network with jitter, stalls, loss,
+//!   reordering, duplicates) and writes the two MJR00002 recordings Janus would write, every frame
+//!   carrying its truth id;
+//! * [`score`] converts the session with the mixer, maps the frames placed back to their capture
+//!   times, and measures A/V sync, duration, intact frames lost and timestamp order;
+//!   [`score::aggregate`] sums many sessions up per scenario kind.
+//!
+//! See `TIMELINE.md` at the repository root for the method and today's numbers.
+//!
+//! # Example
+//!
+//! ```
+//! use mjrtool_test_support::score::{score, Goals};
+//! use mjrtool_test_support::sim::{scenario::Scenario, simulate};
+//!
+//! let session = simulate(&Scenario::benign(7, 5_000));
+//! let s = score(&session).expect("the mixer converts it");
+//! assert!(s.misses(&Goals::default()).is_empty(), "{:?}", s.misses(&Goals::default()));
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod rng;
+pub mod score;
+pub mod sim;
