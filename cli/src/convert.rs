@@ -3,12 +3,14 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use mixer::{
     FrameSink, FrameSource, Mixer, MixerOptions, MjrTrack, NullSink, Progress, Summary, TrackCodec,
     TrackInfo,
 };
-use mjr::{Header, MediaKind, MjrReader, ReaderOptions};
+use mjr::{Header, MjrReader, ReaderOptions};
 use ogg_opus::{OggOpusWriter, OpusHead, OpusTags};
 use serde::Serialize;
 use thiserror::Error;
@@ -36,6 +38,13 @@ pub enum CliError {
         path: PathBuf,
         /// What went wrong.
         source: std::io::Error,
+    },
+    /// An input does not start like a recording (its bytes are not shown: the tool may read
+    /// files the operator cannot).
+    #[error("{path}: not an MJR recording: expected \"MJR00002\", \"MJR00001\" or \"MEETECHO\" at byte 0")]
+    NotMjr {
+        /// The file.
+        path: PathBuf,
     },
     /// A `.nfo` file is malformed.
     #[error("{path}: {source}")]
@@ -109,6 +118,9 @@ pub struct ConvertOptions {
     pub after_loss: mixer::source::AfterLoss,
     /// Flush the output to the disk (fsync) before renaming it into place.
     pub sync: bool,
+    /// Follow `.nfo` paths that lead outside the `.nfo`'s folder (absolute, `..`, symbolic
+    /// links); refused by default.
+    pub allow_nfo_outside: bool,
 }
 
 impl Default for ConvertOptions {
@@ -121,6 +133,7 @@ impl Default for ConvertOptions {
             reorder_window: mixer::source::DEFAULT_REORDER_WINDOW,
             after_loss: mixer::source::AfterLoss::default(),
             sync: false,
+            allow_nfo_outside: false,
         }
     }
 }
@@ -158,8 +171,16 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-/// Expands the command line's inputs: a `.nfo` becomes its audio and video recordings.
-pub fn expand_inputs(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Option<Nfo>), CliError> {
+/// Expands the command line's inputs: a `.nfo` becomes its audio and video recordings, which
+/// must be inside the `.nfo`'s folder unless `allow_outside` (see [`Nfo::confine`]).
+///
+/// # Errors
+///
+/// A `.nfo` cannot be read, is malformed, or names a file outside its folder.
+pub fn expand_inputs(
+    inputs: &[PathBuf],
+    allow_outside: bool,
+) -> Result<(Vec<PathBuf>, Option<Nfo>), CliError> {
     let mut out = Vec::new();
     let mut nfo_found = None;
     for p in inputs {
@@ -174,6 +195,12 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Option<Nfo>), 
                 path: p.clone(),
                 source,
             })?;
+            if !allow_outside {
+                nfo.confine(dir).map_err(|source| CliError::Nfo {
+                    path: p.clone(),
+                    source,
+                })?;
+            }
             out.extend(nfo.audio.iter().cloned());
             out.extend(nfo.video.iter().cloned());
             nfo_found = Some(nfo);
@@ -214,12 +241,7 @@ fn open_tracks(
                 track,
             }),
             Err(mixer::Error::Unsupported(why)) => skipped.push((path.clone(), why)),
-            Err(source) => {
-                return Err(CliError::Input {
-                    path: path.clone(),
-                    source,
-                })
-            }
+            Err(source) => return Err(input_failed(path, source)),
         }
     }
     Ok(tracks)
@@ -233,7 +255,15 @@ pub fn convert(
     options: &ConvertOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Report, CliError> {
-    let (inputs, nfo) = expand_inputs(inputs)?;
+    let given = inputs;
+    let (inputs, nfo) = expand_inputs(given, options.allow_nfo_outside)?;
+    if output != Path::new(STDOUT) {
+        let mut protected: Vec<PathBuf> = given.iter().chain(&inputs).cloned().collect();
+        protected.extend(nfo.as_ref().and_then(|n| n.data.clone()));
+        if let Some(why) = crate::output::input_clash(output, &protected) {
+            return Err(CliError::Usage(format!("{}: {why}", output.display())));
+        }
+    }
     let format = options
         .format
         .or_else(|| OutputFormat::from_path(output))
@@ -266,10 +296,7 @@ pub fn convert(
     }
     let paths: Vec<PathBuf> = opened.iter().map(|o| o.path.clone()).collect();
     let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
-    let sources: Vec<Box<dyn FrameSource>> = opened
-        .into_iter()
-        .map(|o| Box::new(o.track) as Box<dyn FrameSource>)
-        .collect();
+    let (sources, failed) = tag_sources(opened);
     let mut mixer = Mixer::new(
         sources,
         MixerOptions {
@@ -279,7 +306,7 @@ pub fn convert(
     );
     let infos = mixer
         .prepare()
-        .map_err(|source| input_error(&paths, source))?;
+        .map_err(|source| failed.error(&paths, source))?;
     if infos.iter().all(|i| i.empty) {
         return Err(CliError::Usage(format!(
             "{}: no playable frame in the input",
@@ -293,6 +320,7 @@ pub fn convert(
         title: nfo.as_ref().and_then(|n| n.name.clone()),
         infos: &infos,
         paths: &paths,
+        failed: &failed,
         output,
     };
     let (summary, file) = if output == Path::new(STDOUT) {
@@ -357,6 +385,7 @@ struct OutputTarget<'a> {
     title: Option<String>,
     infos: &'a [TrackInfo],
     paths: &'a [PathBuf],
+    failed: &'a FailedTrack,
     output: &'a Path,
 }
 
@@ -366,6 +395,27 @@ impl OutputTarget<'_> {
             path: self.output.to_path_buf(),
             source,
         }
+    }
+
+    /// Runs the mixer into `sink`; an error is the input's when a source failed, else the
+    /// output's.
+    fn run(
+        &self,
+        mixer: &mut Mixer<'_>,
+        sink: &mut dyn FrameSink,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Summary, CliError> {
+        mixer.run(sink, progress).map_err(|e| {
+            let output_side = matches!(
+                e,
+                mixer::Error::Mux(_) | mixer::Error::Ogg(_) | mixer::Error::Io(_)
+            );
+            if self.failed.index().is_none() && output_side {
+                self.error(e)
+            } else {
+                self.failed.error(self.paths, e)
+            }
+        })
     }
 
     fn mux_options(&self) -> MuxerOptions {
@@ -393,7 +443,7 @@ impl OutputTarget<'_> {
         mut muxer: Muxer<W>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(Summary, W), CliError> {
-        let summary = run(mixer, &mut muxer, progress, self.paths)?;
+        let summary = self.run(mixer, &mut muxer, progress)?;
         // The mixer knows each track's true end (audio packet durations included).
         muxer.set_duration_ns(u64::try_from(summary.duration_ns).unwrap_or(0));
         let writer = muxer
@@ -416,43 +466,95 @@ impl OutputTarget<'_> {
         let serial = 0x4A41_4E55; // any value: one logical stream
         let mut ogg = OggOpusWriter::new(writer, serial, &head, &tags)
             .map_err(|e| self.error(mixer::Error::Ogg(e)))?;
-        let summary = run(mixer, &mut ogg, progress, self.paths)?;
+        let summary = self.run(mixer, &mut ogg, progress)?;
         let writer = ogg.finish().map_err(|e| self.error(mixer::Error::Ogg(e)))?;
         Ok((summary, writer))
     }
 }
 
-fn run(
-    mixer: &mut Mixer<'_>,
-    sink: &mut dyn FrameSink,
-    progress: &mut dyn FnMut(Progress),
-    paths: &[PathBuf],
-) -> Result<Summary, CliError> {
-    mixer.run(sink, progress).map_err(|e| match e {
-        e @ (mixer::Error::Mux(_) | mixer::Error::Ogg(_) | mixer::Error::Io(_)) => {
-            CliError::Output {
-                path: PathBuf::from("output"),
-                source: e,
-            }
-        }
-        e => input_error(paths, e),
-    })
+/// Which input failed first: the mixer's errors do not say, so every source notes its index
+/// when it returns an error.
+#[derive(Debug, Clone, Default)]
+struct FailedTrack(Arc<AtomicUsize>);
+
+/// A source that records its index in a [`FailedTrack`] when it fails.
+struct Tagged {
+    inner: Box<dyn FrameSource>,
+    index: usize,
+    failed: FailedTrack,
 }
 
-fn input_error(paths: &[PathBuf], source: mixer::Error) -> CliError {
-    // The mixer does not say which track failed; with one input it is that one.
-    let path = if paths.len() == 1 {
-        paths[0].clone()
-    } else {
-        PathBuf::from(
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(" + "),
-        )
-    };
-    CliError::Input { path, source }
+impl FrameSource for Tagged {
+    fn codec(&self) -> TrackCodec {
+        self.inner.codec()
+    }
+    fn start_ns(&self) -> Option<i64> {
+        self.inner.start_ns()
+    }
+    fn next_frame(&mut self) -> Result<Option<mixer::SourceFrame>, mixer::Error> {
+        let r = self.inner.next_frame();
+        if r.is_err() {
+            let _ = self.failed.0.compare_exchange(
+                usize::MAX,
+                self.index,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
+        r
+    }
+    fn position(&self) -> u64 {
+        self.inner.position()
+    }
+    fn stats(&self) -> Option<mixer::TrackStats> {
+        self.inner.stats()
+    }
+}
+
+fn tag_sources(opened: Vec<Opened>) -> (Vec<Box<dyn FrameSource>>, FailedTrack) {
+    let failed = FailedTrack(Arc::new(AtomicUsize::new(usize::MAX)));
+    let sources = opened
+        .into_iter()
+        .enumerate()
+        .map(|(index, o)| {
+            Box::new(Tagged {
+                inner: Box::new(o.track),
+                index,
+                failed: failed.clone(),
+            }) as Box<dyn FrameSource>
+        })
+        .collect();
+    (sources, failed)
+}
+
+impl FailedTrack {
+    /// The input that failed, if a source said so.
+    fn index(&self) -> Option<usize> {
+        Some(self.0.load(Ordering::Relaxed)).filter(|&i| i != usize::MAX)
+    }
+
+    /// `source`, from the mixer, as an error naming the input that failed.
+    fn error(&self, paths: &[PathBuf], source: mixer::Error) -> CliError {
+        // With one input it is that one; an error no source reported is about the mix itself.
+        let index = self.index().or((paths.len() == 1).then_some(0));
+        match index.and_then(|i| paths.get(i)) {
+            Some(path) => input_failed(path, source),
+            None => CliError::Usage(source.to_string()),
+        }
+    }
+}
+
+/// An input's error, with what the mjr reader would echo of a file's first bytes left out.
+fn input_failed(path: &Path, source: mixer::Error) -> CliError {
+    match source {
+        mixer::Error::Mjr(mjr::Error::NotMjr { .. }) => CliError::NotMjr {
+            path: path.to_path_buf(),
+        },
+        source => CliError::Input {
+            path: path.to_path_buf(),
+            source,
+        },
+    }
 }
 
 /// Matroska's DateUTC counts ns from 2001-01-01T00:00:00Z.
@@ -577,7 +679,7 @@ pub struct InfoReport {
 
 /// Reads recordings to the end without writing anything, gathering what `info` shows.
 pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, CliError> {
-    let (inputs, _) = expand_inputs(inputs)?;
+    let (inputs, _) = expand_inputs(inputs, options.allow_nfo_outside)?;
     let mut skipped = Vec::new();
     let opened = open_tracks(&inputs, options, &mut skipped)?;
     let mut other = Vec::new();
@@ -594,10 +696,7 @@ pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, 
     }
     let paths: Vec<PathBuf> = opened.iter().map(|o| o.path.clone()).collect();
     let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
-    let sources: Vec<Box<dyn FrameSource>> = opened
-        .into_iter()
-        .map(|o| Box::new(o.track) as Box<dyn FrameSource>)
-        .collect();
+    let (sources, failed) = tag_sources(opened);
     let mut mixer = Mixer::new(
         sources,
         MixerOptions {
@@ -605,8 +704,10 @@ pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, 
             fill_audio_gaps: true,
         },
     );
-    mixer.prepare().map_err(|e| input_error(&paths, e))?;
-    let summary = run(&mut mixer, &mut NullSink, &mut |_| {}, &paths)?;
+    mixer.prepare().map_err(|e| failed.error(&paths, e))?;
+    let summary = mixer
+        .run(&mut NullSink, &mut |_| {})
+        .map_err(|e| failed.error(&paths, e))?;
     let report = build_report(None, None, &paths, headers, summary, Vec::new());
     Ok(InfoReport {
         tracks: Some(report),
@@ -615,10 +716,7 @@ pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, 
 }
 
 fn raw_info(path: &Path, options: &ConvertOptions) -> Result<RawInfo, CliError> {
-    let wrap = |source: mjr::Error| CliError::Input {
-        path: path.to_path_buf(),
-        source: mixer::Error::Mjr(source),
-    };
+    let wrap = |source: mjr::Error| input_failed(path, mixer::Error::Mjr(source));
     let file = File::open(path).map_err(|source| CliError::Io {
         path: path.to_path_buf(),
         source,
@@ -651,73 +749,5 @@ fn raw_info(path: &Path, options: &ConvertOptions) -> Result<RawInfo, CliError> 
     })
 }
 
-/// Writes a human-readable one-screen summary of a conversion or analysis.
-pub fn print_report(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
-    if let Some(o) = &report.output {
-        writeln!(
-            out,
-            "wrote {} ({:.3} s)",
-            o.display(),
-            report.duration_ms / 1000.0
-        )?;
-    }
-    for i in &report.inputs {
-        let t = &i.track;
-        let h = &i.header;
-        write!(
-            out,
-            "  {}: {:?} {} {}, starts at {:+.3} s, {} frames",
-            i.path.display(),
-            h.version,
-            kind_name(h.kind),
-            h.codec.name(),
-            i.offset_ms / 1000.0,
-            t.frames
-        )?;
-        if let Some((w, hgt)) = t.info.size {
-            write!(out, ", {w}x{hgt}")?;
-        }
-        writeln!(out)?;
-        if let Some(s) = &t.source {
-            writeln!(
-                out,
-                "    packets {}  lost {}  duplicates {}  out-of-order {}  late {}  restarts {}",
-                s.mjr_packets,
-                s.reorder.lost,
-                s.reorder.duplicates,
-                s.reorder.reordered,
-                s.reorder.late,
-                s.reorder.resets.max(u64::from(t.reanchors))
-            )?;
-            let dropped =
-                s.depack.frames_dropped_incomplete + s.depack.frames_dropped_waiting_keyframe;
-            if dropped > 0 || t.silence_packets > 0 {
-                writeln!(
-                    out,
-                    "    frames dropped (incomplete or waiting for a keyframe) {}  silence filled {} packets ({:.3} s)",
-                    dropped,
-                    t.silence_packets,
-                    t.silence_ns as f64 / 1e9
-                )?;
-            }
-        }
-    }
-    if !report.aligned && report.inputs.len() > 1 {
-        writeln!(
-            out,
-            "  tracks not aligned (--no-align, or a recording has no start time)"
-        )?;
-    }
-    for w in &report.warnings {
-        writeln!(out, "warning: {w}")?;
-    }
-    Ok(())
-}
-
-fn kind_name(kind: MediaKind) -> &'static str {
-    match kind {
-        MediaKind::Audio => "audio",
-        MediaKind::Video => "video",
-        MediaKind::Data => "data",
-    }
-}
+/// Writes a human-readable one-screen summary of a conversion or analysis (escaped lines).
+pub use crate::text::print_report;

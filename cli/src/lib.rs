@@ -15,9 +15,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cleanup;
 pub mod convert;
 pub mod ivf;
 pub mod nfo;
 pub mod output;
 pub mod synth;
+pub mod text;
 pub mod time;

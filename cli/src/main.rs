@@ -1,7 +1,11 @@
 //! `mjrtool`: turn Janus `.mjr` recordings into playable, synchronized, seekable files.
+//!
+//! Everything printed goes through [`mjrtool::text::line`] (one escaped line at a time) and every
+//! write is checked: a closed pipe ends the run quietly with exit code 0, any other write error
+//! is one line on standard error and exit code 1.
 #![forbid(unsafe_code)]
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,6 +13,14 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mjrtool::convert::{self, CliError, ConvertOptions, OutputFormat};
 use mjrtool::synth::{self, SynthOptions};
+use mjrtool::text;
+
+/// Writes one escaped line built with `format!` syntax, returning from the function on error.
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {
+        text::line($out, &format!($($arg)*))?
+    };
+}
 
 #[derive(Parser)]
 #[command(
@@ -86,6 +98,9 @@ struct CommonArgs {
     /// Flush the output to the disk (fsync) before renaming it into place
     #[arg(long)]
     sync: bool,
+    /// Follow .nfo paths that lead outside the .nfo's folder (absolute, "..", symbolic links)
+    #[arg(long)]
+    allow_nfo_outside: bool,
 }
 
 /// `--after-loss` values.
@@ -141,18 +156,84 @@ struct SynthArgs {
     force: bool,
 }
 
+/// Why a run failed.
+enum Failure {
+    /// The command failed.
+    Cli(CliError),
+    /// Printing to standard output or standard error failed.
+    Print(io::Error),
+}
+
+impl From<CliError> for Failure {
+    fn from(e: CliError) -> Self {
+        Failure::Cli(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Print(e)
+    }
+}
+
+impl Failure {
+    /// Whether the reader of a pipe went away: not worth a message (as `head` closing early).
+    fn is_broken_pipe(&self) -> bool {
+        let source = match self {
+            Failure::Print(e) => return e.kind() == io::ErrorKind::BrokenPipe,
+            Failure::Cli(CliError::Output { path, source })
+                if path == Path::new(convert::STDOUT) =>
+            {
+                source
+            }
+            Failure::Cli(_) => return false,
+        };
+        if let mixer::Error::Io(e) = source {
+            return e.kind() == io::ErrorKind::BrokenPipe;
+        }
+        let mut next = std::error::Error::source(source);
+        while let Some(e) = next {
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            {
+                return true;
+            }
+            next = e.source();
+        }
+        false
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
         Err(e) => {
-            eprintln!("mjrtool: error: {e}");
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let result = mjrtool::cleanup::remove_temps_on_signals()
+        .map_err(|e| Failure::Print(io::Error::new(e.kind(), format!("signal handlers: {e}"))))
+        .and_then(|()| run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) if f.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(f) => {
+            let message = match f {
+                Failure::Cli(e) => e.to_string(),
+                Failure::Print(e) => format!("cannot print: {e}"),
+            };
+            // If standard error fails too, the exit code is all that is left.
+            let _ = text::line(
+                &mut io::stderr().lock(),
+                &format!("mjrtool: error: {message}"),
+            );
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(cli: Cli) -> Result<(), CliError> {
+fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Info {
             files,
@@ -164,14 +245,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 ..ConvertOptions::default()
             };
             let report = convert::info(&files, &options)?;
+            let out = &mut io::stdout().lock();
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).expect("serializable")
-                );
+                let json = serde_json::to_string_pretty(&report).expect("serializable");
+                writeln!(out, "{json}")?;
             } else {
-                print_info(&report);
+                print_info(out, &report)?;
             }
+            out.flush()?;
             Ok(())
         }
         Command::Convert {
@@ -187,7 +268,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), CliError> {
+fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), Failure> {
     let options = ConvertOptions {
         align: !c.no_align,
         strict: c.strict,
@@ -203,7 +284,14 @@ fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), 
             AfterLossArg::KeepFrames => mixer::source::AfterLoss::KeepCompleteFrames,
         },
         sync: c.sync,
+        allow_nfo_outside: c.allow_nfo_outside,
     };
+    if output == Path::new(convert::STDOUT) {
+        mjrtool::output::check_stdout_open().map_err(|source| CliError::Io {
+            path: output.to_path_buf(),
+            source,
+        })?;
+    }
     let bar = (!c.quiet && !c.json && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(
@@ -229,34 +317,36 @@ fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), 
     if c.json {
         let json = serde_json::to_string_pretty(&report).expect("serializable");
         if output == Path::new(convert::STDOUT) {
-            eprintln!("{json}"); // standard output carries the file
+            writeln!(io::stderr().lock(), "{json}")?; // standard output carries the file
         } else {
-            println!("{json}");
+            let out = &mut io::stdout().lock();
+            writeln!(out, "{json}")?;
+            out.flush()?;
         }
     } else if !c.quiet {
-        let _ = convert::print_report(&mut std::io::stderr(), &report);
+        convert::print_report(&mut io::stderr().lock(), &report)?;
     }
     Ok(())
 }
 
-fn print_info(report: &convert::InfoReport) {
-    let out = &mut std::io::stdout();
+fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<()> {
     if let Some(r) = &report.tracks {
         for i in &r.inputs {
-            print_header(&i.path, &i.header);
+            print_header(out, &i.path, &i.header)?;
             let t = &i.track;
             if let (Some(a), Some(b)) = (t.first_ns, t.end_ns) {
-                println!("  duration    {:.3} s", (b - a) as f64 / 1e9);
+                outln!(out, "  duration    {:.3} s", (b - a) as f64 / 1e9);
             }
             if let Some((w, hgt)) = t.info.size {
-                println!("  resolution  {w}x{hgt}");
+                outln!(out, "  resolution  {w}x{hgt}");
             }
-            println!(
+            outln!(
+                out,
                 "  offset      {:+.3} s (start relative to the earliest track)",
                 i.offset_ms / 1000.0
             );
             if let Some(s) = &t.source {
-                println!(
+                outln!(out,
                     "  packets     {} (lost {}, duplicates {}, out of order {}, late {}, not RTP {})",
                     s.mjr_packets,
                     s.reorder.lost,
@@ -265,14 +355,16 @@ fn print_info(report: &convert::InfoReport) {
                     s.reorder.late,
                     s.invalid_rtp
                 );
-                println!(
+                outln!(
+                    out,
                     "  frames      {} (keyframes {}, dropped {})",
                     s.depack.frames,
                     s.depack.keyframes,
                     s.depack.frames_dropped_incomplete + s.depack.frames_dropped_waiting_keyframe
                 );
                 if s.ssrcs.len() > 1 || t.reanchors > 0 {
-                    println!(
+                    outln!(
+                        out,
                         "  restarts    {} SSRCs, {} timeline re-anchors",
                         s.ssrcs.len(),
                         t.reanchors
@@ -281,43 +373,47 @@ fn print_info(report: &convert::InfoReport) {
             }
         }
         for w in &r.warnings {
-            println!("warning: {w}");
+            outln!(out, "warning: {w}");
         }
     }
     for o in &report.other {
-        print_header(&o.path, &o.header);
-        println!("  packets     {}", o.packets);
+        print_header(out, &o.path, &o.header)?;
+        outln!(out, "  packets     {}", o.packets);
         if let Some((a, b)) = o.packet_time_range_ms {
-            println!("  duration    {:.3} s", (b - a) as f64 / 1000.0);
+            outln!(out, "  duration    {:.3} s", (b - a) as f64 / 1000.0);
         }
-        println!("  converts    no: {}", o.not_converted);
+        outln!(out, "  converts    no: {}", o.not_converted);
         for w in &o.warnings {
-            println!("warning: {}: {w}", o.path.display());
+            outln!(out, "warning: {}: {w}", o.path.display());
         }
     }
-    let _ = out;
+    Ok(())
 }
 
 /// The header lines of `info`, the same for every recording.
-fn print_header(path: &Path, h: &mjr::Header) {
-    println!("{}", path.display());
-    println!("  format      {:?}", h.version);
-    println!("  type        {:?}, codec {}", h.kind, h.codec.name());
+fn print_header(out: &mut dyn Write, path: &Path, h: &mjr::Header) -> io::Result<()> {
+    outln!(out, "{}", path.display());
+    outln!(out, "  format      {:?}", h.version);
+    outln!(out, "  type        {:?}, codec {}", h.kind, h.codec.name());
     if let Some(f) = &h.fmtp {
-        println!("  fmtp        {f}");
+        outln!(out, "  fmtp        {f}");
     }
     if let Some(s) = h.created_us {
-        println!("  created     {}", mjrtool::time::rfc3339_us(s));
+        outln!(out, "  created     {}", mjrtool::time::rfc3339_us(s));
     }
     if let Some(u) = h.first_written_us {
-        println!("  first write {}", mjrtool::time::rfc3339_us(u));
+        outln!(out, "  first write {}", mjrtool::time::rfc3339_us(u));
     }
     if h.encrypted {
-        println!("  encrypted   yes (end-to-end: media cannot be decoded)");
+        outln!(
+            out,
+            "  encrypted   yes (end-to-end: media cannot be decoded)"
+        );
     }
+    Ok(())
 }
 
-fn synth_cmd(a: &SynthArgs) -> Result<(), CliError> {
+fn synth_cmd(a: &SynthArgs) -> Result<(), Failure> {
     let version = match a.mjr_version {
         0 => mjr::FormatVersion::Legacy,
         1 => mjr::FormatVersion::Mjr1,
@@ -341,47 +437,18 @@ fn synth_cmd(a: &SynthArgs) -> Result<(), CliError> {
         path: a.out_dir.clone(),
         source,
     })?;
-    let write =
-        |name: &str, f: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<synth::TrackTruth>| {
-            let path = a.out_dir.join(name);
-            let (guard, mut w) =
-                mjrtool::output::AtomicOutput::create(&path, a.force).map_err(|source| {
-                    CliError::Io {
-                        path: path.clone(),
-                        source,
-                    }
-                })?;
-            let truth = f(&mut w).map_err(|source| CliError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            guard.commit(w, false).map_err(|source| CliError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            Ok::<_, CliError>(truth)
-        };
-    let v = write("video.mjr", &|w| synth::write_video(w, &o))?;
-    let au = write("audio.mjr", &|w| synth::write_audio(w, &o))?;
-    let nfo = a.out_dir.join("session.nfo");
-    if nfo.exists() && !a.force {
-        return Err(CliError::Io {
-            path: nfo,
-            source: std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "already exists (use --force)",
-            ),
-        });
-    }
-    std::fs::write(
-        &nfo,
-        synth::nfo_text(1, Some("audio.mjr"), Some("video.mjr")),
-    )
-    .map_err(|source| CliError::Io {
-        path: nfo.clone(),
-        source,
+    let v = write_file(&a.out_dir.join("video.mjr"), a.force, |w| {
+        synth::write_video(w, &o)
     })?;
-    eprintln!(
+    let au = write_file(&a.out_dir.join("audio.mjr"), a.force, |w| {
+        synth::write_audio(w, &o)
+    })?;
+    let nfo = synth::nfo_text(1, Some("audio.mjr"), Some("video.mjr"));
+    write_file(&a.out_dir.join("session.nfo"), a.force, |w| {
+        w.write_all(nfo.as_bytes())
+    })?;
+    outln!(
+        &mut io::stderr().lock(),
         "wrote {}: video {} frames / {} packets ({} bytes), audio {} packets ({} bytes), audio starts {:+.3} s after video",
         a.out_dir.display(),
         v.frames,
@@ -392,4 +459,20 @@ fn synth_cmd(a: &SynthArgs) -> Result<(), CliError> {
         (au.first_written_us - v.first_written_us) as f64 / 1e6
     );
     Ok(())
+}
+
+/// Writes `path` through an [`AtomicOutput`](mjrtool::output::AtomicOutput) with `f`.
+fn write_file<T>(
+    path: &Path,
+    force: bool,
+    f: impl FnOnce(&mut mjrtool::output::BackgroundWriter) -> io::Result<T>,
+) -> Result<T, CliError> {
+    let err = |source| CliError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (guard, mut w) = mjrtool::output::AtomicOutput::create(path, force).map_err(err)?;
+    let value = f(&mut w).map_err(err)?;
+    guard.commit(w, false).map_err(err)?;
+    Ok(value)
 }

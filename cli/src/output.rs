@@ -1,77 +1,271 @@
 //! Output files that are only ever complete: written under a temporary name in the destination
-//! folder, then renamed over the final name once finished and flushed. The bytes are handed to
+//! folder, then published under the final name once finished and flushed. The bytes are handed to
 //! the kernel by a second thread, so that copying them into the page cache overlaps with reading
 //! and muxing.
+//!
+//! Rules, and why (the tool runs as root on folders that other users can write):
+//!
+//! * The temporary name is `.NAME.mjrtool-<pid>-<16 random hex digits>.partial`, created
+//!   exclusively (`O_EXCL`: whatever is there, a planted symbolic link included, makes creation
+//!   fail and is neither followed nor touched); on a collision another random name is tried, a
+//!   few times at most. The PID lets a later run remove what a killed run left
+//!   ([`crate::cleanup`]).
+//! * Without `overwrite`, the output is published without ever replacing a file: a hard link
+//!   from the temporary name (which fails if the name exists, atomically), or where hard links
+//!   are not supported, `renameat2(RENAME_NOREPLACE)`. A file that appeared under the final
+//!   name during the conversion is kept and the run fails. If the filesystem has neither, the
+//!   run fails rather than replace silently.
+//! * With `overwrite`, a plain `rename` replaces the name (never the contents of the old file).
 
-use std::fs::{File, OpenOptions};
+use std::collections::hash_map::RandomState;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Seek, SeekFrom, Write};
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
+
+use crate::cleanup;
+
+/// Random temporary names tried before giving up.
+pub const TEMP_NAME_TRIES: usize = 16;
 
 /// A file being written to a temporary name next to its destination.
 #[derive(Debug)]
 pub struct AtomicOutput {
     temp: PathBuf,
     dest: PathBuf,
+    overwrite: bool,
     committed: bool,
 }
 
+/// 64 unpredictable bits: std's randomly keyed SipHash over a counter, the time and the PID.
+pub fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    h.write_u128(now);
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// The temporary name for `name` made by process `pid` with random bits `random`.
+pub fn temp_name(name: &OsStr, pid: u32, random: u64) -> OsString {
+    let mut n = cleanup::temp_prefix(name);
+    n.extend_from_slice(format!("{pid}-{random:016x}.partial").as_bytes());
+    OsString::from_vec(n)
+}
+
+/// The folder a path is in (`.` for a bare name).
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The error for an output name that is taken.
+fn exists_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "already exists (use -y or --force to overwrite)",
+    )
+}
+
+/// The error for an output name that was taken while the output was being written.
+fn appeared_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "appeared during the conversion; not replaced (use -y to overwrite)",
+    )
+}
+
 impl AtomicOutput {
-    /// Prepares to write `dest`. Fails if `dest` exists and `overwrite` is false.
+    /// Prepares to write `dest`: removes what killed runs left for it, then creates a fresh
+    /// temporary file next to it.
+    ///
+    /// # Errors
+    ///
+    /// `dest` exists (anything, even a dangling symbolic link) and `overwrite` is false; the
+    /// temporary file cannot be created.
     pub fn create(dest: &Path, overwrite: bool) -> io::Result<(AtomicOutput, BackgroundWriter)> {
-        if !overwrite && dest.exists() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!(
-                    "{} already exists (use --force to overwrite)",
-                    dest.display()
-                ),
-            ));
+        Self::create_with(dest, overwrite, &mut random_u64)
+    }
+
+    /// [`create`](Self::create), with the random bits of the temporary names drawn from
+    /// `random` (tests use it to force collisions).
+    ///
+    /// # Errors
+    ///
+    /// As [`create`](Self::create); also when [`TEMP_NAME_TRIES`] names are all taken.
+    pub fn create_with(
+        dest: &Path,
+        overwrite: bool,
+        random: &mut dyn FnMut() -> u64,
+    ) -> io::Result<(AtomicOutput, BackgroundWriter)> {
+        if !overwrite && std::fs::symlink_metadata(dest).is_ok() {
+            return Err(exists_error());
         }
-        let dir = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "output".into());
-        let temp = dir.join(format!(".{name}.partial-{}", std::process::id()));
-        let file = OpenOptions::new()
-            .write(true)
-            .read(true)
-            .create(true)
-            .truncate(true)
-            .open(&temp)?;
-        Ok((
-            AtomicOutput {
-                temp,
-                dest: dest.to_path_buf(),
-                committed: false,
-            },
-            BackgroundWriter::new(file),
+        let dir = folder_of(dest);
+        let name = dest.file_name().unwrap_or(OsStr::new("output"));
+        cleanup::remove_stale_temps(&dir, name);
+        for _ in 0..TEMP_NAME_TRIES {
+            let temp = dir.join(temp_name(name, std::process::id(), random()));
+            match cleanup::create_recorded(&temp) {
+                Ok(file) => {
+                    let out = AtomicOutput {
+                        temp,
+                        dest: dest.to_path_buf(),
+                        overwrite,
+                        committed: false,
+                    };
+                    return Ok((out, BackgroundWriter::new(file)));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("no free temporary name in {TEMP_NAME_TRIES} random tries"),
         ))
     }
 
+    /// The temporary file's path.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
     /// Flushes `writer` (to the disk itself with `sync`, so that the file survives a power
-    /// loss) and renames the temporary file to the destination.
+    /// loss) and publishes the temporary file under the destination name.
+    ///
+    /// # Errors
+    ///
+    /// Writing or flushing failed; without `overwrite`, the destination name was taken in the
+    /// meantime (the file there is kept) or the filesystem cannot publish without replacing.
+    /// On error the temporary file is removed.
     pub fn commit(mut self, writer: BackgroundWriter, sync: bool) -> io::Result<()> {
         let file = writer.finish()?;
         if sync {
             file.sync_all()?;
         }
         drop(file);
-        std::fs::rename(&self.temp, &self.dest)?;
+        publish(&self.temp, &self.dest, self.overwrite)?;
         self.committed = true;
+        cleanup::forget(&self.temp);
+        if sync {
+            File::open(folder_of(&self.dest))?.sync_all()?;
+        }
         Ok(())
     }
+}
+
+/// Gives `temp` the name `dest`: replacing whatever is there with `overwrite`, never otherwise.
+fn publish(temp: &Path, dest: &Path, overwrite: bool) -> io::Result<()> {
+    if overwrite {
+        return std::fs::rename(temp, dest);
+    }
+    match std::fs::hard_link(temp, dest) {
+        Ok(()) => {
+            // Published; a temporary name that stays is removed by the drop.
+            let _ = std::fs::remove_file(temp);
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(appeared_error()),
+        Err(e) if not_supported(&e) => rename_no_replace(temp, dest),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether an error means "this filesystem does not do that" (hard links on FAT answer EPERM;
+/// the temporary file is ours, so EPERM cannot be a permission problem with it).
+fn not_supported(e: &io::Error) -> bool {
+    use rustix::io::Errno;
+    let errno = Errno::from_io_error(e);
+    [Errno::PERM, Errno::OPNOTSUPP, Errno::NOSYS, Errno::INVAL]
+        .into_iter()
+        .any(|n| errno == Some(n))
+}
+
+/// Renames `temp` to `dest` unless `dest` exists (`renameat2(RENAME_NOREPLACE)`).
+pub(crate) fn rename_no_replace(temp: &Path, dest: &Path) -> io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    match renameat_with(CWD, temp, CWD, dest, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(()),
+        Err(rustix::io::Errno::EXIST) => Err(appeared_error()),
+        Err(e) if not_supported(&e.into()) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this filesystem can neither hard-link nor rename without replacing, so the output \
+             cannot be published safely; not written (use -y to overwrite)",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Why `output` must not be written when converting `inputs` (recordings and `.nfo` files),
+/// `-y` or not: it is one of them (the same file: compared by device and inode, so through
+/// symbolic and hard links too), or it is named like a recording (`mux a.mjr v.mjr` with the
+/// output forgotten would take `v.mjr` for it). `None` when it may be written.
+pub fn input_clash(output: &Path, inputs: &[PathBuf]) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let ext = output.extension().map(|e| e.to_ascii_lowercase());
+    if ext.as_deref().is_some_and(|e| e == "mjr" || e == "nfo") {
+        return Some(
+            "an output is never named .mjr or .nfo (was the output file forgotten? it comes last: \
+             .webm, .mkv, .opus or .ogg)"
+                .into(),
+        );
+    }
+    let out = std::fs::metadata(output).ok()?;
+    let same = |p: &PathBuf| {
+        std::fs::metadata(p).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
+    };
+    let input = inputs.iter().find(|p| same(p))?;
+    Some(format!(
+        "is the input {} (the same file); an input is never overwritten",
+        input.display()
+    ))
+}
+
+/// Checks that standard output is open, before writing a file to it.
+///
+/// A closed standard output would take nothing and report success: when a program starts with
+/// descriptor 1 closed, Rust's runtime opens `/dev/null` read-write in its place (and a write to
+/// a closed descriptor is silently dropped). So `/dev/null` opened read-write on descriptor 1 is
+/// taken for "closed": a shell's `>/dev/null` opens it write-only, which passes.
+///
+/// # Errors
+///
+/// Standard output is closed, or cannot be examined.
+pub fn check_stdout_open() -> io::Result<()> {
+    use rustix::fs::OFlags;
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let closed = || io::Error::other("standard output is closed");
+    let fd = io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|_| closed())?;
+    let mode = rustix::fs::fcntl_getfl(&fd)? & OFlags::ACCMODE;
+    let meta = File::from(fd).metadata()?;
+    let null = std::fs::metadata("/dev/null")?;
+    if meta.file_type().is_char_device() && meta.rdev() == null.rdev() && mode == OFlags::RDWR {
+        return Err(closed());
+    }
+    Ok(())
 }
 
 impl Drop for AtomicOutput {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_file(&self.temp);
+            cleanup::forget(&self.temp);
         }
     }
 }
@@ -83,7 +277,8 @@ const CHUNKS: usize = 3;
 
 /// The error for a writer whose thread is gone without saying why.
 fn stopped() -> io::Error {
-    io::Error::new(io::ErrorKind::BrokenPipe, "the writing thread has stopped")
+    // Not BrokenPipe: the CLI ends quietly on a closed pipe, and this is no pipe.
+    io::Error::other("the writing thread has stopped")
 }
 
 /// What the writing thread is asked to do.
@@ -265,6 +460,7 @@ pub fn flush(mut w: impl Write) -> io::Result<()> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::fs::OpenOptions;
 
     fn temp_file(tag: &str) -> (PathBuf, File) {
         let path = std::env::temp_dir().join(format!(
