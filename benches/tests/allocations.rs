@@ -1,47 +1,21 @@
 //! The hot path does not allocate per packet: converting a recording makes a number of heap
 //! allocations that grows with its length in chunks and clusters, not in packets.
 //!
-//! A counting global allocator wraps the system one (this test binary is the only place in the
-//! workspace with `unsafe`: implementing `GlobalAlloc` requires it).
+//! A counting global allocator wraps the system one (`heap/mod.rs`, shared with `memory.rs`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Cursor;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+mod heap;
 
 /// Allocations made while muxing a generated pair into memory, and the number of packets.
-fn allocations_for(seconds: u64) -> (u64, u64) {
+fn allocations_for(alone: &heap::Alone, seconds: u64) -> (u64, u64) {
     let pair = mjr_benches::pair(seconds);
     let packets = [&pair.audio, &pair.video]
         .iter()
         .map(|b| mjr::MjrReader::new(Cursor::new(&b[..])).unwrap().count() as u64)
         .sum();
     let mut out = Cursor::new(Vec::with_capacity(pair.video.len() + pair.audio.len()));
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    {
+    let ((), usage) = alone.measure(|| {
         let sources: Vec<Box<dyn mixer::FrameSource>> = vec![
             Box::new(
                 mixer::MjrTrack::new(Cursor::new(&pair.audio[..]), Default::default()).unwrap(),
@@ -62,14 +36,15 @@ fn allocations_for(seconds: u64) -> (u64, u64) {
             webm_mux::Muxer::new(&mut out, webm_mux::MuxerOptions::default(), tracks).unwrap();
         m.run(&mut muxer, &mut |_| {}).unwrap();
         muxer.finish().unwrap();
-    }
-    (ALLOCATIONS.load(Ordering::Relaxed) - before, packets)
+    });
+    (usage.allocations, packets)
 }
 
 #[test]
 fn allocations_do_not_grow_with_packets() {
-    let (short, short_packets) = allocations_for(20);
-    let (long, long_packets) = allocations_for(120);
+    let alone = heap::alone();
+    let (short, short_packets) = allocations_for(&alone, 20);
+    let (long, long_packets) = allocations_for(&alone, 120);
     eprintln!(
         "20 s: {short} allocations for {short_packets} packets; 120 s: {long} for {long_packets}"
     );
