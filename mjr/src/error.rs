@@ -32,6 +32,17 @@ pub enum Warning {
         /// Where the next frame starts.
         next: u64,
     },
+    /// A frame whose length does not end where a frame header (or the end of the file) starts
+    /// was dropped, with the garbage after it: bytes were inserted into it or after it.
+    #[error("dropped the {len}-byte frame at byte {offset}: expected a frame header where it ends, found garbage up to byte {next}")]
+    MisalignedFrame {
+        /// Offset of the dropped frame's header.
+        offset: u64,
+        /// Its declared length.
+        len: u64,
+        /// Where reading went on: the next frame, or the end of the file.
+        next: u64,
+    },
     /// A frame too short to be what the recording holds (RTP needs 12 bytes, data frames 8).
     #[error("skipped a {len}-byte frame at byte {offset}: expected at least {min} bytes")]
     SkippedShort {

@@ -66,8 +66,9 @@ pub fn min_body(kind: MediaKind) -> usize {
 }
 
 /// Whether `buf` starts with something that looks like a real frame of this recording: a frame
-/// header with a non-empty body that, for audio and video, starts like RTP version 2 (when that
-/// byte is in `buf`). Returns the frame's total length.
+/// header with a non-empty body that, for audio and video, starts like RTP version 2, or an info
+/// header whose body starts like a JSON object (when that byte is in `buf`). Returns the frame's
+/// total length.
 pub fn plausible_frame(buf: &[u8], version: FormatVersion, kind: MediaKind) -> Option<usize> {
     match parse_frame_head(buf, version) {
         Parsed::Complete(FrameHead::Frame { body_len, .. }) => {
@@ -83,7 +84,9 @@ pub fn plausible_frame(buf: &[u8], version: FormatVersion, kind: MediaKind) -> O
             }
             Some(FRAME_HEADER_LEN + body_len)
         }
-        Parsed::Complete(FrameHead::InfoHeader { len }) => Some(len),
+        Parsed::Complete(FrameHead::InfoHeader { len }) => {
+            (buf.get(FRAME_HEADER_LEN).is_none_or(|&b| b == b'{')).then_some(len)
+        }
         _ => None,
     }
 }

@@ -9,11 +9,32 @@ use crate::frame::{min_body, parse_frame_head, plausible_frame, FrameHead, FRAME
 use crate::header::{parse_header, FormatVersion, Header, MediaKind};
 use crate::Parsed;
 
-/// How bytes are read from the source: up to this many at a time. Packets are handed out as
-/// slices of these reads, so there is no copy and no allocation per packet.
+/// How bytes are read from the source: this many at a time. Packets are handed out as slices of
+/// these reads, so there is no copy and no allocation per packet.
 const CHUNK: usize = 256 * 1024;
 /// The first read is this small (small files stay cheap); each next one doubles up to [`CHUNK`].
 const FIRST_CHUNK: usize = 16 * 1024;
+/// The longest frame: a 10-byte header and a body of at most 65535 bytes.
+const MAX_FRAME: usize = FRAME_HEADER_LEN + 0xFFFF;
+
+/// The most bytes a [`MjrReader`] holds in its buffer, whatever the input: one read ([`CHUNK`],
+/// 256 KiB) on top of what must be looked at together, at most two frames (one, and the one a
+/// header inside it claims) and the first byte of the header after them, just under 384 KiB.
+/// (Packets handed out keep their own read alive until they are dropped.)
+pub const MAX_BUFFER: usize = CHUNK + 2 * MAX_FRAME + FRAME_HEADER_LEN + 1;
+
+/// How a [`MjrReader`] used its buffer: what reading cost, for tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BufferStats {
+    /// Reads from the source that refilled the buffer.
+    pub refills: u64,
+    /// Bytes moved from an old buffer into a new one (the unread rest, at each refill). Every
+    /// refill reads at least as much as it moves, once the reads have grown to [`CHUNK`]: the
+    /// work stays proportional to the input.
+    pub bytes_copied: u64,
+    /// The largest buffer held, in bytes (at most [`MAX_BUFFER`]).
+    pub peak_buffer: usize,
+}
 
 /// One frame of a recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,12 +67,17 @@ impl Default for ReaderOptions {
     }
 }
 
-/// Reads a recording from any [`Read`], never holding more than a few hundred KiB.
+/// Reads a recording from any [`Read`], never holding more than [`MAX_BUFFER`] bytes (under
+/// 384 KiB), in time proportional to the input, however damaged.
 ///
-/// Damage is survived where possible: a file cut in the middle of a frame ends with a
-/// [`Warning::Truncated`]; garbage between frames is skipped up to the next valid frame header
-/// ([`Warning::SkippedGarbage`]); a frame whose length runs into the next frame (a torn write) is
-/// dropped ([`Warning::TornFrame`]).
+/// A frame is handed out only once the bytes right after it are seen to be another frame header
+/// or the end of the file. Damage is survived where possible: a file cut in the middle of a
+/// frame ends with a [`Warning::Truncated`]; garbage between frames is skipped up to the next
+/// frame header that is itself followed by a frame header or the end ([`Warning::SkippedGarbage`]);
+/// a frame whose length runs into the next frame (a torn write) is dropped
+/// ([`Warning::TornFrame`]); a frame whose length ends in garbage (bytes inserted into it, or
+/// after it: the two cannot be told apart) is dropped with that garbage
+/// ([`Warning::MisalignedFrame`]).
 #[derive(Debug)]
 pub struct MjrReader<R> {
     inner: R,
@@ -66,6 +92,7 @@ pub struct MjrReader<R> {
     warning_count: u64,
     bytes_skipped: u64,
     chunk_size: usize,
+    buffer_stats: BufferStats,
 }
 
 /// What is at a position of the frame area.
@@ -96,6 +123,7 @@ impl<R: Read> MjrReader<R> {
             warning_count: 0,
             bytes_skipped: 0,
             chunk_size: FIRST_CHUNK,
+            buffer_stats: BufferStats::default(),
         };
         let mut need = FRAME_HEADER_LEN;
         let parsed = loop {
@@ -147,6 +175,11 @@ impl<R: Read> MjrReader<R> {
         self.bytes_skipped
     }
 
+    /// How the buffer was used so far.
+    pub fn buffer_stats(&self) -> BufferStats {
+        self.buffer_stats
+    }
+
     /// Bytes of the file consumed so far.
     pub fn position(&self) -> u64 {
         self.base + self.pos as u64
@@ -168,10 +201,16 @@ impl<R: Read> MjrReader<R> {
         if self.eof {
             return Ok(false);
         }
-        let want = need.max(self.chunk_size);
+        // Read at least a whole chunk more than what is kept, so that the bytes moved at each
+        // refill (at most `need`) are paid for by as many new ones.
+        let kept = self.avail();
+        let want = need.max(kept + self.chunk_size);
         self.chunk_size = (self.chunk_size * 2).min(CHUNK);
         let mut v = Vec::with_capacity(want);
         v.extend_from_slice(&self.chunk[self.pos..]);
+        self.buffer_stats.refills += 1;
+        self.buffer_stats.bytes_copied += kept as u64;
+        self.buffer_stats.peak_buffer = self.buffer_stats.peak_buffer.max(want);
         self.base += self.pos as u64;
         self.pos = 0;
         while v.len() < want {
@@ -249,36 +288,43 @@ impl<R: Read> MjrReader<R> {
         Ok(None)
     }
 
-    /// Skips garbage at `pos` up to the next plausible frame (or the end).
-    fn resync(&mut self) -> Result<(), Error> {
-        let offset = self.here();
+    /// Moves past at least one byte, up to the next frame that is followed by another frame or
+    /// the end of the file (or to the end), and says how many bytes it passed. `pos` moves with
+    /// the search, so the bytes passed are let go: memory stays bounded and each byte is looked
+    /// at once.
+    fn skip_to_frame(&mut self) -> io::Result<u64> {
         let mut skipped: u64 = 0;
-        let mut rel = 1;
+        let mut step = 1;
         loop {
-            if !self.ensure(rel + 1)? {
+            if !self.ensure(step + 1)? {
                 skipped += self.avail() as u64;
                 self.pos = self.chunk.len();
-                break;
+                return Ok(skipped);
             }
-            match self.chunk[self.pos + rel..].iter().position(|&b| b == b'M') {
+            self.pos += step;
+            skipped += step as u64;
+            match self.chunk[self.pos..].iter().position(|&b| b == b'M') {
                 None => {
-                    // Nothing here: let these bytes go so memory stays bounded.
-                    let n = self.avail();
-                    skipped += n as u64;
-                    self.pos += n;
-                    rel = 0;
+                    skipped += self.avail() as u64;
+                    self.pos = self.chunk.len();
+                    step = 0;
                 }
                 Some(i) => {
-                    rel += i;
-                    if self.chain_at(rel)? {
-                        skipped += rel as u64;
-                        self.pos += rel;
-                        break;
+                    self.pos += i;
+                    skipped += i as u64;
+                    if self.chain_at(0)? {
+                        return Ok(skipped);
                     }
-                    rel += 1;
+                    step = 1;
                 }
             }
         }
+    }
+
+    /// Skips garbage at `pos` up to the next plausible frame (or the end).
+    fn resync(&mut self) -> Result<(), Error> {
+        let offset = self.here();
+        let skipped = self.skip_to_frame()?;
         self.bytes_skipped += skipped;
         self.warn(Warning::SkippedGarbage {
             offset,
@@ -287,9 +333,10 @@ impl<R: Read> MjrReader<R> {
     }
 
     /// The next packet; `Ok(None)` at the end (after a warning if the end was damaged).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when reading fails; [`Error::Strict`] at the first damage in strict mode.
     pub fn next_packet(&mut self) -> Result<Option<Packet>, Error> {
-        let version = self.header.version;
-        let kind = self.header.kind;
         while !self.done {
             let offset = self.here();
             if !self.ensure(FRAME_HEADER_LEN)? {
@@ -305,81 +352,112 @@ impl<R: Read> MjrReader<R> {
                 }
                 return Ok(None);
             }
-            let (time_ms, body_len) = match parse_frame_head(&self.chunk[self.pos..], version) {
-                Parsed::Complete(FrameHead::Frame { time_ms, body_len }) => (time_ms, body_len),
-                Parsed::Complete(FrameHead::InfoHeader { len }) => {
-                    if self.ensure(len)? {
-                        self.pos += len;
-                        self.warn(Warning::RepeatedHeader { offset })?;
-                    } else {
-                        self.resync()?;
+            let (time_ms, body_len) =
+                match parse_frame_head(&self.chunk[self.pos..], self.header.version) {
+                    Parsed::Complete(FrameHead::Frame { time_ms, body_len }) => (time_ms, body_len),
+                    Parsed::Complete(FrameHead::InfoHeader { len }) => {
+                        // Checked like a frame: garbage can start like a header too.
+                        let version = self.header.version;
+                        let kind = self.header.kind;
+                        if plausible_frame(&self.chunk[self.pos..], version, kind).is_none() {
+                            self.resync()?;
+                        } else if self.frame_is_whole(offset, len - FRAME_HEADER_LEN)? {
+                            self.pos += len;
+                            self.warn(Warning::RepeatedHeader { offset })?;
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                _ => {
-                    self.resync()?;
-                    continue;
-                }
-            };
-            let total = FRAME_HEADER_LEN + body_len;
-            let complete = self.ensure(total)?;
-            // What follows must be another frame or the end; if not, and a frame starts inside
-            // this one, this frame was torn (its writing stopped short).
-            let followed = complete && matches!(self.at(total)?, At::Frame(_) | At::End);
-            if !followed {
-                let to = total.min(self.avail());
-                if let Some(next) = self.frame_inside(FRAME_HEADER_LEN, to)? {
-                    self.pos += next;
-                    self.bytes_skipped += next as u64;
-                    self.warn(Warning::TornFrame {
-                        offset,
-                        len: body_len as u64,
-                        next: offset + next as u64,
-                    })?;
-                    continue;
-                }
-            }
-            if !complete {
-                let found = self.avail() as u64;
-                self.pos = self.chunk.len();
-                self.done = true;
-                self.warn(Warning::Truncated {
-                    offset,
-                    expected: total as u64,
-                    found,
-                })?;
-                return Ok(None);
-            }
-            let start = self.pos + FRAME_HEADER_LEN;
-            self.pos += total;
-            if body_len < min_body(kind) {
-                self.warn(Warning::SkippedShort {
-                    offset,
-                    len: body_len as u64,
-                    min: min_body(kind) as u64,
-                })?;
+                    _ => {
+                        self.resync()?;
+                        continue;
+                    }
+                };
+            if !self.frame_is_whole(offset, body_len)? {
                 continue;
             }
-            let (data_time_us, data) = if kind == MediaKind::Data {
-                let t = &self.chunk[start..start + 8];
-                let us = i64::from_be_bytes([t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]]);
-                (Some(us), self.chunk.slice(start + 8..start + body_len))
-            } else {
-                (None, self.chunk.slice(start..start + body_len))
-            };
-            let time_ms = if version == FormatVersion::Mjr2 {
-                time_ms
-            } else {
-                None
-            };
-            return Ok(Some(Packet {
-                offset,
-                time_ms,
-                data_time_us,
-                data,
-            }));
+            if let Some(p) = self.take_frame(offset, time_ms, body_len)? {
+                return Ok(Some(p));
+            }
         }
         Ok(None)
+    }
+
+    /// Whether the frame at `pos` can be handed out: it is complete and the bytes after it are
+    /// a frame header or the end. If not, moves past it (and says why) and returns false.
+    fn frame_is_whole(&mut self, offset: u64, body_len: usize) -> Result<bool, Error> {
+        let total = FRAME_HEADER_LEN + body_len;
+        let complete = self.ensure(total)?;
+        if complete && matches!(self.at(total)?, At::Frame(_) | At::End) {
+            return Ok(true);
+        }
+        // If a frame starts inside this one, this frame was torn (its writing stopped short).
+        let to = total.min(self.avail());
+        if let Some(next) = self.frame_inside(FRAME_HEADER_LEN, to)? {
+            self.pos += next;
+            self.bytes_skipped += next as u64;
+            self.warn(Warning::TornFrame {
+                offset,
+                len: body_len as u64,
+                next: offset + next as u64,
+            })?;
+            return Ok(false);
+        }
+        if !complete {
+            let found = self.avail() as u64;
+            self.pos = self.chunk.len();
+            self.done = true;
+            self.warn(Warning::Truncated {
+                offset,
+                expected: total as u64,
+                found,
+            })?;
+            return Ok(false);
+        }
+        // Its length ends in garbage: bytes were inserted into it (or after it; that cannot be
+        // told apart). Its body may hold foreign bytes, so it goes, with the garbage.
+        self.pos += total;
+        let garbage = self.skip_to_frame()?;
+        self.bytes_skipped += total as u64 + garbage;
+        self.warn(Warning::MisalignedFrame {
+            offset,
+            len: body_len as u64,
+            next: self.here(),
+        })?;
+        Ok(false)
+    }
+
+    /// Hands out the whole frame at `pos` (`None` if too short for this kind of recording).
+    fn take_frame(
+        &mut self,
+        offset: u64,
+        time_ms: Option<u32>,
+        body_len: usize,
+    ) -> Result<Option<Packet>, Error> {
+        let kind = self.header.kind;
+        let start = self.pos + FRAME_HEADER_LEN;
+        self.pos += FRAME_HEADER_LEN + body_len;
+        if body_len < min_body(kind) {
+            self.warn(Warning::SkippedShort {
+                offset,
+                len: body_len as u64,
+                min: min_body(kind) as u64,
+            })?;
+            return Ok(None);
+        }
+        let (data_time_us, data) = if kind == MediaKind::Data {
+            let t = &self.chunk[start..start + 8];
+            let us = i64::from_be_bytes([t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]]);
+            (Some(us), self.chunk.slice(start + 8..start + body_len))
+        } else {
+            (None, self.chunk.slice(start..start + body_len))
+        };
+        let time_ms = time_ms.filter(|_| self.header.version == FormatVersion::Mjr2);
+        Ok(Some(Packet {
+            offset,
+            time_ms,
+            data_time_us,
+            data,
+        }))
     }
 }
 
