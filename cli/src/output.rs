@@ -567,6 +567,23 @@ mod tests {
     }
 
     #[test]
+    fn renaming_without_replacing_keeps_a_file_that_is_there() {
+        let dir = std::env::temp_dir().join(format!("mjrtool-noreplace-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (temp, dest) = (dir.join("t"), dir.join("d"));
+        std::fs::write(&temp, b"new").unwrap();
+        std::fs::write(&dest, b"old").unwrap();
+        let err = rename_no_replace(&temp, &dest).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
+        assert_eq!(std::fs::read(&dest).unwrap(), b"old");
+        std::fs::remove_file(&dest).unwrap();
+        rename_no_replace(&temp, &dest).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"new");
+        assert!(!temp.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn nothing_appears_until_commit_and_failure_leaves_nothing() {
         let dir = std::env::temp_dir().join(format!("mjrtool-out-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
