@@ -3,8 +3,6 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use mixer::{
     FrameSink, FrameSource, Mixer, MixerOptions, MjrTrack, NullSink, Progress, Summary, TrackCodec,
@@ -18,6 +16,7 @@ use webm_mux::{DocType, Muxer, MuxerOptions, TrackConfig};
 
 use crate::nfo::{Nfo, NfoError};
 use crate::output::AtomicOutput;
+use crate::track_errors::{tag_sources, FailedTrack};
 
 /// Everything that can make a command fail. Each message is one line that names the file and,
 /// where it applies, the byte offset.
@@ -296,7 +295,7 @@ pub fn convert(
     }
     let paths: Vec<PathBuf> = opened.iter().map(|o| o.path.clone()).collect();
     let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
-    let (sources, failed) = tag_sources(opened);
+    let (sources, failed) = tag_sources(opened.into_iter().map(|o| Box::new(o.track) as _));
     let mut mixer = Mixer::new(
         sources,
         MixerOptions {
@@ -472,80 +471,8 @@ impl OutputTarget<'_> {
     }
 }
 
-/// Which input failed first: the mixer's errors do not say, so every source notes its index
-/// when it returns an error.
-#[derive(Debug, Clone, Default)]
-struct FailedTrack(Arc<AtomicUsize>);
-
-/// A source that records its index in a [`FailedTrack`] when it fails.
-struct Tagged {
-    inner: Box<dyn FrameSource>,
-    index: usize,
-    failed: FailedTrack,
-}
-
-impl FrameSource for Tagged {
-    fn codec(&self) -> TrackCodec {
-        self.inner.codec()
-    }
-    fn start_ns(&self) -> Option<i64> {
-        self.inner.start_ns()
-    }
-    fn next_frame(&mut self) -> Result<Option<mixer::SourceFrame>, mixer::Error> {
-        let r = self.inner.next_frame();
-        if r.is_err() {
-            let _ = self.failed.0.compare_exchange(
-                usize::MAX,
-                self.index,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
-        }
-        r
-    }
-    fn position(&self) -> u64 {
-        self.inner.position()
-    }
-    fn stats(&self) -> Option<mixer::TrackStats> {
-        self.inner.stats()
-    }
-}
-
-fn tag_sources(opened: Vec<Opened>) -> (Vec<Box<dyn FrameSource>>, FailedTrack) {
-    let failed = FailedTrack(Arc::new(AtomicUsize::new(usize::MAX)));
-    let sources = opened
-        .into_iter()
-        .enumerate()
-        .map(|(index, o)| {
-            Box::new(Tagged {
-                inner: Box::new(o.track),
-                index,
-                failed: failed.clone(),
-            }) as Box<dyn FrameSource>
-        })
-        .collect();
-    (sources, failed)
-}
-
-impl FailedTrack {
-    /// The input that failed, if a source said so.
-    fn index(&self) -> Option<usize> {
-        Some(self.0.load(Ordering::Relaxed)).filter(|&i| i != usize::MAX)
-    }
-
-    /// `source`, from the mixer, as an error naming the input that failed.
-    fn error(&self, paths: &[PathBuf], source: mixer::Error) -> CliError {
-        // With one input it is that one; an error no source reported is about the mix itself.
-        let index = self.index().or((paths.len() == 1).then_some(0));
-        match index.and_then(|i| paths.get(i)) {
-            Some(path) => input_failed(path, source),
-            None => CliError::Usage(source.to_string()),
-        }
-    }
-}
-
 /// An input's error, with what the mjr reader would echo of a file's first bytes left out.
-fn input_failed(path: &Path, source: mixer::Error) -> CliError {
+pub(crate) fn input_failed(path: &Path, source: mixer::Error) -> CliError {
     match source {
         mixer::Error::Mjr(mjr::Error::NotMjr { .. }) => CliError::NotMjr {
             path: path.to_path_buf(),
@@ -696,7 +623,7 @@ pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, 
     }
     let paths: Vec<PathBuf> = opened.iter().map(|o| o.path.clone()).collect();
     let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
-    let (sources, failed) = tag_sources(opened);
+    let (sources, failed) = tag_sources(opened.into_iter().map(|o| Box::new(o.track) as _));
     let mut mixer = Mixer::new(
         sources,
         MixerOptions {

@@ -23,3 +23,4 @@ pub mod output;
 pub mod synth;
 pub mod text;
 pub mod time;
+mod track_errors;
