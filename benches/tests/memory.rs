@@ -377,3 +377,100 @@ fn a_two_hour_hole_in_the_audio_does_not_grow_the_peak() {
     assert_eq!(ms, 130.0 * 60_000.0);
     check("mux of audio with a 2-hour hole", CONVERT_BOUND, s, l);
 }
+
+/// A seekable output that keeps no bytes: only the position and the length.
+#[derive(Default)]
+struct Discard {
+    pos: u64,
+    len: u64,
+}
+
+impl Write for Discard {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pos += buf.len() as u64;
+        self.len = self.len.max(self.pos);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::io::Seek for Discard {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.pos = match to {
+            std::io::SeekFrom::Start(p) => p,
+            std::io::SeekFrom::End(d) => self.len.saturating_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.saturating_add_signed(d),
+        };
+        Ok(self.pos)
+    }
+}
+
+fn video_muxer() -> webm_mux::Muxer<Discard> {
+    let tracks = vec![webm_mux::TrackConfig::vp8(1, 16, 16)];
+    webm_mux::Muxer::new(Discard::default(), Default::default(), tracks).unwrap()
+}
+
+#[test]
+fn the_muxer_holds_no_state_per_keyframe() {
+    let alone = heap::alone();
+    let key = tiny_keyframe();
+    let held = |frames: u64| {
+        let (held, _) = alone.measure(|| {
+            let base = heap::in_use();
+            let mut m = video_muxer();
+            for ms in 0..frames {
+                m.write_block(1, ms * 1_000_000, true, &key).unwrap();
+            }
+            let held = heap::in_use() - base;
+            m.finish().unwrap();
+            held
+        });
+        held
+    };
+    let (short, long) = (held(200_000), held(2_000_000));
+    eprintln!("muxer after 200 000 keyframes: {short} bytes; after 2 000 000: {long}");
+    // 2 000 cue points (24 bytes each, in a vector that doubles) are all that grows.
+    assert!(long < short + 64 * 1024, "{short} -> {long} bytes");
+}
+
+#[test]
+fn a_block_larger_than_a_cluster_gives_its_memory_back() {
+    let alone = heap::alone();
+    let big = vec![0u8; 20 << 20];
+    let key = tiny_keyframe();
+    let (held, _) = alone.measure(|| {
+        let base = heap::in_use();
+        let mut m = video_muxer();
+        m.write_block(1, 0, true, &big).unwrap();
+        m.write_block(1, 1_000_000, true, &key).unwrap();
+        let held = heap::in_use() - base;
+        m.finish().unwrap();
+        held
+    });
+    assert!(
+        held < 256 * 1024,
+        "{held} bytes held after the large block's cluster"
+    );
+}
+
+#[test]
+fn a_full_cluster_takes_no_more_than_max_cluster_bytes() {
+    let alone = heap::alone();
+    let block = vec![0u8; 100_000];
+    let ((), usage) = alone.measure(|| {
+        let mut m = video_muxer();
+        for i in 0..200u64 {
+            m.write_block(1, i * 20_000_000, i == 0, &block).unwrap();
+        }
+        m.finish().unwrap();
+    });
+    let max = webm_mux::MuxerOptions::default().max_cluster_bytes;
+    assert!(
+        usage.peak_bytes < max + (256 << 10),
+        "{:.2} MiB for clusters of at most {} MiB",
+        usage.peak_mib(),
+        max >> 20
+    );
+}

@@ -62,7 +62,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// What [`measure`] saw.
+/// Heap bytes in use now, by the whole process.
+pub fn in_use() -> usize {
+    CURRENT.load(Ordering::Relaxed)
+}
+
+/// What [`Alone::measure`] saw.
 #[derive(Debug, Clone, Copy)]
 pub struct Usage {
     /// Allocations (and reallocations) made.
