@@ -120,14 +120,15 @@ fn a_restart_with_a_new_ssrc_continues_sequence_numbers_as_janus_does() {
     assert!(packets
         .windows(2)
         .all(|w| w[1].1.sequence == w[0].1.sequence.wrapping_add(1)));
-    // The timestamp moved on by about the 2 s gap (48 kHz), give or take Janus's 5 ms.
+    // The timestamp moved on by the 2 s gap and a packet (48 kHz), give or take the two
+    // packets' jitter (under 40 ms), as Janus measures it between their arrivals.
     let jump = packets
         .windows(2)
         .find(|w| w[0].1.ssrc != w[1].1.ssrc)
         .map(|w| w[1].1.timestamp.wrapping_sub(w[0].1.timestamp))
         .expect("a switch");
     assert!(
-        (96_000 + 960 - 240..=96_000 + 960 + 240).contains(&jump),
+        (96_000 + 960 - 1_920..=96_000 + 960 + 1_920).contains(&jump),
         "{jump}"
     );
 }

@@ -2,10 +2,11 @@
 //!
 //! ```text
 //! cargo run --release -p mjr-benches --bin timeline-score -- [--sessions N] [--seed S]
-//!     [--kind K] [--minutes M | --ms MS] [--after-loss wait|keep] [--worst N] [--write-dir DIR] [--each]
+//!     [--kind K] [--minutes M | --ms MS] [--after-loss wait|keep] [--worst N] [--write-dir DIR] [--each] [--explain]
 //! ```
 //!
-//! `--each` prints every session's score and scenario.
+//! `--each` prints every session's score and scenario; `--explain` adds a per-second trace of
+//! each track's placement error and of the intact frames lost.
 //!
 //! Session `i` is `Scenario::preset(kind, seed + i, duration)`: without `--kind` the kinds take
 //! turns; without `--minutes`/`--ms` each session lasts 30-60 s (drawn from its seed). A worst
@@ -18,7 +19,7 @@ use std::time::Instant;
 
 use mixer::source::AfterLoss;
 use mjrtool_test_support::score::aggregate::Aggregate;
-use mjrtool_test_support::score::{score_with, Goals, ScoreOptions};
+use mjrtool_test_support::score::{explain, score_with, Goals, ScoreOptions};
 use mjrtool_test_support::sim::scenario::{Kind, Scenario};
 use mjrtool_test_support::sim::simulate;
 
@@ -31,10 +32,11 @@ struct Args {
     worst: usize,
     write_dir: Option<PathBuf>,
     each: bool,
+    explain: bool,
 }
 
 const USAGE: &str = "usage: timeline-score [--sessions N] [--seed S] [--kind K] \
-[--minutes M | --ms MS] [--after-loss wait|keep] [--worst N] [--write-dir DIR] [--each]";
+[--minutes M | --ms MS] [--after-loss wait|keep] [--worst N] [--write-dir DIR] [--each] [--explain]";
 
 fn parse() -> Result<Args, String> {
     let mut a = Args {
@@ -46,6 +48,7 @@ fn parse() -> Result<Args, String> {
         worst: 10,
         write_dir: None,
         each: false,
+        explain: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -77,6 +80,7 @@ fn parse() -> Result<Args, String> {
                 }
             }
             "--each" => a.each = true,
+            "--explain" => a.explain = true,
             "-h" | "--help" => return Err(USAGE.into()),
             _ => return Err(format!("unknown argument {flag}; {USAGE}")),
         }
@@ -119,6 +123,12 @@ fn main() -> ExitCode {
             if let Err(e) = write_session(dir, kind, seed, &session) {
                 eprintln!("cannot write into {}: {e}", dir.display());
                 return ExitCode::FAILURE;
+            }
+        }
+        if args.explain {
+            match explain(&session, &options) {
+                Ok(text) => println!("{} seed {seed}:\n{text}", kind.name()),
+                Err(e) => println!("{} seed {seed}: mixer error: {e}", kind.name()),
             }
         }
         match score_with(&session, &options) {

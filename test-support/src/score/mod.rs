@@ -179,6 +179,63 @@ pub fn score_with(session: &Session, options: &ScoreOptions) -> Result<SessionSc
     Ok(measure(session, options.after_loss, &placed))
 }
 
+/// A text trace of `session` converted with `options`, to see where a timeline goes wrong: per
+/// track, for each second of capture time, the smallest and largest error (output time minus
+/// capture time, relative to the first frame's) of the frames placed, and the frames a perfect
+/// tool keeps that did not come out.
+///
+/// # Errors
+///
+/// Whatever stops the mixer.
+pub fn explain(session: &Session, options: &ScoreOptions) -> Result<String, Error> {
+    use std::fmt::Write;
+    let (frames, duration_ns) = convert(session, options)?;
+    let truth = &session.truth.frames;
+    let zero = truth.iter().map(|f| f.capture_ns).min().unwrap_or(0);
+    // (track, second) -> (min error, max error, frames placed)
+    let mut rows: std::collections::BTreeMap<(usize, i64), (i64, i64, u64)> = Default::default();
+    let mut seen = vec![false; truth.len()];
+    for f in frames.iter().filter(|f| !f.synthetic) {
+        let Some(tf) = f.id.and_then(|id| truth.get(id as usize)) else {
+            continue;
+        };
+        seen[tf.id as usize] = true;
+        let err = f.time_ns - (tf.capture_ns - zero);
+        let row = rows
+            .entry((f.track.min(1), (tf.capture_ns - zero) / 1_000_000_000))
+            .or_insert((i64::MAX, i64::MIN, 0));
+        *row = (row.0.min(err), row.1.max(err), row.2 + 1);
+    }
+    let keep = keepable(truth, options.after_loss);
+    let mut lost: std::collections::BTreeMap<(usize, i64), u64> = Default::default();
+    for tf in truth
+        .iter()
+        .filter(|tf| keep[tf.id as usize] && !seen[tf.id as usize])
+    {
+        let track = usize::from(tf.kind == MediaKind::Video);
+        *lost
+            .entry((track, (tf.capture_ns - zero) / 1_000_000_000))
+            .or_default() += 1;
+    }
+    let mut out = format!(
+        "{:?}\noutput duration {:.3} s\n",
+        session.scenario,
+        duration_ns as f64 / 1e9
+    );
+    let _ = writeln!(out, "track  second  placed  lost  error min..max (ms)");
+    for (&(track, sec), &(lo, hi, n)) in &rows {
+        let name = if track == 0 { "audio" } else { "video" };
+        let l = lost.get(&(track, sec)).copied().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "{name}  {sec:>6}  {n:>6}  {l:>4}  {:.1}..{:.1}",
+            lo as f64 / 1e6,
+            hi as f64 / 1e6
+        );
+    }
+    Ok(out)
+}
+
 /// One frame as the mixer placed it: track (0 audio, 1 video), output time, truth id if real.
 struct Out {
     track: usize,

@@ -6,8 +6,10 @@
 //! * every frame carries its truth id in its payload ([`payload`]), and `truth.frames[id]` is that
 //!   frame: its capture time on the wall clock, kind, keyframe flag, encoder epoch;
 //! * the RTP timestamp of each frame is what the sender's own clock says (drift, frozen across a
-//!   pause, jumping across DTX, rewritten by Janus across a restart with a new SSRC); the capture
+//!   pause, jumping across DTX, new random bases after a restart); the capture
 //!   time is where it really belongs;
+//! * Janus rewrites sequence numbers and timestamps across a change of SSRC ([`janus`]), in
+//!   arrival order, as its switching context does;
 //! * Janus writes each packet when it arrives: the header's `u` is the first packet's arrival,
 //!   `s` the moment the recorder was created (before any capture), and each MJR00002 packet time
 //!   is the whole milliseconds since `u`, never going backwards.
@@ -15,6 +17,7 @@
 pub mod payload;
 pub mod scenario;
 
+mod janus;
 mod network;
 mod sender;
 
@@ -154,11 +157,17 @@ fn record(
     let mut w = MjrWriter::new(Vec::new(), &header).expect("writing to memory cannot fail");
     let mut seen = vec![false; sent.len()];
     let mut last_ms = 0u32;
+    let mut context = janus::SwitchingContext::default();
+    let khz = if kind == MediaKind::Video { 90 } else { 48 };
+    let mut packet = Vec::new();
     for d in delivered {
         let base_ns = first_written_us.unwrap_or(0) * 1000;
         let ms = u32::try_from((d.arrival_ns - base_ns).max(0) / 1_000_000).unwrap_or(u32::MAX);
         last_ms = last_ms.max(ms);
-        w.write_rtp(last_ms, &sent[d.packet].bytes)
+        packet.clear();
+        packet.extend_from_slice(&sent[d.packet].bytes);
+        context.rewrite(&mut packet, d.arrival_ns, khz);
+        w.write_rtp(last_ms, &packet)
             .expect("writing to memory cannot fail");
         if !seen[d.packet] {
             seen[d.packet] = true;

@@ -117,9 +117,10 @@ pub enum Event {
         tracks: Tracks,
     },
     /// The publisher goes away for `gap_ms` and comes back with a new encoder (keyframe first).
-    /// With a new SSRC, Janus's switching context continues the sequence numbers and moves the
-    /// timestamps on by the time that passed; with the same SSRC, Janus rewrites nothing and the
-    /// recording gets the sender's new random sequence and timestamp bases.
+    /// The sender takes new random sequence and timestamp bases. With a new SSRC, Janus's
+    /// switching context continues the recording's sequence numbers and moves its timestamps on
+    /// by the time Janus saw pass between the two packets' arrivals; with the same SSRC, Janus
+    /// rewrites nothing and the recording jumps to the new bases.
     Restart {
         /// When the publisher goes away, ms from the session start.
         at_ms: u64,

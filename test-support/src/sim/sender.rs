@@ -110,16 +110,14 @@ impl Stream {
         }
     }
 
-    fn restart(&mut self, same_ssrc: bool, elapsed_ticks: u32, rng: &mut Rng) {
-        if same_ssrc {
-            self.rtp.sequence = rng.next_u64() as u16;
-            self.ts = rng.next_u64() as u32;
-        } else {
-            // Janus: the sequence goes on, the timestamp advances by the time that passed
-            // (`ts` is already one frame ahead of the last packet sent).
+    /// A new encoder and RTP state: new random bases, and a new SSRC unless `same_ssrc` (Janus
+    /// rewrites what it records across an SSRC change: see [`super::janus`]).
+    fn restart(&mut self, same_ssrc: bool, rng: &mut Rng) {
+        if !same_ssrc {
             self.rtp.ssrc = rng.next_u64() as u32;
-            self.ts = self.ts.wrapping_add(elapsed_ticks);
         }
+        self.rtp.sequence = rng.next_u64() as u16;
+        self.ts = rng.next_u64() as u32;
         self.vp8 = Vp8Packetizer::new(MAX_PAYLOAD, Some(rng.next_u64() as u16));
         self.epoch += 1;
         self.frames_in_epoch = 0;
@@ -168,10 +166,7 @@ pub(crate) fn send_track(
                     Change::Pause { len_ns } => t += len_ns,
                     Change::Dtx { len_ns } => dtx_until = at + len_ns,
                     Change::Restart { gap_ns, same_ssrc } => {
-                        // Janus measures the gap on its own clock, packet to packet.
-                        let seen_ns = gap_ns + wall_period + rng.uniform(-5e6, 5e6);
-                        let ticks = (seen_ns.max(0.0) * rate / 1e9) as u32;
-                        stream.restart(same_ssrc, ticks.wrapping_sub(step), rng);
+                        stream.restart(same_ssrc, rng);
                         t += gap_ns;
                     }
                 }
