@@ -123,7 +123,14 @@ fn run_into_closed_pipe(args: &[&dyn AsRef<OsStr>]) -> (Option<i32>, String) {
 #[test]
 fn a_pipe_closed_by_its_reader_ends_the_run_quietly() {
     let dir = TempDir::new("term-pipe");
-    let (v, a, _, _) = synth_pair(&dir, &short());
+    // 4 s of media is more than a pipe holds, too.
+    let (v, a, _, _) = synth_pair(
+        &dir,
+        &SynthOptions {
+            duration_ms: 4_000,
+            ..SynthOptions::default()
+        },
+    );
     // About 100 KB of text, more than a pipe holds.
     let mut args: Vec<&dyn AsRef<OsStr>> = vec![&"info"];
     for _ in 0..200 {
