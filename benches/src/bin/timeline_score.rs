@@ -2,11 +2,12 @@
 //!
 //! ```text
 //! cargo run --release -p mjr-benches --bin timeline-score -- [--sessions N] [--seed S]
-//!     [--kind K] [--minutes M | --ms MS] [--after-loss wait|keep] [--worst N] [--write-dir DIR] [--each] [--explain]
+//!     [--kind K] [--minutes M | --ms MS] [--after-loss wait|keep] [--worst N] [--write-dir DIR] [--each] [--explain] [--unaligned]
 //! ```
 //!
 //! `--each` prints every session's score and scenario; `--explain` adds a per-second trace of
-//! each track's placement error and of the intact frames lost.
+//! each track's placement error and of the intact frames lost. `--unaligned` starts each track at
+//! zero and follows its RTP timestamps (the mixer's model of janus-pp-rec + ffmpeg).
 //!
 //! Session `i` is `Scenario::preset(kind, seed + i, duration)`: without `--kind` the kinds take
 //! turns; without `--minutes`/`--ms` each session lasts 30-60 s (drawn from its seed). A worst
@@ -33,10 +34,11 @@ struct Args {
     write_dir: Option<PathBuf>,
     each: bool,
     explain: bool,
+    unaligned: bool,
 }
 
 const USAGE: &str = "usage: timeline-score [--sessions N] [--seed S] [--kind K] \
-[--minutes M | --ms MS] [--after-loss wait|keep] [--worst N] [--write-dir DIR] [--each] [--explain]";
+[--minutes M | --ms MS] [--after-loss wait|keep] [--worst N] [--write-dir DIR] [--each] [--explain] [--unaligned]";
 
 fn parse() -> Result<Args, String> {
     let mut a = Args {
@@ -49,6 +51,7 @@ fn parse() -> Result<Args, String> {
         write_dir: None,
         each: false,
         explain: false,
+        unaligned: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -81,6 +84,7 @@ fn parse() -> Result<Args, String> {
             }
             "--each" => a.each = true,
             "--explain" => a.explain = true,
+            "--unaligned" => a.unaligned = true,
             "-h" | "--help" => return Err(USAGE.into()),
             _ => return Err(format!("unknown argument {flag}; {USAGE}")),
         }
@@ -102,10 +106,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let options = ScoreOptions {
+    let mut options = ScoreOptions {
         after_loss: args.after_loss,
         ..ScoreOptions::default()
     };
+    options.mixer.align = !args.unaligned;
     let mut agg = Aggregate::new(Goals::default());
     let started = Instant::now();
     let mut media_ms = 0u64;
