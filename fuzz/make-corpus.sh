@@ -12,7 +12,8 @@ for v in 0 1 2; do
   $M synth --out-dir "$tmp/v$v" --duration 1 --mjr-version $v --loss 0.02 --reorder 0.05 --duplicate 0.02 --seed $((v+3)) --force >/dev/null
   for k in audio video; do
     f="$tmp/v$v/$k.mjr"
-    head -c 3000 "$f" > $C/mjr_stream/v$v-$k
+    # the mjr_stream target reads one byte (the read size) then the recording
+    { printf "\\x61"; head -c 3000 "$f"; } > $C/mjr_stream/v$v-$k
     head -c 600 "$f" > $C/mjr_header/v$v-$k
   done
   # the convert target reads two bytes (where to cut: 2500) then two recordings
@@ -30,6 +31,20 @@ for name, path in (("vp8", sys.argv[1]), ("opus", sys.argv[2])):
         n = struct.unpack(">H", b[pos+8:pos+10])[0]
         open(f"{out}/{name}-{i}", "wb").write(b[pos+10:pos+10+n][:400])
         pos += 10 + n
+PY
+# More than one 256 KiB read of 'M' (frame-prefix garbage) between the frames of a recording:
+# the reader must skip it in linear time whatever the read boundaries.
+python3 - $C/mjr_stream/v2-audio $C/mjr_stream/m-garbage-300k <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+pos = 1 + 10 + struct.unpack(">H", b[9:11])[0]
+ends = []
+while pos + 10 <= len(b) and b[pos:pos+4] == b"MEET":
+    pos += 10 + struct.unpack(">H", b[pos+8:pos+10])[0]
+    if pos <= len(b):
+        ends.append(pos)
+cut = ends[2]
+open(sys.argv[2], "wb").write(b[:cut] + b"M" * 300_000 + b[cut:ends[-1]])
 PY
 $M convert "$tmp/v2/audio.mjr" "$tmp/a.opus" --force --quiet
 $M mux "$tmp/v2/audio.mjr" "$tmp/v2/video.mjr" "$tmp/m.webm" --force --quiet

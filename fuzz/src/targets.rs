@@ -62,6 +62,10 @@ fn read_all<R: Read>(r: R, strict: bool) -> Option<(mjr::Header, Vec<mjr::Packet
             }
         }
     }
+    // Bounded memory and linear work, whatever the input (see mjr::BufferStats).
+    let stats = reader.buffer_stats();
+    assert!(stats.peak_buffer <= mjr::MAX_BUFFER, "{stats:?}");
+    assert!(stats.bytes_copied <= 8 * reader.position() + mjr::MAX_BUFFER as u64, "{stats:?}");
     Some((reader.header().clone(), packets, failed))
 }
 
@@ -70,8 +74,9 @@ pub fn mjr_header(data: &[u8]) {
     let _ = mjr::parse_header(data);
 }
 
-/// MJR streaming reader: never panics, packets lie inside the input in increasing order, and the
-/// result does not depend on how the input is cut into reads.
+/// MJR streaming reader: never panics, packets lie inside the input in increasing order, the
+/// result does not depend on how the input is cut into reads, and the buffer stays bounded with
+/// work proportional to the input.
 pub fn mjr_stream(data: &[u8]) {
     let Some((&step, body)) = data.split_first() else {
         return;
