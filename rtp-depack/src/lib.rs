@@ -4,7 +4,8 @@
 //!   RFC 8285 header extensions (one- and two-byte), every length checked; [`RtpBuilder`]
 //!   writes packets.
 //! * [`Reorderer`] puts packets back in sequence order within a bounded window, drops
-//!   duplicates, and counts loss, lateness and stream resets; [`SeqUnwrapper`] and
+//!   duplicates, and counts loss, lateness and restarts (a sender back with new sequence and
+//!   timestamp bases under the same SSRC: a new segment once [`RESTART_CONFIRM`] packets agree); [`SeqUnwrapper`] and
 //!   [`TsUnwrapper`] extend sequence numbers and timestamps across wrap-arounds.
 //! * [`Depacketizer`] turns ordered packets into codec frames: [`Vp8Depacketizer`] (RFC 7741;
 //!   never a frame with a hole, resumes at the next keyframe after a loss) and
@@ -56,7 +57,7 @@ mod vp8;
 pub use depack::{DepackStats, Depacketizer, Frame, InputPacket};
 pub use opus::{OpusDepacketizer, OpusPacketizer};
 pub use red::red_primary;
-pub use reorder::{ReorderStats, Reordered, Reorderer, SeqUnwrapper, TsUnwrapper};
+pub use reorder::{ReorderStats, Reordered, Reorderer, SeqUnwrapper, TsUnwrapper, RESTART_CONFIRM};
 pub use rtp::{
     audio_level, video_orientation, Extension, ExtensionBlock, Extensions, RtpBuilder, RtpError,
     RtpHeader, RtpPacket,

@@ -56,9 +56,19 @@ pub struct ReorderStats {
     pub lost: u64,
     /// Packets that arrived after their place had been given up, dropped.
     pub late: u64,
-    /// Sequence jumps too large to be loss (a new stream): the buffer restarted.
+    /// Restarts: packets far from the stream's sequence numbers (more than twice the window
+    /// behind, or more than 3000 ahead), confirmed by [`RESTART_CONFIRM`] packets agreeing on the
+    /// new numbering (a sender that restarted with new bases and the same SSRC). What was held
+    /// is handed out and a new segment begins.
     pub resets: u64,
+    /// Packets far from the stream's sequence numbers that no others confirmed (a corrupt or
+    /// very late packet), dropped.
+    pub strays: u64,
 }
+
+/// How many packets must agree on a new sequence numbering before the reorderer takes it as a
+/// restart (two are enough at the end of the input). Until then they are held aside.
+pub const RESTART_CONFIRM: usize = 3;
 
 /// A packet released in sequence order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +87,18 @@ pub enum Reordered<T> {
 
 /// Puts packets back in sequence order, drops duplicates, and gives up on missing packets once
 /// `window` later packets are waiting. Memory is bounded by the window: slots are allocated once.
+///
+/// # Restarts
+///
+/// A sender that restarts keeps its SSRC but picks new random sequence and timestamp bases, so
+/// its packets land anywhere relative to the old ones; taken as late or duplicate, they would be
+/// dropped until the numbering caught up. A packet far from the stream (more than twice the
+/// window behind the next one to hand out, or more than 3000 ahead of the highest) is held
+/// aside instead: once [`RESTART_CONFIRM`] of them agree on a new numbering (each within the
+/// window of the previous one), everything held is handed out and a new segment begins with
+/// them ([`ReorderStats::resets`]). One that the next packets of the stream do not confirm is a
+/// stray, dropped ([`ReorderStats::strays`]). Extended sequence numbers keep increasing across
+/// segments, with a jump of at least 65536, so that depacketizers see the discontinuity.
 #[derive(Debug)]
 pub struct Reorderer<T> {
     window: usize,
@@ -92,6 +114,12 @@ pub struct Reorderer<T> {
     flushing: bool,
     ready: VecDeque<Reordered<T>>,
     stats: ReorderStats,
+    /// Added to the unwrapped sequence numbers of the current segment.
+    seg_offset: i64,
+    /// Packets far from the stream, waiting for confirmation (at most [`RESTART_CONFIRM`]).
+    candidates: Vec<(u16, T)>,
+    /// Packets of the current stream pushed since the first candidate.
+    since_candidate: usize,
 }
 
 impl<T> Reorderer<T> {
@@ -113,19 +141,41 @@ impl<T> Reorderer<T> {
             flushing: false,
             ready: VecDeque::with_capacity(cap),
             stats: ReorderStats::default(),
+            seg_offset: 0,
+            candidates: Vec::with_capacity(RESTART_CONFIRM),
+            since_candidate: 0,
         }
     }
 
-    /// Jumps larger than this (either way) start a new stream rather than count as loss.
+    /// Jumps ahead larger than this are not loss but a candidate restart.
     fn reset_distance(&self) -> i64 {
         (self.slots.len() as i64 * 4).max(3000)
+    }
+
+    /// Whether `seq` is far from the current stream (see [`Reorderer`], "Restarts").
+    fn is_far(&self, seq: u16) -> bool {
+        let (Some(next), Some(h)) = (self.next, self.unwrapper.highest) else {
+            return false;
+        };
+        let ext = self.seg_offset + h + i64::from(seq.wrapping_sub(h as u16) as i16);
+        ext < next - self.slots.len() as i64 || ext > self.highest.max(next) + self.reset_distance()
     }
 
     /// Adds a packet.
     pub fn push(&mut self, seq: u16, item: T) {
         self.stats.received += 1;
         self.flushing = false;
-        let ext = self.unwrapper.unwrap(seq);
+        if self.is_far(seq) {
+            self.hold_candidate(seq, item);
+            return;
+        }
+        if !self.candidates.is_empty() {
+            self.since_candidate += 1;
+            if self.since_candidate >= RESTART_CONFIRM {
+                self.drop_candidates();
+            }
+        }
+        let ext = self.seg_offset + self.unwrapper.unwrap(seq);
         if self.next.is_none() {
             self.next = Some(ext);
             self.highest = ext;
@@ -137,17 +187,11 @@ impl<T> Reorderer<T> {
             next = ext;
         }
         if ext < next {
-            if next - ext > self.reset_distance() {
-                self.reset(seq, item);
-            } else if self.released[(ext as usize) & self.mask] == ext {
+            if self.released[(ext as usize) & self.mask] == ext {
                 self.stats.duplicates += 1;
             } else {
                 self.stats.late += 1;
             }
-            return;
-        }
-        if ext - self.highest.max(next) > self.reset_distance() {
-            self.reset(seq, item);
             return;
         }
         // Make room: give up on the oldest sequence numbers until `ext` fits the slots.
@@ -167,20 +211,62 @@ impl<T> Reorderer<T> {
         self.held += 1;
     }
 
-    fn reset(&mut self, seq: u16, item: T) {
-        self.stats.resets += 1;
-        // Hand out what is held, in order, without counting the jump as loss.
+    /// Holds a packet far from the stream; restarts once enough agree.
+    fn hold_candidate(&mut self, seq: u16, item: T) {
+        if self.candidates.iter().any(|(s, _)| *s == seq) {
+            self.stats.duplicates += 1;
+            return;
+        }
+        if let Some(&(last, _)) = self.candidates.last() {
+            let step = i64::from(seq.wrapping_sub(last) as i16);
+            if step.abs() > self.window as i64 {
+                // A numbering of its own: what was held were strays.
+                self.drop_candidates();
+            }
+        }
+        if self.candidates.is_empty() {
+            self.since_candidate = 0;
+        }
+        self.candidates.push((seq, item));
+        if self.candidates.len() >= RESTART_CONFIRM {
+            self.restart();
+        }
+    }
+
+    fn drop_candidates(&mut self) {
+        self.stats.strays += self.candidates.len() as u64;
+        self.candidates.clear();
+    }
+
+    /// Hands out what is held, in order and without counting the jump as loss (unless it is
+    /// fewer packets than a restart needs and none was handed out yet: strays then), and starts
+    /// a new segment with the candidates.
+    fn restart(&mut self) {
+        if !self.committed && self.held < RESTART_CONFIRM {
+            // The "stream" so far was a stray or two before the real one began.
+            for slot in &mut self.slots {
+                self.stats.strays += u64::from(slot.take().is_some());
+            }
+            self.held = 0;
+        } else {
+            self.stats.resets += 1;
+        }
         while self.held > 0 {
             self.release_one(false);
         }
         self.pending_lost = 0;
+        let first = self.candidates[0].0;
+        let base = self.highest.max(self.next.unwrap_or(0)) + (1 << 16);
+        self.seg_offset = base - i64::from(first);
         self.unwrapper = SeqUnwrapper::default();
-        let ext = self.unwrapper.unwrap(seq);
-        self.next = Some(ext);
-        self.highest = ext;
+        self.next = None;
+        self.highest = base;
         self.committed = false;
-        self.stats.received -= 1;
-        self.push(seq, item);
+        let held = std::mem::replace(&mut self.candidates, Vec::with_capacity(RESTART_CONFIRM));
+        for (seq, item) in held {
+            self.stats.received -= 1;
+            self.push(seq, item);
+        }
     }
 
     /// Releases the slot at `next` (or counts it lost) into the ready queue.
@@ -236,14 +322,20 @@ impl<T> Reorderer<T> {
         }
     }
 
-    /// End of input: [`Reorderer::pop`] now releases everything held, skipping holes.
+    /// End of input: [`Reorderer::pop`] now releases everything held, skipping holes. Packets
+    /// held as a candidate restart are handed out if at least two agree, else dropped as strays.
     pub fn flush(&mut self) {
+        if self.candidates.len() >= 2 {
+            self.restart();
+        } else {
+            self.drop_candidates();
+        }
         self.flushing = true;
     }
 
-    /// Packets held, waiting for earlier ones.
+    /// Packets held, waiting for earlier ones (or for a restart to be confirmed).
     pub fn held(&self) -> usize {
-        self.held
+        self.held + self.candidates.len()
     }
 
     /// Counters so far.
