@@ -120,6 +120,9 @@ pub struct ConvertOptions {
     /// Follow `.nfo` paths that lead outside the `.nfo`'s folder (absolute, `..`, symbolic
     /// links); refused by default.
     pub allow_nfo_outside: bool,
+    /// Convert the other recordings when one cannot be (unsupported codec, encryption, no
+    /// playable frame) instead of failing; it is listed in the report either way.
+    pub skip_unsupported: bool,
 }
 
 impl Default for ConvertOptions {
@@ -132,6 +135,7 @@ impl Default for ConvertOptions {
             reorder_window: mixer::source::DEFAULT_REORDER_WINDOW,
             after_loss: mixer::source::AfterLoss::default(),
             sync: false,
+            skip_unsupported: false,
             allow_nfo_outside: false,
         }
     }
@@ -164,8 +168,8 @@ pub struct Report {
     pub duration_ms: f64,
     /// One per track.
     pub inputs: Vec<InputReport>,
-    /// Recordings that were skipped (data channels, unsupported codecs), with why.
-    pub skipped: Vec<(PathBuf, String)>,
+    /// Recordings that were left out, with why.
+    pub skipped: Vec<Skipped>,
     /// Warnings, one line each.
     pub warnings: Vec<String>,
 }
@@ -210,6 +214,90 @@ pub fn expand_inputs(
     Ok((out, nfo_found))
 }
 
+/// Why a recording was left out of a conversion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The file holds the format's magic and nothing else: Janus writes such a file when a
+    /// publisher never sent that medium. Nothing is lost by leaving it out.
+    HeaderOnly,
+    /// The recording has a header but not one packet.
+    NoPackets,
+    /// A codec, medium or encryption that cannot be converted (with `--skip-unsupported`).
+    Unsupported {
+        /// Why, in words.
+        why: String,
+    },
+    /// Packets were recorded, but none of them made a playable frame (with
+    /// `--skip-unsupported`).
+    NoPlayableFrame {
+        /// Packets in the recording.
+        packets: u64,
+    },
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::HeaderOnly => {
+                f.write_str("header only: the publisher never sent this medium")
+            }
+            SkipReason::NoPackets => f.write_str("no packet recorded"),
+            SkipReason::Unsupported { why } => f.write_str(why),
+            SkipReason::NoPlayableFrame { packets } => {
+                write!(f, "no playable frame in its {packets} packets")
+            }
+        }
+    }
+}
+
+impl SkipReason {
+    /// Whether leaving the recording out loses media (then a conversion fails unless told to
+    /// skip such recordings).
+    pub fn loses_media(&self) -> bool {
+        matches!(
+            self,
+            SkipReason::Unsupported { .. } | SkipReason::NoPlayableFrame { .. }
+        )
+    }
+}
+
+/// A recording left out of a conversion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The recording.
+    pub path: PathBuf,
+    /// Why.
+    #[serde(flatten)]
+    pub reason: SkipReason,
+}
+
+/// Whether `path` is a header-only recording: a format magic (`MJR00002`, `MJR00001`) and
+/// nothing more.
+fn header_only(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    // Only a regular file can be looked at twice (a named pipe is read once, by the reader).
+    if !meta.is_file() || meta.len() > 8 {
+        return false;
+    }
+    std::fs::read(path).is_ok_and(|b| b == b"MJR00002" || b == b"MJR00001")
+}
+
+/// The error for recordings that would be lost, unless `skip` (`--skip-unsupported`).
+fn refuse_lost(skipped: &[Skipped], skip: bool) -> Result<(), CliError> {
+    match skipped.iter().find(|s| s.reason.loses_media()) {
+        Some(s) if !skip => Err(CliError::Usage(format!(
+            "{}: {}; not converted (use --skip-unsupported to convert the other recordings without it)",
+            s.path.display(),
+            s.reason
+        ))),
+        _ => Ok(()),
+    }
+}
+
 struct Opened {
     path: PathBuf,
     track: MjrTrack<File>,
@@ -218,10 +306,17 @@ struct Opened {
 fn open_tracks(
     inputs: &[PathBuf],
     options: &ConvertOptions,
-    skipped: &mut Vec<(PathBuf, String)>,
+    skipped: &mut Vec<Skipped>,
 ) -> Result<Vec<Opened>, CliError> {
     let mut tracks = Vec::new();
     for path in inputs {
+        if header_only(path) {
+            skipped.push(Skipped {
+                path: path.clone(),
+                reason: SkipReason::HeaderOnly,
+            });
+            continue;
+        }
         let file = File::open(path).map_err(|source| CliError::Io {
             path: path.clone(),
             source,
@@ -239,7 +334,10 @@ fn open_tracks(
                 path: path.clone(),
                 track,
             }),
-            Err(mixer::Error::Unsupported(why)) => skipped.push((path.clone(), why)),
+            Err(mixer::Error::Unsupported(why)) => skipped.push(Skipped {
+                path: path.clone(),
+                reason: SkipReason::Unsupported { why },
+            }),
             Err(source) => return Err(input_failed(path, source)),
         }
     }
@@ -281,10 +379,11 @@ pub fn convert(
     let opened = open_tracks(&inputs, options, &mut skipped)?;
     if opened.is_empty() {
         return Err(CliError::Usage(match skipped.first() {
-            Some((p, why)) => format!("{}: {why}; nothing to convert", p.display()),
+            Some(s) => format!("{}: {}; nothing to convert", s.path.display(), s.reason),
             None => "no input recordings".into(),
         }));
     }
+    refuse_lost(&skipped, options.skip_unsupported)?;
     if format == OutputFormat::Ogg
         && (opened.len() != 1 || opened[0].track.codec() != TrackCodec::Opus)
     {
@@ -359,6 +458,7 @@ pub fn convert(
         summary,
         skipped,
     );
+    refuse_lost(&report.skipped, options.skip_unsupported)?;
     if options.strict {
         if let Some(w) = report.warnings.first() {
             return Err(CliError::Strict(w.clone()));
@@ -516,11 +616,25 @@ fn build_report(
     paths: &[PathBuf],
     headers: Vec<Header>,
     summary: Summary,
-    skipped: Vec<(PathBuf, String)>,
+    mut skipped: Vec<Skipped>,
 ) -> Report {
     let mut warnings = Vec::new();
-    for (p, why) in &skipped {
-        warnings.push(format!("{}: skipped: {why}", p.display()));
+    // Tracks that turned out empty are left out too: say why.
+    for (path, track) in paths.iter().zip(&summary.tracks) {
+        if track.info.empty {
+            let packets = track.source.as_ref().map_or(0, |s| s.mjr_packets);
+            skipped.push(Skipped {
+                path: path.clone(),
+                reason: if packets == 0 {
+                    SkipReason::NoPackets
+                } else {
+                    SkipReason::NoPlayableFrame { packets }
+                },
+            });
+        }
+    }
+    for s in &skipped {
+        warnings.push(format!("{}: skipped: {}", s.path.display(), s.reason));
     }
     let inputs: Vec<InputReport> = paths
         .iter()
@@ -553,12 +667,6 @@ fn build_report(
                     track.invalid_frames
                 ));
             }
-            if track.info.empty {
-                warnings.push(format!(
-                    "{}: no playable frame; track left out",
-                    path.display()
-                ));
-            }
             InputReport {
                 path: path.clone(),
                 header,
@@ -583,8 +691,8 @@ fn build_report(
 pub struct RawInfo {
     /// The recording.
     pub path: PathBuf,
-    /// Its header.
-    pub header: Header,
+    /// Its header (none in a header-only file).
+    pub header: Option<Header>,
     /// Packets in the file.
     pub packets: u64,
     /// First and last MJR packet times (ms), MJR00002 only.
@@ -610,9 +718,19 @@ pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, 
     let mut skipped = Vec::new();
     let opened = open_tracks(&inputs, options, &mut skipped)?;
     let mut other = Vec::new();
-    for (path, why) in &skipped {
-        let mut raw = raw_info(path, options)?;
-        raw.not_converted = why.clone();
+    for s in &skipped {
+        let mut raw = match s.reason {
+            SkipReason::HeaderOnly => RawInfo {
+                path: s.path.clone(),
+                header: None,
+                packets: 0,
+                packet_time_range_ms: None,
+                warnings: Vec::new(),
+                not_converted: String::new(),
+            },
+            _ => raw_info(&s.path, options)?,
+        };
+        raw.not_converted = s.reason.to_string();
         other.push(raw);
     }
     if opened.is_empty() {
@@ -668,7 +786,7 @@ fn raw_info(path: &Path, options: &ConvertOptions) -> Result<RawInfo, CliError> 
     }
     Ok(RawInfo {
         path: path.to_path_buf(),
-        header: reader.header().clone(),
+        header: Some(reader.header().clone()),
         packets,
         packet_time_range_ms: range,
         warnings: reader.warnings().iter().map(|w| w.to_string()).collect(),

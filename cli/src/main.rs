@@ -53,6 +53,9 @@ enum Command {
         input: PathBuf,
         /// The output file; its extension picks the format (`-`: standard output, with --format)
         output: PathBuf,
+        /// Output format, when the extension does not say
+        #[arg(long, value_parser = ["webm", "mkv", "opus", "ogg"])]
+        format: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -61,6 +64,9 @@ enum Command {
         /// Input recordings, then the output file (.webm or .mkv; `-` for standard output)
         #[arg(required = true, num_args = 2..)]
         files: Vec<PathBuf>,
+        /// Output format, when the extension does not say
+        #[arg(long, value_parser = ["webm", "mkv"])]
+        format: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -85,9 +91,6 @@ struct CommonArgs {
     /// Print nothing but errors
     #[arg(short, long)]
     quiet: bool,
-    /// Output format, when the extension does not say
-    #[arg(long, value_parser = ["webm", "mkv", "opus", "ogg"])]
-    format: Option<String>,
     /// Reorder window, in packets
     #[arg(long, default_value_t = mixer::source::DEFAULT_REORDER_WINDOW)]
     reorder_window: usize,
@@ -101,6 +104,10 @@ struct CommonArgs {
     /// Follow .nfo paths that lead outside the .nfo's folder (absolute, "..", symbolic links)
     #[arg(long)]
     allow_nfo_outside: bool,
+    /// Convert the other recordings when one cannot be converted (unsupported codec,
+    /// encryption, no playable frame) instead of failing; the summary lists what was skipped
+    #[arg(long)]
+    skip_unsupported: bool,
 }
 
 /// `--after-loss` values.
@@ -258,22 +265,32 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Convert {
             input,
             output,
+            format,
             common,
-        } => convert_cmd(&[input], &output, &common),
-        Command::Mux { mut files, common } => {
+        } => convert_cmd(&[input], &output, format.as_deref(), &common),
+        Command::Mux {
+            mut files,
+            format,
+            common,
+        } => {
             let output = files.pop().expect("clap requires two or more");
-            convert_cmd(&files, &output, &common)
+            convert_cmd(&files, &output, format.as_deref(), &common)
         }
         Command::Synth(args) => synth_cmd(&args),
     }
 }
 
-fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), Failure> {
+fn convert_cmd(
+    inputs: &[PathBuf],
+    output: &Path,
+    format: Option<&str>,
+    c: &CommonArgs,
+) -> Result<(), Failure> {
     let options = ConvertOptions {
         align: !c.no_align,
         strict: c.strict,
         force: c.force,
-        format: c.format.as_deref().map(|f| match f {
+        format: format.map(|f| match f {
             "webm" => OutputFormat::Webm,
             "mkv" => OutputFormat::Mkv,
             _ => OutputFormat::Ogg,
@@ -285,6 +302,7 @@ fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), 
         },
         sync: c.sync,
         allow_nfo_outside: c.allow_nfo_outside,
+        skip_unsupported: c.skip_unsupported,
     };
     if output == Path::new(convert::STDOUT) {
         mjrtool::output::check_stdout_open().map_err(|source| CliError::Io {
@@ -332,19 +350,43 @@ fn convert_cmd(inputs: &[PathBuf], output: &Path, c: &CommonArgs) -> Result<(), 
 fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<()> {
     if let Some(r) = &report.tracks {
         for i in &r.inputs {
-            print_header(out, &i.path, &i.header)?;
+            print_header(out, &i.path, Some(&i.header))?;
             let t = &i.track;
+            let recorded = t.source.as_ref().and_then(|s| s.packet_time_range_ms);
+            if let Some((a, b)) = recorded {
+                outln!(
+                    out,
+                    "  length      {:.3} s (first to last packet written)",
+                    f64::from(b - a) / 1000.0
+                );
+            }
             if let (Some(a), Some(b)) = (t.first_ns, t.end_ns) {
-                outln!(out, "  duration    {:.3} s", (b - a) as f64 / 1e9);
+                outln!(
+                    out,
+                    "  media       {:.3} s (first frame to end of last)",
+                    (b - a) as f64 / 1e9
+                );
             }
             if let Some((w, hgt)) = t.info.size {
                 outln!(out, "  resolution  {w}x{hgt}");
             }
-            outln!(
-                out,
-                "  offset      {:+.3} s (start relative to the earliest track)",
-                i.offset_ms / 1000.0
-            );
+            if t.info.first_wall_ns.is_none() {
+                outln!(
+                    out,
+                    "  offset      unknown (the recording has no wall-clock times)"
+                );
+            } else if !r.aligned {
+                outln!(
+                    out,
+                    "  offset      not aligned (another recording has no wall-clock times)"
+                );
+            } else {
+                outln!(
+                    out,
+                    "  offset      {:+.3} s (start relative to the earliest track)",
+                    i.offset_ms / 1000.0
+                );
+            }
             if let Some(s) = &t.source {
                 outln!(out,
                     "  packets     {} (lost {}, duplicates {}, out of order {}, late {}, not RTP {})",
@@ -355,18 +397,30 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
                     s.reorder.late,
                     s.invalid_rtp
                 );
-                outln!(
-                    out,
-                    "  frames      {} (keyframes {}, dropped {})",
-                    s.depack.frames,
-                    s.depack.keyframes,
-                    s.depack.frames_dropped_incomplete + s.depack.frames_dropped_waiting_keyframe
-                );
-                if s.ssrcs.len() > 1 || t.reanchors > 0 {
+                let dropped =
+                    s.depack.frames_dropped_incomplete + s.depack.frames_dropped_waiting_keyframe;
+                if t.info.codec.is_audio() {
+                    outln!(out, "  frames      {} (dropped {dropped})", s.depack.frames);
+                } else {
                     outln!(
                         out,
-                        "  restarts    {} SSRCs, {} timeline re-anchors",
-                        s.ssrcs.len(),
+                        "  frames      {} (keyframes {}, dropped {dropped})",
+                        s.depack.frames,
+                        s.depack.keyframes
+                    );
+                }
+                if s.ssrcs.len() > 1 || s.reorder.resets > 0 {
+                    outln!(
+                        out,
+                        "  restarts    {} (SSRCs {})",
+                        (s.ssrcs.len() as u64).saturating_sub(1).max(s.reorder.resets),
+                        s.ssrcs.len()
+                    );
+                }
+                if t.reanchors > 0 {
+                    outln!(
+                        out,
+                        "  time jumps  {} (pauses or restarts where the media clock and the arrival times part)",
                         t.reanchors
                     );
                 }
@@ -377,7 +431,7 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
         }
     }
     for o in &report.other {
-        print_header(out, &o.path, &o.header)?;
+        print_header(out, &o.path, o.header.as_ref())?;
         outln!(out, "  packets     {}", o.packets);
         if let Some((a, b)) = o.packet_time_range_ms {
             outln!(out, "  duration    {:.3} s", (b - a) as f64 / 1000.0);
@@ -391,8 +445,12 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
 }
 
 /// The header lines of `info`, the same for every recording.
-fn print_header(out: &mut dyn Write, path: &Path, h: &mjr::Header) -> io::Result<()> {
+fn print_header(out: &mut dyn Write, path: &Path, h: Option<&mjr::Header>) -> io::Result<()> {
     outln!(out, "{}", path.display());
+    let Some(h) = h else {
+        outln!(out, "  format      header only (no info header, no packet)");
+        return Ok(());
+    };
     outln!(out, "  format      {:?}", h.version);
     outln!(out, "  type        {:?}, codec {}", h.kind, h.codec.name());
     if let Some(f) = &h.fmtp {

@@ -91,7 +91,9 @@ pub fn print_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
                     s.reorder.duplicates,
                     s.reorder.reordered,
                     s.reorder.late,
-                    s.reorder.resets.max(u64::from(t.reanchors))
+                    (s.ssrcs.len() as u64)
+                        .saturating_sub(1)
+                        .max(s.reorder.resets)
                 ),
             )?;
             let dropped =

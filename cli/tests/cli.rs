@@ -163,14 +163,155 @@ fn end_to_end_encrypted_recordings_are_refused_or_skipped() {
     assert!(err.contains("end-to-end encrypted"), "{err}");
     assert!(!out.exists());
 
-    // With a clear video track: the video is converted and the audio skipped with a warning,
-    // which --strict turns into an error.
+    // With a clear video track: losing the audio is refused unless asked for; with
+    // --skip-unsupported the video is converted and the audio skipped with a warning, which
+    // --strict turns into an error.
     let mixed = dir.path("mixed.webm");
-    let r = mjrtool_ok(&[&"mux", &secret, &video, &mixed]);
+    let r = mjrtool(&[&"mux", &secret, &video, &mixed]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(
+        stderr_of(&r).contains("--skip-unsupported"),
+        "{}",
+        stderr_of(&r)
+    );
+    assert!(!mixed.exists());
+    let r = mjrtool_ok(&[&"mux", &secret, &video, &mixed, &"--skip-unsupported"]);
     assert!(stderr_of(&r).contains("end-to-end encrypted"));
     assert!(mixed.exists());
     let strict = dir.path("strict.webm");
-    let r = mjrtool(&[&"mux", &secret, &video, &strict, &"--strict"]);
+    let r = mjrtool(&[
+        &"mux",
+        &secret,
+        &video,
+        &strict,
+        &"--strict",
+        &"--skip-unsupported",
+    ]);
     assert_eq!(r.status.code(), Some(1));
     assert!(!strict.exists());
+}
+
+#[test]
+fn a_header_only_recording_is_skipped_and_the_rest_converts() {
+    let dir = TempDir::new("cli-header-only");
+    let o = SynthOptions {
+        duration_ms: 2_000,
+        ..SynthOptions::default()
+    };
+    let (video, audio, _, _) = synth_pair(&dir, &o);
+    // What Janus writes when a publisher never sent that medium: the magic alone.
+    let empty = dir.path("data.mjr");
+    std::fs::write(&empty, b"MJR00002").unwrap();
+    let out = dir.path("out.webm");
+    let r = mjrtool_ok(&[&"mux", &audio, &video, &empty, &out, &"--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(report["inputs"].as_array().unwrap().len(), 2);
+    assert_eq!(report["skipped"][0]["reason"], "header_only");
+    // The .nfo of such a session converts too, and info describes the file.
+    let nfo = dir.path("s.nfo");
+    std::fs::write(&nfo, "[1]\nname = s\naudio = data.mjr\nvideo = video.mjr\n").unwrap();
+    mjrtool_ok(&[&"convert", &nfo, &dir.path("nfo.webm")]);
+    let r = mjrtool_ok(&[&"info", &empty]);
+    assert!(String::from_utf8_lossy(&r.stdout).contains("header only"));
+}
+
+#[test]
+fn losing_a_whole_input_fails_unless_asked_for() {
+    let dir = TempDir::new("cli-lost-input");
+    let o = SynthOptions {
+        duration_ms: 2_000,
+        ..SynthOptions::default()
+    };
+    let (video, audio, _, _) = synth_pair(&dir, &o);
+    // Video packets that are RTP but hold no VP8 keyframe: the track has no playable frame.
+    let mut reader = mjr::MjrReader::new(std::fs::File::open(&video).unwrap()).unwrap();
+    let header = reader.header().clone();
+    let broken = dir.path("broken.mjr");
+    let mut w = mjr::MjrWriter::new(std::fs::File::create(&broken).unwrap(), &header).unwrap();
+    while let Some(p) = reader.next_packet().unwrap() {
+        let mut data = p.data.to_vec();
+        let n = data.len();
+        data[12..n].fill(0x01); // the VP8 descriptor and payload, scrambled
+        w.write_rtp(p.time_ms.unwrap_or(0), &data).unwrap();
+    }
+    w.finish().unwrap();
+    let out = dir.path("out.webm");
+    let r = mjrtool(&[&"mux", &audio, &broken, &out]);
+    assert_eq!(r.status.code(), Some(1), "{}", stderr_of(&r));
+    let err = stderr_of(&r);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("broken.mjr") && err.contains("no playable frame"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // Asked for: the audio alone, and the summary says what was skipped.
+    let r = mjrtool_ok(&[
+        &"mux",
+        &audio,
+        &broken,
+        &out,
+        &"--skip-unsupported",
+        &"--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(report["skipped"][0]["reason"], "no_playable_frame");
+    assert!(out.exists());
+}
+
+#[test]
+fn mux_takes_options_after_its_files_and_offers_only_its_formats() {
+    let dir = TempDir::new("cli-mux-args");
+    let o = SynthOptions {
+        duration_ms: 1_000,
+        ..SynthOptions::default()
+    };
+    let (video, audio, _, _) = synth_pair(&dir, &o);
+    let out = dir.path("out.bin");
+    mjrtool_ok(
+        &[&audio, &video]
+            .iter()
+            .fold(vec![&"mux" as &dyn AsRef<std::ffi::OsStr>], |mut v, p| {
+                v.push(*p);
+                v
+            })
+            .into_iter()
+            .chain([
+                &out as &dyn AsRef<std::ffi::OsStr>,
+                &"--format",
+                &"mkv",
+                &"-q",
+            ])
+            .collect::<Vec<_>>(),
+    );
+    assert!(out.exists());
+    let r = mjrtool(&[
+        &"mux",
+        &audio,
+        &video,
+        &dir.path("x.opus"),
+        &"--format",
+        &"opus",
+    ]);
+    assert_eq!(r.status.code(), Some(2), "clap refuses the value");
+    let help = mjrtool(&[&"mux", &"--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(!help.contains("opus"), "{help}");
+}
+
+#[test]
+fn info_on_audio_shows_no_keyframes_and_an_unaligned_track_no_offset() {
+    let dir = TempDir::new("cli-info-text");
+    let o = SynthOptions {
+        duration_ms: 1_000,
+        version: mjr::FormatVersion::Legacy,
+        ..SynthOptions::default()
+    };
+    let (_, audio, _, _) = synth_pair(&dir, &o);
+    let r = mjrtool_ok(&[&"info", &audio]);
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(!text.contains("keyframes"), "{text}");
+    assert!(!text.contains("+0.000"), "{text}");
+    assert!(text.contains("offset      unknown"), "{text}");
+    assert!(!text.contains("restarts"), "{text}");
 }
