@@ -312,7 +312,11 @@ impl<R: Read> MjrReader<R> {
                 Some(i) => {
                     self.pos += i;
                     skipped += i as u64;
-                    if self.chain_at(0)? {
+                    // Every frame or info header starts with "MEET" or "MJR0": most garbage
+                    // fails here, without the full check.
+                    let head = &self.chunk[self.pos..self.chunk.len().min(self.pos + 4)];
+                    let maybe = head.len() < 4 || head == b"MEET" || head == b"MJR0";
+                    if maybe && self.chain_at(0)? {
                         return Ok(skipped);
                     }
                     step = 1;
