@@ -8,9 +8,14 @@
 //! each hole with real Opus packets that decode to silence: every decoder honours them, the file
 //! stays in sync in every player and editor, and they cost 3 bytes per 20 ms.
 //!
-//! Holes shorter than one silence packet (20 ms) are left alone; the remainder is carried so the
-//! error never accumulates. Overlaps (a packet whose time falls before the end of the previous one)
-//! are moved to the end of the previous packet, so the audio never overlaps itself.
+//! A hole gets the whole number of silence packets nearest to its length (none under 10 ms), and
+//! the packet follows them: so every packet stays within 10 ms of its own time, and the
+//! remainder never accumulates. Overlaps (a packet whose time falls before the end of the previous one)
+//! are moved to the end of the previous packet, so the audio never overlaps itself. A sender
+//! whose audio clock runs fast against wall time makes more samples than the wall clock has room
+//! for: once a packet's time lags half a packet behind the samples written, it is dropped (and
+//! counted), the mirror of the silence a slow clock gets, so audio never drifts from the timeline
+//! by more than half a packet.
 
 use bytes::Bytes;
 
@@ -48,6 +53,7 @@ pub struct OpusGapFiller {
     filled_ns: i64,
     unfilled_gaps: u64,
     invalid_packets: u64,
+    dropped_packets: u64,
     real_ns: i64,
     silence: Bytes,
     /// Silence packets still to hand out, and the time of the next one.
@@ -75,6 +81,7 @@ impl OpusGapFiller {
             filled_ns: 0,
             unfilled_gaps: 0,
             invalid_packets: 0,
+            dropped_packets: 0,
             real_ns: 0,
             silence: Bytes::from_static(&OPUS_SILENCE_20MS),
             silence_left: 0,
@@ -104,17 +111,22 @@ impl OpusGapFiller {
             let budget = 3_600_000_000_000i64
                 .saturating_add(self.real_ns.saturating_mul(4))
                 .saturating_sub(self.filled_ns);
-            if gap > self.max_fill_ns || gap > budget {
+            if gap < -(duration_ns.max(SILENCE_NS) / 2) {
+                // Wholly before the samples already written: the sender's clock is fast (or
+                // the track was moved back); dropping it keeps the audio on the timeline.
+                self.dropped_packets += 1;
+                return;
+            } else if gap > self.max_fill_ns || gap > budget {
                 // Too long to fill: leave the hole (the packet keeps its own time).
                 self.unfilled_gaps += 1;
             } else {
-                let count = gap.max(0) / SILENCE_NS;
+                let count = (gap.max(0) + SILENCE_NS / 2) / SILENCE_NS;
                 self.silence_left = count as u64;
                 self.silence_at_ns = next;
                 self.filled_packets += count as u64;
                 self.filled_ns += count * SILENCE_NS;
-                // Less than one silence packet early or late: the packet follows the previous
-                // one (and its silence) without a hole or an overlap.
+                // Less than half a silence packet early or late: the packet follows the
+                // previous one (and its silence) without a hole or an overlap.
                 time = next + count * SILENCE_NS;
             }
         }
@@ -163,6 +175,12 @@ impl OpusGapFiller {
     /// Holes longer than the fill limit that were left unfilled.
     pub fn unfilled_gaps(&self) -> u64 {
         self.unfilled_gaps
+    }
+
+    /// Packets dropped because they lay wholly before the samples already written (a sender
+    /// clock running fast against wall time).
+    pub fn dropped_packets(&self) -> u64 {
+        self.dropped_packets
     }
 
     /// Packets dropped because their TOC byte was invalid.
@@ -226,10 +244,35 @@ mod tests {
     }
 
     #[test]
-    fn overlaps_are_moved_after_the_previous_packet() {
-        let (out, _) = run(&[0, 10, 25]);
+    fn overlaps_are_moved_after_the_previous_packet_or_dropped_past_half_a_packet() {
+        // 10 ms early: moved to the end of the previous packet; then 15 ms early: dropped.
+        let (out, f) = run(&[0, 10, 25]);
         let times: Vec<i64> = out.iter().map(|p| p.time_ns / MS).collect();
-        assert_eq!(times, vec![0, 20, 40]);
+        assert_eq!(times, vec![0, 20]);
+        assert_eq!(f.dropped_packets(), 1);
+    }
+
+    #[test]
+    fn a_fast_sender_clock_loses_a_packet_rather_than_drifting() {
+        // Packets 19.9 ms apart (a clock 0.5 % fast), each 20 ms long: every 200 packets the
+        // samples get a whole packet ahead of the timeline, and one packet is dropped.
+        let mut f = OpusGapFiller::default();
+        let mut last = None;
+        for i in 0..1000i64 {
+            let t = i * 19_900_000;
+            f.push(t, Bytes::from_static(&[0x08, 1, 2, 3]));
+            while let Some(p) = f.pop() {
+                assert!(
+                    (p.time_ns - t).abs() <= 10 * MS,
+                    "packet {i} at {} for {t}",
+                    p.time_ns
+                );
+                last = Some(p.time_ns);
+            }
+        }
+        assert!(last.is_some());
+        assert_eq!(f.dropped_packets(), 5);
+        assert_eq!(f.filled_packets(), 0);
     }
 
     #[test]

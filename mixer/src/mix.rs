@@ -65,6 +65,8 @@ pub struct TrackSummary {
     pub unfilled_gaps: u64,
     /// Frames dropped because they could not be parsed (invalid Opus TOC…).
     pub invalid_frames: u64,
+    /// Audio packets dropped to keep a fast sender clock on the timeline.
+    pub drift_dropped: u64,
     /// Times the track's clock was re-anchored (sender restarts, timestamp jumps).
     pub reanchors: u32,
     /// The source's own counters, if it keeps any.
@@ -445,6 +447,7 @@ impl<'a> Mixer<'a> {
                     silence_ns: t.filler.as_ref().map_or(0, |f| f.filled_ns()),
                     unfilled_gaps: t.filler.as_ref().map_or(0, |f| f.unfilled_gaps()),
                     invalid_frames: t.filler.as_ref().map_or(0, |f| f.invalid_packets()),
+                    drift_dropped: t.filler.as_ref().map_or(0, |f| f.dropped_packets()),
                     reanchors: t.clock.reanchors(),
                     source: t.source.stats(),
                 }
