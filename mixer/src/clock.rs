@@ -236,6 +236,19 @@ impl TrackClock {
         block.min_late_ns = Some(block.min_late_ns.map_or(late_ns, |m| m.min(late_ns)));
     }
 
+    /// Anchors the clock anew: the frame with `rtp_timestamp` (the next one to be placed) is
+    /// at `wall_ns`. For a known discontinuity, such as a sender restart.
+    pub fn reanchor_at(&mut self, rtp_timestamp: u32, wall_ns: i64) {
+        if self.anchor.is_none() {
+            self.prime(rtp_timestamp, wall_ns);
+            return;
+        }
+        let ext = self.last_ext_ts.saturating_add(i64::from(
+            rtp_timestamp.wrapping_sub(self.last_ext_ts as u32) as i32,
+        ));
+        self.reanchor(ext, wall_ns);
+    }
+
     fn reanchor(&mut self, ext_ts: i64, wall_ns: i64) -> i64 {
         self.anchor = Some(Anchor { ext_ts, wall_ns });
         self.block = None;

@@ -32,6 +32,7 @@
 //!             keyframe: true,
 //!             data: Bytes::from_static(&[0xF8, 0xFF, 0xFE]),
 //!             size: None,
+//!             discontinuity: false,
 //!         }))
 //!     }
 //! }

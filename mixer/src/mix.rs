@@ -147,6 +147,9 @@ impl<'a> TrackState<'a> {
             self.first_size = frame.size;
         }
         let start = self.source.start_ns().unwrap_or(0);
+        if frame.discontinuity {
+            self.restart_clock(&frame)?;
+        }
         let arrival = self.settled_arrival(&frame)?;
         let wall = self.clock.place(frame.rtp_timestamp, arrival, start);
         Ok(Some((frame, wall)))
@@ -195,6 +198,20 @@ impl<'a> TrackState<'a> {
             }
         }
         best
+    }
+
+    /// After a sender restart the RTP timestamps may map to wall-clock time a little (Janus
+    /// rewrites them from two packets' arrival times, jitter included) or a lot differently:
+    /// the clock is anchored anew on the least delayed of the first [`PRIME_NS`] of frames of
+    /// the new segment, as at the start of the track.
+    fn restart_clock(&mut self, frame: &SourceFrame) -> Result<(), Error> {
+        let Some(arrival) = frame.arrival_ns else {
+            return Ok(());
+        };
+        self.read_ahead(frame.rtp_timestamp, PRIME_NS)?;
+        let best = self.least_delayed(frame.rtp_timestamp, arrival, PRIME_NS, PRIME_LATER_NS);
+        self.clock.reanchor_at(frame.rtp_timestamp, best);
+        Ok(())
     }
 
     /// Reads frames into the lookahead until it reaches `window_ns` of media time after the

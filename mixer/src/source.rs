@@ -53,6 +53,9 @@ pub struct SourceFrame {
     pub data: Bytes,
     /// Video size from a keyframe header.
     pub size: Option<(u16, u16)>,
+    /// The first frame after the sender restarted (a new SSRC, or new sequence numbering):
+    /// its RTP timestamps may map to wall-clock time differently from the frames before it.
+    pub discontinuity: bool,
 }
 
 /// A source of frames of one track, in decoding order.
@@ -157,6 +160,10 @@ pub struct MjrTrack<R: Read> {
     reader_done: bool,
     reorder_flushed: bool,
     finished: bool,
+    /// SSRC and extended sequence number of the last packet handed to the depacketizer.
+    last_pushed: Option<(u32, i64)>,
+    /// The first frame from this extended sequence number on starts a new segment.
+    segment_from: Option<i64>,
 }
 
 impl<R: Read> MjrTrack<R> {
@@ -223,6 +230,8 @@ impl<R: Read> MjrTrack<R> {
             stats,
             reader_done: false,
             reorder_flushed: false,
+            last_pushed: None,
+            segment_from: None,
             finished: false,
         })
     }
@@ -318,12 +327,19 @@ impl<R: Read> FrameSource for MjrTrack<R> {
                             .saturating_mul(1_000_000),
                     )
                 });
+                let discontinuity = self
+                    .segment_from
+                    .is_some_and(|from| f.first_ext_seq >= from);
+                if discontinuity {
+                    self.segment_from = None;
+                }
                 return Ok(Some(SourceFrame {
                     rtp_timestamp: f.rtp_timestamp,
                     arrival_ns,
                     keyframe: f.keyframe,
                     size: f.width.zip(f.height),
                     data: f.data,
+                    discontinuity,
                 }));
             }
             if self.finished {
@@ -335,6 +351,15 @@ impl<R: Read> FrameSource for MjrTrack<R> {
                 lost_before,
             }) = self.reorder.pop()
             {
+                let ssrc = packet.header.ssrc;
+                // The reorderer moves a new sequence numbering a whole cycle on (or more).
+                if self
+                    .last_pushed
+                    .is_some_and(|(s, e)| s != ssrc || ext_seq.saturating_sub(e) >= 1 << 16)
+                {
+                    self.segment_from = Some(ext_seq);
+                }
+                self.last_pushed = Some((ssrc, ext_seq));
                 self.depack.get().push(InputPacket {
                     packet: &packet,
                     ext_seq,

@@ -25,6 +25,7 @@ impl FrameSource for Scripted {
             // A 20 ms CELT frame (TOC 0xF8) with some payload.
             data: Bytes::from_static(&[0xF8, 0x01, 0x02]),
             size: None,
+            discontinuity: false,
         }))
     }
 }
@@ -136,6 +137,7 @@ impl FrameSource for Frames {
             keyframe: true,
             data: self.data.clone(),
             size: None,
+            discontinuity: false,
         }))
     }
 }
@@ -304,6 +306,7 @@ fn a_track_whose_every_frame_is_refused_is_empty() {
                 keyframe: true,
                 data: Bytes::from_static(&[0x03]),
                 size: None,
+                discontinuity: false,
             }))
         }
     }
