@@ -127,6 +127,8 @@ const SETTLE_FRAMES: usize = 4096;
 /// Bytes of frames read ahead at most, whatever their count (a minute of 2 Mbit/s video is
 /// 15 MB): damaged input cannot make the lookahead big.
 pub(crate) const LOOKAHEAD_BYTES: usize = 24 << 20;
+/// The longest step between two video frames taken as a frame's duration (5 fps).
+const MAX_FRAME_STEP_NS: i64 = 200_000_000;
 /// At the start, frames whose start estimate is this much later than the first frame's are on
 /// another timeline (a restart) and say nothing about it.
 const PRIME_LATER_NS: i64 = 500_000_000;
@@ -421,8 +423,11 @@ impl<'a> Mixer<'a> {
             let end = match frame.duration_ns {
                 Some(d) => frame.time_ns.saturating_add(d),
                 None => {
-                    if let Some(prev) = t.end_ns {
-                        t.last_video_step = frame.time_ns.saturating_sub(prev).max(0);
+                    // The last frame lasts as long as a frame usually does: a step over a gap
+                    // (frames dropped after a loss, a pause) says nothing about that.
+                    let step = t.end_ns.map(|prev| frame.time_ns.saturating_sub(prev));
+                    if let Some(step) = step.filter(|s| (1..=MAX_FRAME_STEP_NS).contains(s)) {
+                        t.last_video_step = step;
                     }
                     frame.time_ns
                 }
