@@ -1,5 +1,5 @@
-//! The scorer against the mixer: benign sessions meet the goals today; the hard ones assert the
-//! goals too, ignored until the timeline work in progress lands (un-ignore them one by one).
+//! The scorer against the mixer: every kind of session meets the goals, except a network stall
+//! overlapping a pause with a frozen RTP clock on the same track (ignored: see its reason).
 
 use mixer::source::AfterLoss;
 use mixer::MixerOptions;
@@ -105,7 +105,6 @@ fn a_stalled_path_that_catches_up_keeps_the_tracks_in_sync() {
 }
 
 #[test]
-#[ignore = "timeline issue: a restart keeping the SSRC (new sequence and timestamp bases) loses intact frames (fixed in mixer work in progress)"]
 fn a_restart_with_the_same_ssrc_loses_no_intact_frame() {
     // Failing sessions of `timeline-score --sessions 1000` (seed, duration).
     let failing = [
@@ -119,7 +118,6 @@ fn a_restart_with_the_same_ssrc_loses_no_intact_frame() {
 }
 
 #[test]
-#[ignore = "timeline issue: after a restart with a new SSRC, each track is off by the jitter Janus saw in the timestamp rewrite (up to 50 ms of sync error) (fixed in mixer work in progress)"]
 fn a_restart_with_a_new_ssrc_keeps_the_tracks_in_sync() {
     // Failing sessions of `timeline-score --sessions 1000` (seed, duration).
     let failing = [
@@ -133,7 +131,6 @@ fn a_restart_with_a_new_ssrc_keeps_the_tracks_in_sync() {
 }
 
 #[test]
-#[ignore = "timeline issue: sender clocks 200 ppm apart drift the tracks apart over an hour (fixed in mixer work in progress)"]
 fn an_hour_of_drifting_sender_clocks_stays_in_sync() {
     let mut sc = Scenario::benign(21, 3_600_000);
     sc.kind = Kind::Drift;
@@ -148,17 +145,22 @@ fn an_hour_of_drifting_sender_clocks_stays_in_sync() {
 }
 
 #[test]
-#[ignore = "timeline issue: sessions mixing several troubles go seconds out of sync (fixed in mixer work in progress)"]
-fn sessions_mixing_every_kind_of_trouble_meet_the_goals() {
-    // Failing sessions of `timeline-score --sessions 1000` (seed, duration).
+fn sessions_mixing_several_kinds_of_trouble_meet_the_goals() {
+    // Sessions of `timeline-score --sessions 1000` that once failed (seed, duration): drift,
+    // late starts, restarts and jitter bursts together.
+    let once_failing = [(990, 57_432), (675, 56_835), (60, 46_932), (120, 56_431)];
+    sessions_meet_goals(Kind::Mixed, &once_failing);
+}
+
+#[test]
+#[ignore = "known limit: a stall whose backlog is still draining when the sender pauses with a frozen RTP clock looks, within one track, like a longer pause; the track moves by the part of the stall not yet drained (0.5-3 s)"]
+fn a_stall_running_into_a_frozen_clock_pause_keeps_sync() {
     let failing = [
         (435, 30_817),
         (600, 42_420),
-        (990, 57_432),
         (30, 56_068),
         (405, 30_931),
-        (675, 56_835),
-        (60, 46_932),
+        (105, 54_289),
     ];
     sessions_meet_goals(Kind::Mixed, &failing);
 }

@@ -111,6 +111,10 @@ pub struct SessionScore {
     pub keepable: u64,
     /// Keepable frames that did not come out (audio, video).
     pub intact_lost: [u64; 2],
+    /// Audio packets that no tool can keep in sync: a sender whose audio clock runs fast makes
+    /// more samples than wall-clock time has room for (`ppm × duration`, in 20 ms packets);
+    /// without resampling, one packet must go per 20 ms of drift. Not counted as lost.
+    pub drift_allowance: u64,
     /// Real frames placed (audio, video).
     pub placed: [u64; 2],
     /// Silence frames the mixer added.
@@ -124,9 +128,9 @@ pub struct SessionScore {
 }
 
 impl SessionScore {
-    /// Intact frames lost, both tracks.
+    /// Intact frames lost, both tracks, less the [`drift_allowance`](Self::drift_allowance).
     pub fn intact_lost_total(&self) -> u64 {
-        self.intact_lost[0] + self.intact_lost[1]
+        self.intact_lost[0].saturating_sub(self.drift_allowance) + self.intact_lost[1]
     }
 
     /// Timestamps that did not increase.
@@ -323,6 +327,11 @@ fn measure(session: &Session, after_loss: AfterLoss, out: &(Vec<Out>, i64)) -> S
         duration_error_ns: 0,
         keepable: 0,
         intact_lost: [0; 2],
+        drift_allowance: if sc.audio_ppm > 0.0 {
+            (sc.audio_ppm * 1e-6 * sc.duration_ms as f64 / 20.0).ceil() as u64 + 1
+        } else {
+            0
+        },
         placed: [0; 2],
         silence: 0,
         unknown_or_repeated: 0,
