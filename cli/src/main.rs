@@ -96,7 +96,7 @@ struct CommonArgs {
     reorder_window: usize,
     /// Video frames after a lost packet: drop them until the next keyframe (a frozen but clean
     /// picture), or keep the complete ones (artefacts until the next keyframe, as janus-pp-rec)
-    #[arg(long, value_enum, default_value_t = AfterLossArg::WaitKeyframe)]
+    #[arg(long, value_enum, default_value_t = AfterLossArg::KeepFrames)]
     after_loss: AfterLossArg,
     /// Flush the output to the disk (fsync) before renaming it into place
     #[arg(long)]
@@ -413,7 +413,9 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
                     outln!(
                         out,
                         "  restarts    {} (SSRCs {})",
-                        (s.ssrcs.len() as u64).saturating_sub(1).max(s.reorder.resets),
+                        (s.ssrcs.len() as u64)
+                            .saturating_sub(1)
+                            .max(s.reorder.resets),
                         s.ssrcs.len()
                     );
                 }

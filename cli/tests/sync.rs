@@ -167,12 +167,13 @@ fn losses_are_counted_and_audio_stays_in_step() {
     let lost = audio["source"]["reorder"]["lost"].as_u64().unwrap();
     assert_eq!(lost, at.lost, "{audio}");
     assert_eq!(audio["silence_packets"].as_u64().unwrap(), at.lost);
+    // Video keeps the complete frames after a loss (the default): only frames with a hole go.
     let video = &json["inputs"][1];
-    assert!(
-        video["source"]["depack"]["frames_dropped_waiting_keyframe"]
-            .as_u64()
-            .unwrap()
-            > 0
+    let depack = &video["source"]["depack"];
+    assert!(depack["frames_dropped_incomplete"].as_u64().unwrap() > 0);
+    assert_eq!(
+        depack["frames_dropped_waiting_keyframe"].as_u64().unwrap(),
+        0
     );
     let p = parse(&out);
     // Audio blocks are exactly 20 ms apart: nothing missing, nothing shifted.
