@@ -415,7 +415,8 @@ pub fn webm_roundtrip(data: &[u8]) {
     }
 }
 
-/// Ogg Opus writer -> reader: the packets come back equal.
+/// Ogg Opus writer -> reader: the packets come back equal; packets that pass the Opus packet
+/// check hold their frames.
 pub fn ogg_roundtrip(data: &[u8]) {
     let mut input = Bytes8(data);
     let head = ogg_opus::OpusHead::new(1 + input.u8().unwrap_or(0) % 2, 312, 48_000);
@@ -425,6 +426,11 @@ pub fn ogg_roundtrip(data: &[u8]) {
     let mut expected = Vec::new();
     while let Some(len) = input.u16() {
         let packet = input.take(usize::from(len % 1500) + 1).to_vec();
+        // A packet the RFC 6716 section 3.4 check accepts holds its frames.
+        if let Ok(frames) = ogg_opus::toc::frame_lengths(&packet) {
+            let bytes: usize = frames.as_slice().iter().map(|&f| usize::from(f)).sum();
+            assert!(bytes < packet.len());
+        }
         if writer.write_packet(&packet).is_ok() {
             expected.push(packet);
         }
