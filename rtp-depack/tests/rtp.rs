@@ -307,7 +307,7 @@ proptest! {
                 packets.remove(l.index(packets.len()));
             }
         }
-        let mut d = Vp8Depacketizer::default();
+        let mut d = Vp8Depacketizer::new(AfterLoss::WaitForKeyframe);
         let out = depacketize(&packets, 16, &mut d);
         // Every frame handed out is one of the originals, in order, and after each gap the
         // first one is a keyframe.
@@ -396,7 +396,7 @@ fn vp8_waits_for_a_keyframe_after_loss() {
         .collect();
     let mut packets = packetize(&frames, 500, None); // 3 packets per frame
     packets.remove(4); // the middle of frame 1
-    let mut d = Vp8Depacketizer::default();
+    let mut d = Vp8Depacketizer::new(AfterLoss::WaitForKeyframe);
     let out = depacketize(&packets, 8, &mut d);
     let idx: Vec<u32> = out.iter().map(|f| f.rtp_timestamp / 3000).collect();
     assert_eq!(idx, [0, 3, 4, 5, 6, 7, 8]);

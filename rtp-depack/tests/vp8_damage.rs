@@ -129,7 +129,7 @@ fn keyframes_with_a_zero_size_or_no_start_code_are_dropped() {
             frame(Some((64, 48)), 150, 40, 3),
         ];
         let packets = send(&frames, |_, _| true, false);
-        let mut d = Vp8Depacketizer::default();
+        let mut d = Vp8Depacketizer::new(AfterLoss::WaitForKeyframe);
         let out = depacketize(&packets, &mut d);
         // The damaged keyframe and the frame that depends on it go; the next keyframe is kept.
         assert_eq!(out.len(), 1);
