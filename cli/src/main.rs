@@ -397,8 +397,9 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
                     s.reorder.late,
                     s.invalid_rtp
                 );
-                let dropped =
-                    s.depack.frames_dropped_incomplete + s.depack.frames_dropped_waiting_keyframe;
+                let dropped = s.depack.frames_dropped_incomplete
+                    + s.depack.frames_dropped_corrupt
+                    + s.depack.frames_dropped_waiting_keyframe;
                 if t.info.codec.is_audio() {
                     outln!(out, "  frames      {} (dropped {dropped})", s.depack.frames);
                 } else {

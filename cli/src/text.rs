@@ -96,8 +96,9 @@ pub fn print_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
                         .max(s.reorder.resets)
                 ),
             )?;
-            let dropped =
-                s.depack.frames_dropped_incomplete + s.depack.frames_dropped_waiting_keyframe;
+            let dropped = s.depack.frames_dropped_incomplete
+                + s.depack.frames_dropped_corrupt
+                + s.depack.frames_dropped_waiting_keyframe;
             if dropped > 0 || t.silence_packets > 0 {
                 line(
                     out,
