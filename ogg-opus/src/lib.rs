@@ -36,7 +36,8 @@ pub mod crc;
 mod error;
 mod header;
 pub mod reader;
-pub mod toc;
+/// Opus packet framing and durations (RFC 6716 §3), shared with every container.
+pub use mjrtool_core::opus::toc;
 mod writer;
 
 pub use error::OggError;

@@ -142,7 +142,7 @@ impl FrameLengths {
 /// (12..=15) 10/20 ms and CELT-only ones (16..=31) 2.5/5/10/20 ms.
 ///
 /// ```
-/// use ogg_opus::toc::frame_duration_samples;
+/// use mjrtool_core::opus::toc::frame_duration_samples;
 /// assert_eq!(frame_duration_samples(0xF8), 960); // config 31: CELT FB 20 ms
 /// assert_eq!(frame_duration_samples(3 << 3), 2880); // config 3: SILK NB 60 ms
 /// ```
@@ -195,7 +195,7 @@ pub fn frame_count(packet: &[u8]) -> Result<u32, TocError> {
 /// is valid (RFC 6716 section 3.4).
 ///
 /// ```
-/// use ogg_opus::toc::packet_samples;
+/// use mjrtool_core::opus::toc::packet_samples;
 /// assert_eq!(packet_samples(&[0xF8, 0xFF, 0xFE]), Ok(960));
 /// assert!(packet_samples(&[]).is_err());
 /// assert!(packet_samples(&[0xF9, 0xFF]).is_err()); // code 1: 1 byte cannot make two equal frames
@@ -212,7 +212,7 @@ pub fn packet_samples(packet: &[u8]) -> Result<u32, TocError> {
 /// each of its frames.
 ///
 /// ```
-/// use ogg_opus::toc::frame_lengths;
+/// use mjrtool_core::opus::toc::frame_lengths;
 /// // Code 2: a first frame of 2 bytes, the second takes the rest (1 byte).
 /// assert_eq!(frame_lengths(&[0xFA, 2, 7, 7, 9]).unwrap().as_slice(), &[2, 1]);
 /// ```

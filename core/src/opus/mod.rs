@@ -1,0 +1,17 @@
+//! Opus facts that every container needs: packet framing and durations ([`toc`]), the packet
+//! that decodes to silence, and the pre-skip of the encoders WebRTC uses.
+
+pub mod toc;
+
+/// A 20 ms Opus packet (CELT-only, fullband, mono, one frame) whose silence flag is set: every
+/// decoder outputs 20 ms of digital silence for it, whatever the stream's channel count.
+pub const SILENCE_20MS: [u8; 3] = [0xF8, 0xFF, 0xFE];
+
+/// Pre-skip (48 kHz samples) to declare for WebRTC Opus: the look-ahead of libopus, the encoder
+/// of every WebRTC browser (6.5 ms). Decoders drop these first samples, which puts the first
+/// decoded sample at the RTP timestamp of the first packet (RFC 7845 §4.2). Ogg's OpusHead and
+/// Matroska's CodecDelay both carry it.
+pub const PRE_SKIP: u16 = 312;
+
+/// The sample rate every Opus packet's duration is counted in (RFC 7587 §4.1).
+pub const RATE_HZ: u32 = 48_000;

@@ -1,0 +1,209 @@
+//! The traits that compose a conversion: [`Depacketizer`] (payload rules of one codec),
+//! [`FrameSource`] (one track's frames) and [`FrameSink`] (a container).
+
+use bytes::Bytes;
+
+use crate::{Codec, Frame, Nanos, VideoSize};
+
+/// What a track is, as a source describes it and a sink is opened with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TrackSpec {
+    /// The codec of its frames.
+    pub codec: Codec,
+    /// Wall-clock time (since the Unix epoch) at which the recording started, if known: places
+    /// the first frame when frames carry no arrival time of their own.
+    pub start: Option<Nanos>,
+    /// Picture size (video), once known: a source may not know it, the timeline fills it in
+    /// from the first keyframe before a sink is opened.
+    pub size: Option<VideoSize>,
+    /// Audio channels, when the recording says.
+    pub channels: Option<u8>,
+}
+
+impl TrackSpec {
+    /// A track of `codec`, nothing else known.
+    pub fn new(codec: Codec) -> TrackSpec {
+        TrackSpec {
+            codec,
+            start: None,
+            size: None,
+            channels: None,
+        }
+    }
+
+    /// The same track, started at `start`.
+    pub fn with_start(mut self, start: Option<Nanos>) -> TrackSpec {
+        self.start = start;
+        self
+    }
+
+    /// The same track, with a picture size.
+    pub fn with_size(mut self, size: Option<VideoSize>) -> TrackSpec {
+        self.size = size;
+        self
+    }
+}
+
+/// A source of the frames of one track, in decoding order.
+///
+/// # For implementations
+///
+/// Hand out frames in the order a decoder needs them, each with its RTP timestamp (the media
+/// clock may wrap and jump; the timeline sorts that out) and, where known, its arrival time.
+/// Mark the first frame after a sender restart with [`Frame::discontinuity`]. Return `Ok(None)`
+/// at the end, and keep returning it.
+pub trait FrameSource {
+    /// What can stop the source.
+    type Error: std::error::Error + Send + Sync + 'static;
+    /// The track.
+    fn spec(&self) -> TrackSpec;
+    /// The next frame, `Ok(None)` at the end.
+    ///
+    /// # Errors
+    ///
+    /// The input could not be read or is damaged beyond what the source salvages.
+    fn next_frame(&mut self) -> Result<Option<Frame>, Self::Error>;
+    /// Bytes of input consumed so far, for progress reporting (0 if unknown).
+    fn position(&self) -> u64 {
+        0
+    }
+}
+
+impl<S: FrameSource + ?Sized> FrameSource for Box<S> {
+    type Error = S::Error;
+    fn spec(&self) -> TrackSpec {
+        (**self).spec()
+    }
+    fn next_frame(&mut self) -> Result<Option<Frame>, Self::Error> {
+        (**self).next_frame()
+    }
+    fn position(&self) -> u64 {
+        (**self).position()
+    }
+}
+
+/// Where a frame goes on the output timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// Presentation time from the start of the output.
+    pub time: Nanos,
+    /// How long the frame lasts, when known (audio).
+    pub duration: Option<Nanos>,
+}
+
+impl Placement {
+    /// At `time`, duration unknown.
+    pub fn at(time: Nanos) -> Placement {
+        Placement {
+            time,
+            duration: None,
+        }
+    }
+}
+
+/// A consumer of frames in time order: a container.
+///
+/// # For implementations
+///
+/// [`open`](Self::open) comes first, once, with every track (track `i` of `write` is
+/// `tracks[i]`); then [`write`](Self::write) with times that never decrease across all tracks;
+/// then [`finish`](Self::finish) once, with the output's duration. A track of a codec the
+/// container cannot hold is refused at `open`, with an error that names what would work.
+pub trait FrameSink {
+    /// What can stop the sink.
+    type Error;
+    /// Starts the output with these tracks.
+    ///
+    /// # Errors
+    ///
+    /// A track the container cannot hold, or the output cannot be written.
+    fn open(&mut self, tracks: &[TrackSpec]) -> Result<(), Self::Error>;
+    /// Writes one frame of track `track`.
+    ///
+    /// # Errors
+    ///
+    /// The frame does not fit (a time going backwards, an unknown track) or the output cannot be
+    /// written.
+    fn write(&mut self, track: usize, at: Placement, frame: &Frame) -> Result<(), Self::Error>;
+    /// Ends the output; `duration` is the end of the last frame.
+    ///
+    /// # Errors
+    ///
+    /// The output cannot be written.
+    fn finish(&mut self, duration: Nanos) -> Result<(), Self::Error>;
+}
+
+impl<S: FrameSink + ?Sized> FrameSink for &mut S {
+    type Error = S::Error;
+    fn open(&mut self, tracks: &[TrackSpec]) -> Result<(), Self::Error> {
+        (**self).open(tracks)
+    }
+    fn write(&mut self, track: usize, at: Placement, frame: &Frame) -> Result<(), Self::Error> {
+        (**self).write(track, at, frame)
+    }
+    fn finish(&mut self, duration: Nanos) -> Result<(), Self::Error> {
+        (**self).finish(duration)
+    }
+}
+
+/// Where one RTP packet's payload sits in its frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PacketRole {
+    /// The payload begins a frame (VP8's S bit on partition 0, a FU-A start, any Opus packet…).
+    pub starts_frame: bool,
+}
+
+/// A payload that breaks its format's rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{codec} payload: expected {expected}, found {found} at byte {offset}")]
+pub struct PayloadError {
+    /// The codec.
+    pub codec: &'static str,
+    /// What the format requires there.
+    pub expected: &'static str,
+    /// What is there.
+    pub found: String,
+    /// Where, from the start of the payload or frame.
+    pub offset: usize,
+}
+
+/// What a frame's own header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FrameFacts {
+    /// It decodes on its own.
+    pub keyframe: bool,
+    /// Its picture size, for a video keyframe.
+    pub size: Option<VideoSize>,
+}
+
+/// The payload rules of one codec, and nothing more: reordering, loss, restarts and what to do
+/// after a loss are the frame assembly's (in `rtp-depack`), written once for every codec.
+///
+/// # For implementations
+///
+/// [`depacketize`](Self::depacketize) strips the payload format's own header from one RTP
+/// payload and pushes the codec bytes to `out`: zero-copy slices of `payload` where possible, or
+/// small made-up pieces (a NAL header, a length). [`inspect`](Self::inspect) reads a whole
+/// frame's own header: whether it is a keyframe, its size, or that it is damaged.
+pub trait Depacketizer {
+    /// The codec.
+    fn codec(&self) -> Codec;
+    /// Takes the codec bytes out of one RTP payload.
+    ///
+    /// # Errors
+    ///
+    /// The payload breaks the format's rules; the assembly drops its frame.
+    fn depacketize(
+        &mut self,
+        payload: &Bytes,
+        out: &mut Vec<Bytes>,
+    ) -> Result<PacketRole, PayloadError>;
+    /// What a whole frame's own header says.
+    ///
+    /// # Errors
+    ///
+    /// The frame is damaged (too short for what its header declares, a keyframe of size 0…):
+    /// the assembly drops it and counts it as a loss.
+    fn inspect(&self, frame: &[u8]) -> Result<FrameFacts, PayloadError>;
+}
