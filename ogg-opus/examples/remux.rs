@@ -1,9 +1,9 @@
-//! Re-muxes an Ogg Opus file: `cargo run -p ogg-opus --example remux IN OUT`.
+//! Re-muxes an Ogg Opus file: `cargo run -p mjrtool-ogg --example remux IN OUT`.
 //!
 //! Reads every packet with the strict reader and writes them again with
 //! [`OggOpusWriter`], keeping the headers.
 
-use ogg_opus::{reader, OggOpusWriter};
+use mjrtool_ogg::{reader, OggOpusWriter};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

@@ -42,7 +42,7 @@ pub fn update(mut crc: u32, data: &[u8]) -> u32 {
 ///
 /// ```
 /// // The classic check input "123456789".
-/// assert_eq!(ogg_opus::crc::crc32(b"123456789"), 0x89A1_897F);
+/// assert_eq!(mjrtool_ogg::crc::crc32(b"123456789"), 0x89A1_897F);
 /// ```
 #[must_use]
 pub fn crc32(data: &[u8]) -> u32 {

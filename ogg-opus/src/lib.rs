@@ -8,7 +8,7 @@
 //! * [`toc`] computes packet durations; [`crc`] is the Ogg page checksum.
 //!
 //! ```
-//! use ogg_opus::{reader, OggOpusWriter, OpusHead, OpusTags};
+//! use mjrtool_ogg::{reader, OggOpusWriter, OpusHead, OpusTags};
 //!
 //! let head = OpusHead::new(1, 0, 48_000);
 //! let mut tags = OpusTags::new("example");
@@ -27,7 +27,7 @@
 //! assert_eq!(file.tags, tags);
 //! assert_eq!(file.packets.len(), 50);
 //! assert_eq!(file.last_granule, 48_000); // pre_skip + samples
-//! # Ok::<(), ogg_opus::OggError>(())
+//! # Ok::<(), mjrtool_ogg::OggError>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -1,8 +1,8 @@
 //! Writer -> reader round trips, page-level invariants, reader error cases
 //! and robustness against arbitrary input.
 
-use ogg_opus::reader::{self, parse_page, OggPacketReader, OggPageReader, MAX_PACKET_SIZE};
-use ogg_opus::{crc, toc, ChannelMapping, OggError, OggOpusWriter, OpusHead, OpusTags};
+use mjrtool_ogg::reader::{self, parse_page, OggPacketReader, OggPageReader, MAX_PACKET_SIZE};
+use mjrtool_ogg::{crc, toc, ChannelMapping, OggError, OggOpusWriter, OpusHead, OpusTags};
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------- helpers
@@ -139,7 +139,7 @@ fn check_stream(bytes: &[u8], serial: u32, head: &OpusHead, tags: &OpusTags, pac
         );
         assert_eq!(pg.is_bos(), i == 0, "BOS only on the first page");
         assert_eq!(pg.is_eos(), i == last, "EOS only on the last page");
-        assert!(pg.body.len() <= ogg_opus::PAGE_MAX_BODY);
+        assert!(pg.body.len() <= mjrtool_ogg::PAGE_MAX_BODY);
         if pg.completed_packets() == 0 {
             assert_eq!(pg.granule(), None, "page {i} completes no packet");
         } else {

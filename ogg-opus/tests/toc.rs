@@ -1,7 +1,7 @@
 //! Opus packet validation (RFC 6716 section 3.4) against packets built from their frames, and
 //! against a second, independent reading of the rules for every truncation of them.
 
-use ogg_opus::toc::{self, TocError};
+use mjrtool_ogg::toc::{self, TocError};
 use proptest::prelude::*;
 
 /// A frame length coded as in RFC 6716 section 3.2.1.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ogg_opus::{reader, OggOpusWriter, OpusHead, OpusTags};
+use mjrtool_ogg::{reader, OggOpusWriter, OpusHead, OpusTags};
 
 /// A 20 ms CELT-only fullband mono packet that decodes to silence.
 const SILENCE: [u8; 3] = [0xF8, 0xFF, 0xFE];
@@ -168,7 +168,7 @@ fn remux_ffmpeg_file() {
     let total: u64 = file
         .packets
         .iter()
-        .map(|p| u64::from(ogg_opus::toc::packet_samples(p).unwrap()))
+        .map(|p| u64::from(mjrtool_ogg::toc::packet_samples(p).unwrap()))
         .sum();
     // ffmpeg's final granule trims the padding of the last packet.
     assert!(file.last_granule <= total && total - file.last_granule < 5760);
