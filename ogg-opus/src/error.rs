@@ -1,5 +1,7 @@
 //! Error type shared by the writer, the reader and the header parsers.
 
+use mjrtool_core::opus::OpusHeadError;
+
 use crate::toc::TocError;
 
 /// Everything that can go wrong while writing or reading Ogg Opus.
@@ -183,4 +185,61 @@ pub enum OggError {
         /// `"OpusHead"` or `"OpusTags"`.
         what: &'static str,
     },
+    /// Another `OpusHead` error (the usual ones become [`OggError::BadMagic`],
+    /// [`OggError::HeaderTooShort`] and [`OggError::InvalidField`]).
+    #[error("{0}")]
+    Head(OpusHeadError),
+
+    /// The tracks given to [`OggOpusSink`](crate::OggOpusSink) cannot make an Ogg Opus file
+    /// (nothing was written).
+    #[error("expected {expected}, found {found}")]
+    UnsupportedTracks {
+        /// What an Ogg Opus file holds, and what to use instead.
+        expected: &'static str,
+        /// The tracks given (count, codecs, channels).
+        found: String,
+    },
+    /// A frame for a track other than the one track of the file.
+    #[error("expected a frame of track 0 (the only track of an Ogg Opus file), found one of track {track}")]
+    UnknownTrack {
+        /// The track index given.
+        track: usize,
+    },
+    /// A sink step out of order (a write before open, a second open, a write after finish…).
+    #[error("expected {expected}, found {found}")]
+    CallOrder {
+        /// The step that may come now.
+        expected: &'static str,
+        /// The step that came.
+        found: &'static str,
+    },
+}
+
+/// An `OpusHead` error, as the Ogg reader has always reported it (`header` is `"OpusHead"`).
+impl From<OpusHeadError> for OggError {
+    fn from(e: OpusHeadError) -> Self {
+        const H: &str = "OpusHead";
+        match e {
+            OpusHeadError::BadMagic { found } => OggError::BadMagic { expected: H, found },
+            OpusHeadError::TooShort { needed, found } => OggError::HeaderTooShort {
+                header: H,
+                needed,
+                found,
+            },
+            OpusHeadError::InvalidField {
+                field,
+                offset,
+                expected,
+                found,
+            } => OggError::InvalidField {
+                header: H,
+                field,
+                offset,
+                expected,
+                found,
+            },
+            // Variants added to the core later: keep their own message.
+            other => OggError::Head(other),
+        }
+    }
 }

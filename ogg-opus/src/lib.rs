@@ -2,7 +2,8 @@
 //! headers and granule positions (RFC 7845), and Opus TOC parsing (RFC 6716
 //! section 3) to know each packet's duration.
 //!
-//! * [`OggOpusWriter`] turns Opus packets into an `.opus` file.
+//! * [`OggOpusWriter`] turns Opus packets into an `.opus` file; [`OggOpusSink`] is the same
+//!   file as an [`mjrtool_core::FrameSink`].
 //! * [`reader`] is a strict single-stream reader, used to verify output and
 //!   to pull packets out of existing files.
 //! * [`toc`] computes packet durations; [`crc`] is the Ogg page checksum.
@@ -38,10 +39,12 @@ mod header;
 pub mod reader;
 /// Opus packet framing and durations (RFC 6716 §3), shared with every container.
 pub use mjrtool_core::opus::toc;
+mod sink;
 mod writer;
 
 pub use error::OggError;
 pub use header::{ChannelMapping, OpusHead, OpusTags};
+pub use sink::{OggOpusSink, DEFAULT_SERIAL};
 pub use toc::TocError;
 pub use writer::{OggOpusWriter, PAGE_MAX_BODY, PAGE_MAX_SAMPLES};
 

@@ -223,3 +223,33 @@ fn tools_accept_spanning_packets_and_tags() {
         assert_clean("opusinfo", ok, &text);
     }
 }
+
+/// A file written through the `FrameSink` path (`OggOpusSink`) is one the tools accept and
+/// ffmpeg decodes without a complaint.
+#[test]
+fn tools_accept_a_file_made_through_the_frame_sink() {
+    use mjrtool_core::{Codec, Frame, FrameSink, Nanos, Placement, TrackSpec};
+
+    let dir = TempDir::new("sink");
+    let path = dir.path("sink.opus");
+    let mut sink = mjrtool_ogg::OggOpusSink::new(Vec::new(), "ogg-opus test");
+    sink.open(&[TrackSpec::new(Codec::Opus)]).unwrap();
+    let frame = Frame::new(SILENCE.to_vec().into(), 0, true);
+    for i in 0..150 {
+        sink.write(0, Placement::at(Nanos::from_ms(20 * i)), &frame)
+            .unwrap();
+    }
+    sink.finish(Nanos::from_secs(3)).unwrap();
+    std::fs::write(&path, sink.into_inner().unwrap()).unwrap();
+    check_with_tools(&path);
+    if have("ffmpeg") {
+        let out = Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-i"])
+            .arg(&path)
+            .args(["-f", "null", "-"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && text.trim().is_empty(), "{text}");
+    }
+}

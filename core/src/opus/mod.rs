@@ -1,7 +1,11 @@
-//! Opus facts that every container needs: packet framing and durations ([`toc`]), the packet
-//! that decodes to silence, and the pre-skip of the encoders WebRTC uses.
+//! Opus facts that every container needs: packet framing and durations ([`toc`]), the
+//! identification header ([`OpusHead`]), the packet that decodes to silence, and the pre-skip of
+//! the encoders WebRTC uses.
 
+mod head;
 pub mod toc;
+
+pub use head::{ChannelMapping, OpusHead, OpusHeadError};
 
 /// A 20 ms Opus packet (CELT-only, fullband, mono, one frame) whose silence flag is set: every
 /// decoder outputs 20 ms of digital silence for it, whatever the stream's channel count.
