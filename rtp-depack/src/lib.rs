@@ -47,6 +47,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod assemble;
 mod depack;
 mod opus;
 mod red;
@@ -54,8 +55,9 @@ mod reorder;
 mod rtp;
 mod vp8;
 
+pub use assemble::{AfterLoss, AssemblyStats, FrameAssembler, Limits, DEFAULT_MAX_FRAME_BYTES};
 pub use depack::{DepackStats, Depacketizer, Frame, InputPacket};
-pub use opus::{OpusDepacketizer, OpusPacketizer};
+pub use opus::{OpusDepacketizer, OpusPacketizer, OpusPayload};
 pub use red::red_primary;
 pub use reorder::{ReorderStats, Reordered, Reorderer, SeqUnwrapper, TsUnwrapper, RESTART_CONFIRM};
 pub use rtp::{
@@ -63,5 +65,5 @@ pub use rtp::{
     RtpHeader, RtpPacket,
 };
 pub use vp8::{
-    vp8_keyframe_info, AfterLoss, Vp8Depacketizer, Vp8Descriptor, Vp8FrameHeader, Vp8Packetizer,
+    vp8_keyframe_info, Vp8Depacketizer, Vp8Descriptor, Vp8FrameHeader, Vp8Packetizer, Vp8Payload,
 };

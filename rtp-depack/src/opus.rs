@@ -2,6 +2,10 @@
 
 use std::collections::VecDeque;
 
+use bytes::Bytes;
+use mjrtool_core::opus::toc::packet_samples;
+use mjrtool_core::{Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError};
+
 use crate::depack::{DepackStats, Depacketizer, Frame, InputPacket};
 
 /// Hands out each packet's payload as a frame; empty payloads are counted as malformed.
@@ -43,6 +47,41 @@ impl Depacketizer for OpusDepacketizer {
 
     fn stats(&self) -> &DepackStats {
         &self.stats
+    }
+}
+
+/// The Opus payload format (RFC 7587 section 4.2): the payload is one whole Opus packet, a
+/// frame of its own. [`inspect`](PayloadRules::inspect) checks it against RFC 6716 section 3.4
+/// (R1 to R7), so a packet no decoder accepts is dropped at assembly; every valid packet decodes
+/// on its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpusPayload;
+
+impl PayloadRules for OpusPayload {
+    fn codec(&self) -> Codec {
+        Codec::Opus
+    }
+
+    fn depacketize(
+        &mut self,
+        payload: &Bytes,
+        out: &mut Vec<Bytes>,
+    ) -> Result<PacketRole, PayloadError> {
+        out.push(payload.clone());
+        Ok(PacketRole { starts_frame: true })
+    }
+
+    fn inspect(&self, frame: &[u8]) -> Result<FrameFacts, PayloadError> {
+        packet_samples(frame).map_err(|e| PayloadError {
+            codec: "Opus",
+            expected: "a packet that RFC 6716 section 3.4 allows",
+            found: e.to_string(),
+            offset: 0,
+        })?;
+        Ok(FrameFacts {
+            keyframe: true,
+            size: None,
+        })
     }
 }
 

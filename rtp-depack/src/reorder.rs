@@ -256,7 +256,10 @@ impl<T> Reorderer<T> {
         }
         self.pending_lost = 0;
         let first = self.candidates[0].0;
-        let base = self.highest.max(self.next.unwrap_or(0)) + (1 << 16);
+        // The new segment may begin up to a whole ring (at most 65536 slots) before its first
+        // candidate, when earlier packets of it arrive later: two cycles keep the jump from
+        // the old segment at least one.
+        let base = self.highest.max(self.next.unwrap_or(0)) + (1 << 17);
         self.seg_offset = base - i64::from(first);
         self.unwrapper = SeqUnwrapper::default();
         self.next = None;

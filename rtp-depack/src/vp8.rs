@@ -2,8 +2,12 @@
 
 use std::collections::VecDeque;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
+use mjrtool_core::{
+    Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError, VideoSize,
+};
 
+use crate::assemble::AfterLoss;
 use crate::depack::{DepackStats, Depacketizer, Frame, InputPacket};
 
 /// The VP8 payload descriptor at the start of every packet.
@@ -101,11 +105,22 @@ pub struct Vp8FrameHeader {
 }
 
 impl Vp8FrameHeader {
-    /// Reads the header of `frame`; `None` if the frame cannot be decoded: shorter than its
-    /// header and first partition, or a keyframe without the start code or with a zero width
-    /// or height.
+    /// Reads the header of `frame`; `None` if the frame cannot be decoded (see
+    /// [`Vp8FrameHeader::read`]).
     pub fn parse(frame: &[u8]) -> Option<Vp8FrameHeader> {
-        let tag = frame.get(..3)?;
+        Vp8FrameHeader::read(frame).ok()
+    }
+
+    /// Reads the header of `frame` and checks that the frame can be decoded.
+    ///
+    /// # Errors
+    ///
+    /// The frame is shorter than its header (3 bytes, 10 for a keyframe) and first partition, or
+    /// it is a keyframe without the start code or with a zero width or height.
+    pub fn read(frame: &[u8]) -> Result<Vp8FrameHeader, PayloadError> {
+        let tag = frame
+            .get(..3)
+            .ok_or_else(|| frame_error("a 3-byte frame tag", frame.len(), 3))?;
         let bits = u32::from(tag[0]) | u32::from(tag[1]) << 8 | u32::from(tag[2]) << 16;
         let keyframe = bits & 1 == 0;
         let mut header = Vp8FrameHeader {
@@ -117,26 +132,112 @@ impl Vp8FrameHeader {
         };
         let mut header_len = 3;
         if keyframe {
-            let k = frame.get(3..10)?;
+            let k = frame
+                .get(3..10)
+                .ok_or_else(|| frame_error("a 10-byte keyframe header", frame.len(), 10))?;
             if k[..3] != [0x9d, 0x01, 0x2a] {
-                return None;
+                return Err(PayloadError {
+                    codec: "VP8",
+                    expected: "the keyframe start code 9d 01 2a",
+                    found: format!("{:02x} {:02x} {:02x}", k[0], k[1], k[2]),
+                    offset: 3,
+                });
             }
             let w = u16::from_le_bytes([k[3], k[4]]) & 0x3FFF;
             let h = u16::from_le_bytes([k[5], k[6]]) & 0x3FFF;
             if w == 0 || h == 0 {
-                return None;
+                return Err(PayloadError {
+                    codec: "VP8",
+                    expected: "a width and height above 0",
+                    found: format!("{w}x{h}"),
+                    offset: 6,
+                });
             }
             header.size = Some((w, h));
             header_len = 10;
         }
         let needed = header_len + header.first_part_size as usize;
-        (frame.len() >= needed).then_some(header)
+        if frame.len() < needed {
+            return Err(frame_error(
+                "the whole first partition its frame tag declares",
+                frame.len(),
+                needed,
+            ));
+        }
+        Ok(header)
+    }
+}
+
+/// A frame that ends at byte `len`, before the `needed` bytes that `expected` takes.
+fn frame_error(expected: &'static str, len: usize, needed: usize) -> PayloadError {
+    PayloadError {
+        codec: "VP8",
+        expected,
+        found: format!("the frame ends after {len} of {needed} bytes"),
+        offset: len,
     }
 }
 
 /// Width and height of a VP8 frame if it is a keyframe that [`Vp8FrameHeader::parse`] accepts.
 pub fn vp8_keyframe_info(frame: &[u8]) -> Option<(u16, u16)> {
     Vp8FrameHeader::parse(frame)?.size
+}
+
+/// The VP8 payload format (RFC 7741): takes the payload descriptor off each packet and reads
+/// each frame's header. The frame assembly ([`crate::FrameAssembler`]) does the rest.
+///
+/// A frame starts with the packet whose descriptor has the S bit set and partition index 0
+/// (RFC 7741 section 4.2); its last packet carries the RTP marker (section 4.1). The frame is
+/// then checked against its own header ([`Vp8FrameHeader::read`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Vp8Payload;
+
+impl PayloadRules for Vp8Payload {
+    fn codec(&self) -> Codec {
+        Codec::Vp8
+    }
+
+    /// ```text
+    /// RFC 7741 section 4.2, the payload descriptor (at least the first byte):
+    ///       0 1 2 3 4 5 6 7
+    ///      +-+-+-+-+-+-+-+-+
+    ///      |X|R|N|S|R| PID | (REQUIRED)
+    ///      +-+-+-+-+-+-+-+-+
+    /// X:   |I|L|T|K| RSV   | (OPTIONAL)
+    ///      +-+-+-+-+-+-+-+-+
+    /// I:   |M| PictureID   | (OPTIONAL; with M set, 8 more bits of PictureID follow)
+    ///      +-+-+-+-+-+-+-+-+
+    /// L:   |   TL0PICIDX   | (OPTIONAL)
+    ///      +-+-+-+-+-+-+-+-+
+    /// T/K: |TID|Y| KEYIDX  | (OPTIONAL)
+    ///      +-+-+-+-+-+-+-+-+
+    /// ```
+    fn depacketize(
+        &mut self,
+        payload: &Bytes,
+        out: &mut Vec<Bytes>,
+    ) -> Result<PacketRole, PayloadError> {
+        let d = Vp8Descriptor::parse(payload).ok_or_else(|| PayloadError {
+            codec: "VP8",
+            expected: "a whole payload descriptor (RFC 7741 section 4.2)",
+            found: format!("{} bytes of payload", payload.len()),
+            offset: payload.len(),
+        })?;
+        out.push(payload.slice(d.len..));
+        Ok(PacketRole {
+            starts_frame: d.start && d.partition == 0,
+        })
+    }
+
+    fn inspect(&self, frame: &[u8]) -> Result<FrameFacts, PayloadError> {
+        let header = Vp8FrameHeader::read(frame)?;
+        Ok(FrameFacts {
+            keyframe: header.keyframe,
+            size: header
+                .size
+                .map(|(width, height)| VideoSize { width, height }),
+        })
+    }
 }
 
 /// Largest frame accepted (a 4K keyframe is a few hundred KiB); larger ones are dropped.
@@ -150,21 +251,6 @@ struct Current {
     keyframe: bool,
     packets: u32,
     broken: bool,
-}
-
-/// What [`Vp8Depacketizer`] does with the frames that follow a loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AfterLoss {
-    /// Drop every frame until the next keyframe: the picture freezes for that time but is
-    /// never damaged, since the dropped frames reference what was lost.
-    WaitForKeyframe,
-    /// Drop only the frames that have a hole; keep the complete frames after them. A decoder
-    /// shows them with artefacts until the next keyframe (they reference a picture it never
-    /// saw), as janus-pp-rec's output does, but no frame is cut, and the video keeps moving
-    /// under loss (with 3 % loss and a keyframe every 2.5 s, the freeze would keep 3 % of the
-    /// frames). The default.
-    #[default]
-    KeepCompleteFrames,
 }
 
 /// Puts VP8 frames together. Never hands out a frame with a hole: a frame missing a packet is

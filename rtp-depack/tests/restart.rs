@@ -183,3 +183,32 @@ fn a_restart_just_behind_the_old_numbering_is_not_taken_for_late_packets() {
     let s = r.stats();
     assert_eq!((s.resets, s.late, s.duplicates, s.strays), (1, 0, 0, 0));
 }
+
+#[test]
+fn a_restart_whose_first_packets_come_last_still_jumps_a_whole_cycle() {
+    let mut r = Reorderer::new(8);
+    let mut out = Vec::new();
+    let drain = |r: &mut Reorderer<u16>, out: &mut Vec<(i64, u16)>| {
+        while let Some(Reordered::Packet { ext_seq, item, .. }) = r.pop() {
+            out.push((ext_seq, item));
+        }
+    };
+    for s in 100u16..=120 {
+        r.push(s, s);
+        drain(&mut r, &mut out);
+    }
+    // The new numbering is confirmed by its 6th to 8th packets; its first five come after.
+    for s in [5005u16, 5006, 5007, 5000, 5001, 5002, 5003, 5004, 5008] {
+        r.push(s, s);
+        drain(&mut r, &mut out);
+    }
+    r.flush();
+    drain(&mut r, &mut out);
+    let items: Vec<u16> = out.iter().map(|&(_, s)| s).collect();
+    let expected: Vec<u16> = (100..=120).chain(5000..=5008).collect();
+    assert_eq!(items, expected);
+    let old_last = out[20].0;
+    let new_first = out[21].0;
+    assert!(new_first - old_last >= 1 << 16, "{old_last} -> {new_first}");
+    assert_eq!(r.stats().resets, 1);
+}
