@@ -14,9 +14,9 @@ use mjr::{Codec, FormatVersion, Header, MediaKind, MjrWriter};
 use rtp_depack::{OpusPacketizer, RtpBuilder, Vp8Packetizer};
 
 /// The committed VP8 fixture (IVF, 320x240, 60 frames at 15 fps).
-pub const FIXTURE_VP8_IVF: &[u8] = include_bytes!("../../fixtures/vp8-320x240.ivf");
+pub const FIXTURE_VP8_IVF: &[u8] = include_bytes!("../fixtures/vp8-320x240.ivf");
 /// The committed Opus fixture (Ogg Opus, mono 440 Hz tone, 20 ms packets, 4 s).
-pub const FIXTURE_OPUS: &[u8] = include_bytes!("../../fixtures/tone.opus");
+pub const FIXTURE_OPUS: &[u8] = include_bytes!("../fixtures/tone.opus");
 
 /// Frames per second of the VP8 fixture.
 pub const VIDEO_FPS: u32 = 15;

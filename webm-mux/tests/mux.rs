@@ -197,7 +197,7 @@ fn have(tool: &str) -> bool {
 
 /// The 60 VP8 frames of the committed fixture (IVF: 32-byte header, 12-byte frame headers).
 fn ivf_frames() -> Vec<&'static [u8]> {
-    let ivf: &'static [u8] = include_bytes!("../../fixtures/vp8-320x240.ivf");
+    let ivf: &'static [u8] = include_bytes!("data/vp8-320x240.ivf");
     let mut out = Vec::new();
     let mut pos = 32;
     while pos + 12 <= ivf.len() {
