@@ -199,7 +199,6 @@ pub(crate) struct Ordered<'a> {
 
 /// A frame handed out, with where it came from.
 #[derive(Debug)]
-#[allow(dead_code)] // where it came from is for the per-packet depacketizers, switched next
 pub(crate) struct Assembled {
     pub frame: Frame,
     pub first_ext_seq: i64,

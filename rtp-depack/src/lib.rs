@@ -56,14 +56,14 @@ mod rtp;
 mod vp8;
 
 pub use assemble::{AfterLoss, AssemblyStats, FrameAssembler, Limits, DEFAULT_MAX_FRAME_BYTES};
-pub use depack::{DepackStats, Depacketizer, Frame, InputPacket};
-pub use opus::{OpusDepacketizer, OpusPacketizer, OpusPayload};
+pub use depack::{
+    DepackStats, Depacketizer, Frame, InputPacket, OpusDepacketizer, Vp8Depacketizer,
+};
+pub use opus::{OpusPacketizer, OpusPayload};
 pub use red::red_primary;
 pub use reorder::{ReorderStats, Reordered, Reorderer, SeqUnwrapper, TsUnwrapper, RESTART_CONFIRM};
 pub use rtp::{
     audio_level, video_orientation, Extension, ExtensionBlock, Extensions, RtpBuilder, RtpError,
     RtpHeader, RtpPacket,
 };
-pub use vp8::{
-    vp8_keyframe_info, Vp8Depacketizer, Vp8Descriptor, Vp8FrameHeader, Vp8Packetizer, Vp8Payload,
-};
+pub use vp8::{vp8_keyframe_info, Vp8Descriptor, Vp8FrameHeader, Vp8Packetizer, Vp8Payload};
