@@ -98,7 +98,7 @@ pub struct AssemblyStats {
 }
 
 /// The one frame-assembly stage: RTP packets in, whole codec frames out, for any codec `D`.
-/// See the [module docs](self) for the rules.
+/// See the [module docs](crate::assemble) for the rules.
 ///
 /// It is a push/pop stage: [`push`](Self::push) each packet as read, [`pop`](Self::pop) the
 /// frames it completed, [`finish`](Self::finish) at the end of the input, and `pop` again.

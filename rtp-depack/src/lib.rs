@@ -1,23 +1,33 @@
-//! RTP for Janus recordings: headers and extensions, reordering, and codec depacketizers.
+//! RTP for Janus recordings: headers and extensions, reordering, and frame assembly.
 //!
 //! * [`RtpHeader`] / [`RtpPacket`] parse the RFC 3550 fixed header with CSRCs, padding and
 //!   RFC 8285 header extensions (one- and two-byte), every length checked; [`RtpBuilder`]
 //!   writes packets.
+//! * [`FrameAssembler`] turns RTP packets, in any order, into whole codec frames
+//!   ([`mjrtool_core::Frame`]), the same way for every codec: it owns a [`Reorderer`], never hands
+//!   out a frame with a hole, marks the first frame after a sender restart, applies the
+//!   [`AfterLoss`] policy and the [`Limits`], and counts it all ([`AssemblyStats`]). A codec
+//!   brings only its payload rules, an [`mjrtool_core::Depacketizer`]: [`Vp8Payload`] (RFC 7741)
+//!   and [`OpusPayload`] (RFC 7587). The rules, and why, are in
+//!   [`assemble`].
 //! * [`Reorderer`] puts packets back in sequence order within a bounded window, drops
 //!   duplicates, and counts loss, lateness and restarts (a sender back with new sequence and
-//!   timestamp bases under the same SSRC: a new segment once [`RESTART_CONFIRM`] packets agree); [`SeqUnwrapper`] and
-//!   [`TsUnwrapper`] extend sequence numbers and timestamps across wrap-arounds.
-//! * [`Depacketizer`] turns ordered packets into codec frames: [`Vp8Depacketizer`] (RFC 7741;
-//!   never a frame with a hole, resumes at the next keyframe after a loss) and
-//!   [`OpusDepacketizer`] (RFC 7587). [`Vp8Packetizer`] and [`OpusPacketizer`] do the reverse.
-//! * [`red_primary`] takes the primary encoding out of a RED packet (RFC 2198) without a copy.
+//!   timestamp bases under the same SSRC: a new segment once [`RESTART_CONFIRM`] packets
+//!   agree); [`SeqUnwrapper`] and [`TsUnwrapper`] extend sequence numbers and timestamps across
+//!   wrap-arounds.
+//! * [`Vp8Packetizer`] and [`OpusPacketizer`] do the reverse of the payload rules, for tests and
+//!   generators; [`red_primary`] takes the primary encoding out of a RED packet (RFC 2198)
+//!   without a copy.
+//! * [`Vp8Depacketizer`] and [`OpusDepacketizer`] are the same assembly behind the older
+//!   per-packet [`Depacketizer`] interface (packets already in order, this crate's [`Frame`]),
+//!   for callers that drive a [`Reorderer`] themselves.
 //!
 //! # Example
 //!
 //! ```
 //! use bytes::Bytes;
-//! use rtp_depack::{Depacketizer, InputPacket, Reordered, Reorderer, RtpBuilder, RtpPacket,
-//!                  Vp8Depacketizer, Vp8Packetizer};
+//! use mjrtool_core::Nanos;
+//! use rtp_depack::{FrameAssembler, RtpBuilder, RtpPacket, Vp8Packetizer, Vp8Payload};
 //!
 //! // A tiny VP8 keyframe (frame header with start code and a 64x48 size), in 3 packets.
 //! let mut frame = vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 64, 0, 48, 0];
@@ -31,23 +41,27 @@
 //! });
 //! packets.swap(0, 2); // they arrive out of order
 //!
-//! let mut reorder = Reorderer::new(16);
-//! for p in packets {
-//!     reorder.push(p.header.sequence, p);
+//! // Hold up to 16 packets to put them back in order; keep complete frames after a loss.
+//! let mut assembler = FrameAssembler::new(Vp8Payload, 16);
+//! let mut frames = Vec::new();
+//! for (i, p) in packets.into_iter().enumerate() {
+//!     assembler.push(p, Some(Nanos::from_ms(1_000 + i as i64)));
+//!     frames.extend(std::iter::from_fn(|| assembler.pop()));
 //! }
-//! reorder.flush();
-//! let mut vp8 = Vp8Depacketizer::default();
-//! while let Some(Reordered::Packet { ext_seq, item, lost_before }) = reorder.pop() {
-//!     vp8.push(InputPacket { packet: &item, ext_seq, lost_before, arrival_ms: None });
-//! }
-//! let out = vp8.pop().unwrap();
+//! assembler.finish();
+//! frames.extend(std::iter::from_fn(|| assembler.pop()));
+//!
+//! let out = &frames[0];
 //! assert_eq!(out.data, frame);
-//! assert_eq!((out.keyframe, out.width, out.height), (true, Some(64), Some(48)));
+//! assert!(out.keyframe);
+//! assert_eq!(out.size.map(|s| (s.width, s.height)), Some((64, 48)));
+//! assert_eq!(out.arrival, Some(Nanos::from_ms(1_002))); // its first packet came last
+//! assert_eq!(assembler.stats().reorder.reordered, 2);
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod assemble;
+pub mod assemble;
 mod depack;
 mod opus;
 mod red;
