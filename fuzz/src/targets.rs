@@ -65,7 +65,10 @@ fn read_all<R: Read>(r: R, strict: bool) -> Option<(mjr::Header, Vec<mjr::Packet
     // Bounded memory and linear work, whatever the input (see mjr::BufferStats).
     let stats = reader.buffer_stats();
     assert!(stats.peak_buffer <= mjr::MAX_BUFFER, "{stats:?}");
-    assert!(stats.bytes_copied <= 8 * reader.position() + mjr::MAX_BUFFER as u64, "{stats:?}");
+    assert!(
+        stats.bytes_copied <= 8 * reader.position() + mjr::MAX_BUFFER as u64,
+        "{stats:?}"
+    );
     Some((reader.header().clone(), packets, failed))
 }
 
@@ -128,37 +131,22 @@ pub fn rtp(data: &[u8]) {
 }
 
 /// Builds RTP packets from the fuzzer's bytes (sequence steps, timestamps, markers, payloads) and
-/// runs them through the reorderer and a depacketizer.
-fn depack(data: &[u8], depacketizer: &mut dyn rtp_depack::Depacketizer, payload_type: u8) {
+/// runs them through the shared frame assembly with `payload`'s rules.
+fn depack<D: mjrtool_core::Depacketizer>(
+    data: &[u8],
+    payload: D,
+    after_loss: rtp_depack::AfterLoss,
+    payload_type: u8,
+) -> Vec<mjrtool_core::Frame> {
     let mut input = Bytes8(data);
     let window = usize::from(input.u8().unwrap_or(0) % 32) + 1;
-    let mut reorder = rtp_depack::Reorderer::new(window);
+    let mut assembler =
+        rtp_depack::FrameAssembler::new(payload, window).with_after_loss(after_loss);
     let mut builder = rtp_depack::RtpBuilder::new(0x1234_5678, payload_type);
     let mut ts: u32 = 0;
     let mut raw = Vec::new();
-    let mut frames = 0u64;
+    let mut frames = Vec::new();
     let mut pushed = 0u64;
-    let drain = |reorder: &mut rtp_depack::Reorderer<rtp_depack::RtpPacket>,
-                 d: &mut dyn rtp_depack::Depacketizer,
-                 frames: &mut u64| {
-        while let Some(rtp_depack::Reordered::Packet {
-            ext_seq,
-            item,
-            lost_before,
-        }) = reorder.pop()
-        {
-            d.push(rtp_depack::InputPacket {
-                packet: &item,
-                ext_seq,
-                lost_before,
-                arrival_ms: Some(ext_seq.unsigned_abs()),
-            });
-            while let Some(f) = d.pop() {
-                *frames += 1;
-                assert!(f.packets >= 1);
-            }
-        }
-    };
     while let (Some(seq_step), Some(flags), Some(len)) = (input.u8(), input.u8(), input.u8()) {
         builder.sequence = builder
             .sequence
@@ -170,34 +158,57 @@ fn depack(data: &[u8], depacketizer: &mut dyn rtp_depack::Depacketizer, payload_
         let payload = input.take(usize::from(len));
         builder.build(ts, flags & 0x80 != 0, payload, &[], &mut raw);
         if let Ok(p) = rtp_depack::RtpPacket::parse(Bytes::copy_from_slice(&raw)) {
-            reorder.push(p.header.sequence, p);
+            let arrival = mjrtool_core::Nanos::from_ms(i64::from(p.header.sequence));
+            assembler.push(p, Some(arrival));
             pushed += 1;
         }
-        drain(&mut reorder, depacketizer, &mut frames);
+        frames.extend(std::iter::from_fn(|| assembler.pop()));
+        assert!(assembler.held() <= window + rtp_depack::RESTART_CONFIRM);
     }
-    reorder.flush();
-    drain(&mut reorder, depacketizer, &mut frames);
-    depacketizer.finish();
-    while depacketizer.pop().is_some() {
-        frames += 1;
+    assembler.finish();
+    frames.extend(std::iter::from_fn(|| assembler.pop()));
+    assert!(frames.len() as u64 <= pushed);
+    let stats = assembler.stats();
+    assert_eq!(stats.depack.frames, frames.len() as u64);
+    assert_eq!(
+        stats.depack.packets,
+        stats.reorder.received
+            - stats.reorder.duplicates
+            - stats.reorder.late
+            - stats.reorder.strays
+    );
+    for f in &frames {
+        assert!(!f.data.is_empty() && f.arrival.is_some());
     }
-    assert!(frames <= pushed);
-    assert_eq!(depacketizer.stats().frames, frames);
+    frames
 }
 
-/// VP8 depacketizer on arbitrary payloads.
+/// VP8 frame assembly on arbitrary payloads: every frame handed out passes its own header check.
 pub fn vp8_depack(data: &[u8]) {
     for after_loss in [
         rtp_depack::AfterLoss::WaitForKeyframe,
         rtp_depack::AfterLoss::KeepCompleteFrames,
     ] {
-        depack(data, &mut rtp_depack::Vp8Depacketizer::new(after_loss), 96);
+        for f in depack(data, rtp_depack::Vp8Payload, after_loss, 96) {
+            let header = rtp_depack::Vp8FrameHeader::parse(&f.data).expect("a checked frame");
+            assert_eq!(header.keyframe, f.keyframe);
+            assert_eq!(f.size.is_some(), f.keyframe);
+        }
     }
 }
 
-/// Opus depacketizer on arbitrary payloads.
+/// Opus frame assembly on arbitrary payloads: every frame handed out is a valid Opus packet.
 pub fn opus_depack(data: &[u8]) {
-    depack(data, &mut rtp_depack::OpusDepacketizer::default(), 111);
+    let frames = depack(
+        data,
+        rtp_depack::OpusPayload,
+        rtp_depack::AfterLoss::default(),
+        111,
+    );
+    for f in frames {
+        assert!(mjrtool_core::opus::toc::packet_samples(&f.data).is_ok());
+        assert!(f.keyframe);
+    }
 }
 
 /// Muxer tracks for what the mixer found (as `mjrtool convert` does).
