@@ -9,6 +9,12 @@
 //! at the end; over a pipe ([`Muxer::new_streaming`]) the Segment has an unknown size and there
 //! are no Cues.
 //!
+//! A muxer made without tracks ([`Muxer::create`], [`Muxer::create_streaming`]) is a
+//! [`mjrtool_core::FrameSink`]: `open` maps each [`mjrtool_core::TrackSpec`] to a Matroska track
+//! (VP8, Opus; any other codec is refused with what would work), `write` places a frame at its
+//! time, `finish` sets the Duration and ends the file, and [`Muxer::into_inner`] gives the output
+//! back.
+//!
 //! [`reader::parse`] reads such files back (and most simple WebM files), for tests and checks.
 //!
 //! # Example
@@ -33,9 +39,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod config;
 mod cues;
 pub mod ebml;
+mod error;
 mod muxer;
 pub mod reader;
+mod sink;
 
-pub use muxer::{DocType, MuxError, MuxStats, Muxer, MuxerOptions, TrackConfig, TrackKind};
+pub use config::{DocType, MuxerOptions, TrackConfig, TrackKind};
+pub use error::MuxError;
+pub use muxer::{MuxStats, Muxer};
+pub use sink::DEFAULT_VIDEO_SIZE;

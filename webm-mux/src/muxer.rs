@@ -4,192 +4,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 
 use crate::cues::CueIndex;
 use crate::ebml::{self, *};
-
-/// Which flavour of Matroska to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DocType {
-    /// WebM (`webm`): VP8/VP9/AV1 and Opus/Vorbis only.
-    #[default]
-    Webm,
-    /// Matroska (`matroska`), for `.mkv`/`.mka`.
-    Matroska,
-}
-
-impl DocType {
-    /// The EBML DocType string.
-    pub fn name(self) -> &'static str {
-        match self {
-            DocType::Webm => "webm",
-            DocType::Matroska => "matroska",
-        }
-    }
-}
-
-/// Video or audio, with what players need to know before the first frame.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TrackKind {
-    /// A video track.
-    Video {
-        /// Picture width in pixels.
-        width: u16,
-        /// Picture height in pixels.
-        height: u16,
-    },
-    /// An audio track.
-    Audio {
-        /// Output sampling frequency in Hz.
-        sample_rate: f64,
-        /// Channel count.
-        channels: u8,
-    },
-}
-
-/// One track of the file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrackConfig {
-    /// Track number used by blocks (1, 2, …).
-    pub number: u64,
-    /// Unique id (non-zero).
-    pub uid: u64,
-    /// Matroska codec id (`V_VP8`, `A_OPUS`…).
-    pub codec_id: String,
-    /// Video or audio parameters.
-    pub kind: TrackKind,
-    /// Codec setup data (Opus: the OpusHead).
-    pub codec_private: Option<Vec<u8>>,
-    /// Decoder delay in ns (Opus: pre-skip).
-    pub codec_delay_ns: u64,
-    /// How long before a seek point decoding must start, in ns (Opus: 80 ms).
-    pub seek_preroll_ns: u64,
-    /// Human-readable name.
-    pub name: Option<String>,
-    /// Language (BCP 47 / ISO 639-2), if known.
-    pub language: Option<String>,
-    /// Whether players pick this track by default.
-    pub default: bool,
-}
-
-impl TrackConfig {
-    /// A VP8 video track.
-    pub fn vp8(number: u64, width: u16, height: u16) -> TrackConfig {
-        TrackConfig {
-            number,
-            uid: number,
-            codec_id: "V_VP8".into(),
-            kind: TrackKind::Video { width, height },
-            codec_private: None,
-            codec_delay_ns: 0,
-            seek_preroll_ns: 0,
-            name: None,
-            language: None,
-            default: true,
-        }
-    }
-
-    /// An Opus audio track at 48 kHz; `opus_head` is the OpusHead (RFC 7845) and
-    /// `pre_skip_samples` its pre-skip, which becomes the CodecDelay.
-    pub fn opus(
-        number: u64,
-        channels: u8,
-        opus_head: Vec<u8>,
-        pre_skip_samples: u64,
-    ) -> TrackConfig {
-        TrackConfig {
-            number,
-            uid: number,
-            codec_id: "A_OPUS".into(),
-            kind: TrackKind::Audio {
-                sample_rate: 48_000.0,
-                channels,
-            },
-            codec_private: Some(opus_head),
-            codec_delay_ns: pre_skip_samples * 1_000_000_000 / 48_000,
-            seek_preroll_ns: 80_000_000,
-            name: None,
-            language: None,
-            default: true,
-        }
-    }
-}
-
-/// How to write the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MuxerOptions {
-    /// WebM or Matroska.
-    pub doc_type: DocType,
-    /// Whether to write Cues (seek index); seekable writers only.
-    pub seekable: bool,
-    /// A cluster is closed when it spans this long.
-    pub max_cluster_duration_ms: u64,
-    /// A cluster is closed when it holds this many bytes (a larger block gets a cluster of its
-    /// own). The one cluster in memory never holds more than this or one block.
-    pub max_cluster_bytes: usize,
-    /// Least media time between two cue points of one track, in ms (default 1 000; at least 1).
-    /// A player seeks to the point at or before its target and decodes forward from there, so
-    /// this is about the most it decodes in vain; a keyframe every few ms gets no point each.
-    pub cue_spacing_ms: u64,
-    /// Most cue points held in memory until [`Muxer::finish`] writes them (default 32 768,
-    /// 24 bytes each: 768 KiB; at least two per track). When a new point would go past it,
-    /// every other point of each track is dropped (its first is kept) and `cue_spacing_ms`
-    /// doubles, so the points stay spread over the whole file whatever its length.
-    pub max_cue_points: usize,
-    /// The WritingApp string.
-    pub writing_app: String,
-    /// The Title, if any.
-    pub title: Option<String>,
-    /// DateUTC: ns since 2001-01-01T00:00:00 UTC.
-    pub date_utc_ns: Option<i64>,
-}
-
-impl Default for MuxerOptions {
-    fn default() -> Self {
-        MuxerOptions {
-            doc_type: DocType::Webm,
-            seekable: true,
-            max_cluster_duration_ms: 5_000,
-            max_cluster_bytes: 5 << 20,
-            cue_spacing_ms: 1_000,
-            max_cue_points: 32_768,
-            writing_app: concat!("webm-mux ", env!("CARGO_PKG_VERSION")).into(),
-            title: None,
-            date_utc_ns: None,
-        }
-    }
-}
-
-/// Why muxing failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum MuxError {
-    /// Writing failed.
-    #[error("write error: {0}")]
-    Io(#[from] io::Error),
-    /// A block came earlier than a block already written.
-    #[error("track {track}: block at {found_ns} ns comes before one already written at {previous_ns} ns")]
-    NonMonotonic {
-        /// The track.
-        track: u64,
-        /// Time already written.
-        previous_ns: u64,
-        /// Time of the refused block.
-        found_ns: u64,
-    },
-    /// The block's track was not declared.
-    #[error("block for track {track}, which was not declared")]
-    UnknownTrack {
-        /// The track number.
-        track: u64,
-    },
-    /// A block larger than a cluster may hold.
-    #[error("block of {len} bytes is too large")]
-    BlockTooLarge {
-        /// Its length.
-        len: usize,
-    },
-    /// No track was declared.
-    #[error("a file needs at least one track")]
-    NoTracks,
-}
+use crate::{DocType, MuxError, MuxerOptions, TrackConfig, TrackKind};
 
 /// Counters of a muxer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -223,6 +38,28 @@ const CLUSTER_START: usize = 64 << 10;
 /// Most bytes a SimpleBlock (ID, size, track, time, flags) and a cluster Timestamp add to a block.
 const BLOCK_HEADER: usize = 32;
 
+/// Where a muxer is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Made without tracks; nothing written.
+    Created,
+    /// Header written; blocks may come.
+    Open,
+    /// Everything written and flushed.
+    Finished,
+}
+
+impl Phase {
+    /// Where the muxer is, as said in a [`MuxError::CallOrder`].
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Phase::Created => "a muxer not opened",
+            Phase::Open => "a muxer already opened",
+            Phase::Finished => "a muxer already finished",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct TrackState {
     number: u64,
@@ -246,6 +83,9 @@ struct TrackState {
 pub struct Muxer<W: Write> {
     w: W,
     patch: Option<Patcher<W>>,
+    phase: Phase,
+    /// Position of the file's first byte in the output.
+    origin: u64,
     options: MuxerOptions,
     tracks: Vec<TrackState>,
     has_video: bool,
@@ -267,39 +107,109 @@ pub struct Muxer<W: Write> {
 }
 
 impl<W: Write + Seek> Muxer<W> {
-    /// A muxer over a seekable output (a file): Duration, SeekHead and Cues are filled in by
-    /// [`Muxer::finish`].
-    pub fn new(
-        mut w: W,
-        options: MuxerOptions,
-        tracks: Vec<TrackConfig>,
-    ) -> Result<Self, MuxError> {
-        let start = w.stream_position()?;
-        Muxer::start(w, Some(patch_at::<W>), start, options, tracks)
+    /// A muxer over a seekable output (a file), with its tracks: writes the header now;
+    /// Duration, SeekHead and Cues are filled in by [`Muxer::finish`].
+    ///
+    /// # Errors
+    ///
+    /// [`MuxError::NoTracks`], or [`MuxError::Io`].
+    pub fn new(w: W, options: MuxerOptions, tracks: Vec<TrackConfig>) -> Result<Self, MuxError> {
+        let mut m = Muxer::create(w, options)?;
+        m.write_header(&tracks)?;
+        Ok(m)
+    }
+
+    /// A muxer over a seekable output (a file) that writes nothing until it is opened with its
+    /// tracks ([`FrameSink::open`](mjrtool_core::FrameSink::open)); the file starts at the
+    /// output's current position.
+    ///
+    /// # Errors
+    ///
+    /// [`MuxError::Io`] if the output's position cannot be read.
+    pub fn create(mut w: W, options: MuxerOptions) -> Result<Self, MuxError> {
+        let origin = w.stream_position()?;
+        Ok(Muxer::created(w, Some(patch_at::<W>), origin, options))
     }
 }
 
 impl<W: Write> Muxer<W> {
-    /// A muxer over an output that cannot seek (a pipe).
+    /// A muxer over an output that cannot seek (a pipe), with its tracks: writes the header
+    /// now.
+    ///
+    /// # Errors
+    ///
+    /// [`MuxError::NoTracks`], or [`MuxError::Io`].
     pub fn new_streaming(
         w: W,
-        mut options: MuxerOptions,
-        tracks: Vec<TrackConfig>,
-    ) -> Result<Self, MuxError> {
-        options.seekable = false;
-        Muxer::start(w, None, 0, options, tracks)
-    }
-
-    fn start(
-        mut w: W,
-        patch: Option<Patcher<W>>,
-        start: u64,
         options: MuxerOptions,
         tracks: Vec<TrackConfig>,
     ) -> Result<Self, MuxError> {
+        let mut m = Muxer::create_streaming(w, options);
+        m.write_header(&tracks)?;
+        Ok(m)
+    }
+
+    /// A muxer over an output that cannot seek (a pipe) that writes nothing until it is opened
+    /// with its tracks ([`FrameSink::open`](mjrtool_core::FrameSink::open)).
+    pub fn create_streaming(w: W, mut options: MuxerOptions) -> Self {
+        options.seekable = false;
+        Muxer::created(w, None, 0, options)
+    }
+
+    fn created(w: W, patch: Option<Patcher<W>>, origin: u64, options: MuxerOptions) -> Self {
+        let cues = CueIndex::new(0, options.cue_spacing_ms, options.max_cue_points);
+        Muxer {
+            w,
+            patch,
+            phase: Phase::Created,
+            origin,
+            tracks: Vec::new(),
+            has_video: false,
+            pos: origin,
+            segment_size_at: 0,
+            segment_data: 0,
+            seek_head_at: 0,
+            duration_at: 0,
+            info_pos: 0,
+            tracks_pos: 0,
+            cluster: Vec::new(),
+            cluster_ms: None,
+            cluster_cued: false,
+            stats: MuxStats {
+                cue_spacing_ms: cues.spacing_ms(),
+                ..MuxStats::default()
+            },
+            cues,
+            scratch: Vec::with_capacity(16),
+            last_ms: 0,
+            duration_ns: None,
+            options,
+        }
+    }
+
+    /// Where the muxer is, for a [`MuxError::CallOrder`].
+    pub(crate) fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// WebM or Matroska.
+    pub(crate) fn doc_type(&self) -> DocType {
+        self.options.doc_type
+    }
+
+    /// Writes the EBML header, the start of the Segment, Info and Tracks.
+    pub(crate) fn write_header(&mut self, tracks: &[TrackConfig]) -> Result<(), MuxError> {
+        if self.phase != Phase::Created {
+            return Err(MuxError::CallOrder {
+                expected: "open() once, first",
+                found: self.phase.name(),
+            });
+        }
         if tracks.is_empty() {
             return Err(MuxError::NoTracks);
         }
+        let start = self.origin;
+        let options = &self.options;
         let mut h = Vec::with_capacity(1024);
         write_master(&mut h, EBML, |b| {
             write_uint(b, EBML_VERSION, 1);
@@ -314,89 +224,63 @@ impl<W: Write> Muxer<W> {
         let segment_size_at = start + h.len() as u64;
         h.extend_from_slice(&UNKNOWN_SIZE);
         let segment_data = start + h.len() as u64;
-        let seekable = patch.is_some();
-        let seek_head_at = segment_data;
+        let seekable = self.patch.is_some();
         if seekable {
             write_void(&mut h, SEEK_HEAD_ROOM);
         }
         let info_pos = start + h.len() as u64 - segment_data;
-        let mut info = Vec::new();
-        write_uint(&mut info, TIMESTAMP_SCALE, 1_000_000);
-        write_string(
-            &mut info,
-            MUXING_APP,
-            concat!("webm-mux ", env!("CARGO_PKG_VERSION")),
-        );
-        write_string(&mut info, WRITING_APP, &options.writing_app);
-        if let Some(t) = &options.title {
-            write_string(&mut info, TITLE, t);
-        }
-        if let Some(d) = options.date_utc_ns {
-            write_int(&mut info, DATE_UTC, d);
-        }
-        let mut duration_in_info = 0;
-        if seekable {
-            duration_in_info = info.len() + 3; // after the 2-byte ID and 1-byte size
-            write_float(&mut info, DURATION, 0.0);
-        }
+        let (info, duration_in_info) = info_element(options, seekable);
         write_id(&mut h, INFO);
         write_size(&mut h, info.len() as u64);
         let duration_at = start + (h.len() + duration_in_info) as u64;
         h.extend_from_slice(&info);
         let tracks_pos = start + h.len() as u64 - segment_data;
         write_master(&mut h, TRACKS, |b| {
-            for t in &tracks {
+            for t in tracks {
                 write_master(b, TRACK_ENTRY, |e| track_entry(e, t));
             }
         });
-        w.write_all(&h)?;
-        let states = tracks
+        self.w.write_all(&h)?;
+        self.tracks = tracks
             .iter()
-            .map(|t| TrackState {
-                number: t.number,
-                video: matches!(t.kind, TrackKind::Video { .. }),
-                last_ms: None,
-                last_step_ms: if matches!(t.kind, TrackKind::Video { .. }) {
-                    0
-                } else {
-                    20
-                },
+            .map(|t| {
+                let video = matches!(t.kind, TrackKind::Video { .. });
+                TrackState {
+                    number: t.number,
+                    video,
+                    last_ms: None,
+                    last_step_ms: if video { 0 } else { 20 },
+                }
             })
-            .collect::<Vec<_>>();
-        let cues = CueIndex::new(tracks.len(), options.cue_spacing_ms, options.max_cue_points);
-        let cue_spacing_ms = cues.spacing_ms();
-        Ok(Muxer {
-            has_video: states.iter().any(|t| t.video),
-            tracks: states,
-            w,
-            patch,
-            options,
-            pos: start + h.len() as u64,
-            segment_size_at,
-            segment_data,
-            seek_head_at,
-            duration_at,
-            info_pos,
-            tracks_pos,
-            cluster: Vec::with_capacity(CLUSTER_START),
-            cluster_ms: None,
-            cluster_cued: false,
-            cues,
-            scratch: Vec::with_capacity(16),
-            last_ms: 0,
-            duration_ns: None,
-            stats: MuxStats {
-                bytes: h.len() as u64,
-                cue_spacing_ms,
-                ..MuxStats::default()
-            },
-        })
+            .collect();
+        self.has_video = self.tracks.iter().any(|t| t.video);
+        self.cues = CueIndex::new(tracks.len(), options.cue_spacing_ms, options.max_cue_points);
+        self.stats = MuxStats {
+            bytes: h.len() as u64,
+            cue_spacing_ms: self.cues.spacing_ms(),
+            ..MuxStats::default()
+        };
+        self.pos = start + h.len() as u64;
+        self.segment_size_at = segment_size_at;
+        self.segment_data = segment_data;
+        self.seek_head_at = segment_data;
+        self.duration_at = duration_at;
+        self.info_pos = info_pos;
+        self.tracks_pos = tracks_pos;
+        self.cluster = Vec::with_capacity(CLUSTER_START);
+        self.phase = Phase::Open;
+        Ok(())
     }
 
     /// Sets the Duration written by [`Muxer::finish`] (by default: the end of the last block,
     /// estimated from each track's last frame interval).
     pub fn set_duration_ns(&mut self, ns: u64) {
         self.duration_ns = Some(ns);
+    }
+
+    /// The output (the cluster being built is not in it yet).
+    pub fn get_ref(&self) -> &W {
+        &self.w
     }
 
     /// Counters so far.
@@ -414,13 +298,44 @@ impl<W: Write> Muxer<W> {
         data: &[u8],
     ) -> Result<(), MuxError> {
         let Some(ti) = self.tracks.iter().position(|t| t.number == track) else {
+            if self.phase != Phase::Open {
+                return Err(self.not_open());
+            }
             return Err(MuxError::UnknownTrack { track });
         };
+        self.write_indexed(ti, timestamp_ns, keyframe, data)
+    }
+
+    /// The error for a block that comes before `open` or after `finish`.
+    pub(crate) fn not_open(&self) -> MuxError {
+        MuxError::CallOrder {
+            expected: "write() between open() and finish()",
+            found: self.phase.name(),
+        }
+    }
+
+    /// [`Muxer::write_block`] for the track at index `ti` of the list the file was opened with.
+    pub(crate) fn write_indexed(
+        &mut self,
+        ti: usize,
+        timestamp_ns: u64,
+        keyframe: bool,
+        data: &[u8],
+    ) -> Result<(), MuxError> {
+        if self.phase != Phase::Open {
+            return Err(self.not_open());
+        }
+        let Some(&t) = self.tracks.get(ti) else {
+            return Err(MuxError::UnknownTrackIndex {
+                index: ti,
+                tracks: self.tracks.len(),
+            });
+        };
+        let track = t.number;
         if data.len() > MAX_BLOCK {
             return Err(MuxError::BlockTooLarge { len: data.len() });
         }
-        let ms = ((timestamp_ns + 500_000) / 1_000_000).min(i64::MAX as u64 / 2) as i64;
-        let t = self.tracks[ti];
+        let ms = (timestamp_ns.saturating_add(500_000) / 1_000_000).min(i64::MAX as u64 / 2) as i64;
         if let Some(last) = t.last_ms {
             if ms < last {
                 return Err(MuxError::NonMonotonic {
@@ -517,12 +432,52 @@ impl<W: Write> Muxer<W> {
     }
 
     /// Writes the last cluster and, on a seekable output, the Cues, Duration, SeekHead and
-    /// Segment size. Returns the output, flushed.
+    /// Segment size. Returns the output, flushed. (After
+    /// [`FrameSink::finish`](mjrtool_core::FrameSink::finish) it only returns the output, as
+    /// [`Muxer::into_inner`] does.)
+    ///
+    /// # Errors
+    ///
+    /// [`MuxError::Io`], or [`MuxError::CallOrder`] for a muxer never opened.
     pub fn finish(mut self) -> Result<W, MuxError> {
+        if self.phase != Phase::Finished {
+            self.finish_in_place()?;
+        }
+        Ok(self.w)
+    }
+
+    /// The output, once the file is finished.
+    ///
+    /// # Errors
+    ///
+    /// [`MuxError::CallOrder`] before [`FrameSink::finish`](mjrtool_core::FrameSink::finish)
+    /// (the file would be incomplete).
+    pub fn into_inner(self) -> Result<W, MuxError> {
+        if self.phase != Phase::Finished {
+            return Err(MuxError::CallOrder {
+                expected: "finish() before into_inner()",
+                found: match self.phase {
+                    Phase::Created => "a muxer not opened",
+                    _ => "a muxer not finished",
+                },
+            });
+        }
+        Ok(self.w)
+    }
+
+    /// [`Muxer::finish`], keeping the output in the muxer.
+    pub(crate) fn finish_in_place(&mut self) -> Result<(), MuxError> {
+        if self.phase != Phase::Open {
+            return Err(MuxError::CallOrder {
+                expected: "finish() once, after open()",
+                found: self.phase.name(),
+            });
+        }
         self.close_cluster()?;
         let Some(patch) = self.patch else {
             self.w.flush()?;
-            return Ok(self.w);
+            self.phase = Phase::Finished;
+            return Ok(());
         };
         let mut cues_pos = None;
         if self.options.seekable && !self.cues.points().is_empty() {
@@ -571,8 +526,34 @@ impl<W: Write> Muxer<W> {
         write_void(&mut sh, room);
         patch(&mut self.w, self.seek_head_at, &sh, end)?;
         self.w.flush()?;
-        Ok(self.w)
+        self.phase = Phase::Finished;
+        Ok(())
     }
+}
+
+/// The Info element's body, and where its Duration's value starts in it (0 without one: only a
+/// seekable output gets a Duration, patched at the end).
+fn info_element(options: &MuxerOptions, seekable: bool) -> (Vec<u8>, usize) {
+    let mut info = Vec::new();
+    write_uint(&mut info, TIMESTAMP_SCALE, 1_000_000);
+    write_string(
+        &mut info,
+        MUXING_APP,
+        concat!("webm-mux ", env!("CARGO_PKG_VERSION")),
+    );
+    write_string(&mut info, WRITING_APP, &options.writing_app);
+    if let Some(t) = &options.title {
+        write_string(&mut info, TITLE, t);
+    }
+    if let Some(d) = options.date_utc_ns {
+        write_int(&mut info, DATE_UTC, d);
+    }
+    let mut duration_in_info = 0;
+    if seekable {
+        duration_in_info = info.len() + 3; // after the 2-byte ID and 1-byte size
+        write_float(&mut info, DURATION, 0.0);
+    }
+    (info, duration_in_info)
 }
 
 /// A Void element of exactly `len` bytes (at least 2).

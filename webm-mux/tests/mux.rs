@@ -438,3 +438,107 @@ fn ffmpeg_seeks_and_mkvinfo_accepts_thinned_cues_over_millisecond_keyframes() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A file made through the `FrameSink` path (`Muxer::create`, `open` with specs, `write`,
+/// `finish`): the real VP8 stream beside 20 ms Opus silence, checked by ffprobe (codecs, size,
+/// duration), ffmpeg (decodes every frame of both tracks cleanly) and `mkvinfo -a`.
+#[test]
+fn ffprobe_ffmpeg_and_mkvinfo_accept_a_file_made_through_the_frame_sink() {
+    use mjrtool_core::{Codec, Frame, FrameSink, Nanos, Placement, TrackSpec, VideoSize};
+
+    let size = VideoSize {
+        width: 320,
+        height: 240,
+    };
+    let tracks = [
+        TrackSpec::new(Codec::Vp8).with_size(Some(size)),
+        TrackSpec::new(Codec::Opus),
+    ];
+    let mut m = Muxer::create(Cursor::new(Vec::new()), MuxerOptions::default()).unwrap();
+    m.open(&tracks).unwrap();
+    let video = ivf_frames();
+    let silence = Frame::new(bytes::Bytes::from_static(&[0xF8, 0xFF, 0xFE]), 0, true);
+    for ms in (0..4000).step_by(20) {
+        let at = Placement::at(Nanos::from_ms(ms));
+        // 15 fps: a frame every 66.7 ms, written at or before the audio of the same time.
+        for (i, f) in video.iter().enumerate() {
+            let t = i as i64 * 1000 / 15;
+            if t >= ms - 20 && t < ms {
+                let frame = Frame::new(bytes::Bytes::from_static(f), 0, f[0] & 1 == 0);
+                m.write(0, Placement::at(Nanos::from_ms(t)), &frame)
+                    .unwrap();
+            }
+        }
+        m.write(1, at, &silence).unwrap();
+    }
+    FrameSink::finish(&mut m, Nanos::from_ms(4000)).unwrap();
+    let file = m.into_inner().unwrap().into_inner();
+    let parsed = parse(&file).unwrap();
+    assert_eq!(parsed.blocks.iter().filter(|b| b.track == 1).count(), 60);
+    assert_eq!(parsed.blocks.iter().filter(|b| b.track == 2).count(), 200);
+
+    let dir = std::env::temp_dir().join(format!("webm-mux-sink-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("sink.webm");
+    std::fs::write(&path, &file).unwrap();
+    if have("ffprobe") {
+        let out = Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries"])
+            .arg("stream=codec_name,width,height,channels:format=duration")
+            .args(["-of", "default=nw=1"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        for want in [
+            "codec_name=vp8",
+            "width=320",
+            "height=240",
+            "codec_name=opus",
+            "channels=2",
+            "duration=4.000000",
+        ] {
+            assert!(text.contains(want), "{want} not in {text}");
+        }
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&path)
+            .args(["-map", "0", "-f", "framemd5", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines = String::from_utf8_lossy(&out.stdout);
+        let frames = |stream: &str| lines.lines().filter(|l| l.starts_with(stream)).count();
+        assert_eq!(frames("0,"), 60, "{lines}");
+        // The pre-skip (6.5 ms) is trimmed from the first packet's output; the rest decodes.
+        assert!(frames("1,") >= 199, "{lines}");
+    }
+    if have("mkvinfo") {
+        let out = Command::new("mkvinfo")
+            .arg("-a")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_lowercase()
+            + &String::from_utf8_lossy(&out.stderr).to_lowercase();
+        assert!(out.status.success(), "{text}");
+        assert!(
+            !text.contains("error") && !text.contains("warning"),
+            "{text}"
+        );
+        assert!(
+            text.contains("codec id: a_opus") && text.contains("codec id: v_vp8"),
+            "{text}"
+        );
+        assert!(
+            text.contains("codec-inherent delay: 00:00:00.006500000"),
+            "{text}"
+        );
+        assert!(text.contains("seek pre-roll: 00:00:00.080000000"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

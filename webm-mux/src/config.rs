@@ -1,0 +1,154 @@
+//! What a file is made of: its flavour ([`DocType`]), its tracks ([`TrackConfig`]) and how to
+//! write it ([`MuxerOptions`]).
+
+/// Which flavour of Matroska to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DocType {
+    /// WebM (`webm`): VP8/VP9/AV1 and Opus/Vorbis only.
+    #[default]
+    Webm,
+    /// Matroska (`matroska`), for `.mkv`/`.mka`.
+    Matroska,
+}
+
+impl DocType {
+    /// The EBML DocType string.
+    pub fn name(self) -> &'static str {
+        match self {
+            DocType::Webm => "webm",
+            DocType::Matroska => "matroska",
+        }
+    }
+}
+
+/// Video or audio, with what players need to know before the first frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TrackKind {
+    /// A video track.
+    Video {
+        /// Picture width in pixels.
+        width: u16,
+        /// Picture height in pixels.
+        height: u16,
+    },
+    /// An audio track.
+    Audio {
+        /// Output sampling frequency in Hz.
+        sample_rate: f64,
+        /// Channel count.
+        channels: u8,
+    },
+}
+
+/// One track of the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackConfig {
+    /// Track number used by blocks (1, 2, …).
+    pub number: u64,
+    /// Unique id (non-zero).
+    pub uid: u64,
+    /// Matroska codec id (`V_VP8`, `A_OPUS`…).
+    pub codec_id: String,
+    /// Video or audio parameters.
+    pub kind: TrackKind,
+    /// Codec setup data (Opus: the OpusHead).
+    pub codec_private: Option<Vec<u8>>,
+    /// Decoder delay in ns (Opus: pre-skip).
+    pub codec_delay_ns: u64,
+    /// How long before a seek point decoding must start, in ns (Opus: 80 ms).
+    pub seek_preroll_ns: u64,
+    /// Human-readable name.
+    pub name: Option<String>,
+    /// Language (BCP 47 / ISO 639-2), if known.
+    pub language: Option<String>,
+    /// Whether players pick this track by default.
+    pub default: bool,
+}
+
+impl TrackConfig {
+    /// A VP8 video track.
+    pub fn vp8(number: u64, width: u16, height: u16) -> TrackConfig {
+        TrackConfig {
+            number,
+            uid: number,
+            codec_id: "V_VP8".into(),
+            kind: TrackKind::Video { width, height },
+            codec_private: None,
+            codec_delay_ns: 0,
+            seek_preroll_ns: 0,
+            name: None,
+            language: None,
+            default: true,
+        }
+    }
+
+    /// An Opus audio track at 48 kHz; `opus_head` is the OpusHead (RFC 7845) and
+    /// `pre_skip_samples` its pre-skip, which becomes the CodecDelay.
+    pub fn opus(
+        number: u64,
+        channels: u8,
+        opus_head: Vec<u8>,
+        pre_skip_samples: u64,
+    ) -> TrackConfig {
+        TrackConfig {
+            number,
+            uid: number,
+            codec_id: "A_OPUS".into(),
+            kind: TrackKind::Audio {
+                sample_rate: 48_000.0,
+                channels,
+            },
+            codec_private: Some(opus_head),
+            codec_delay_ns: pre_skip_samples * 1_000_000_000 / 48_000,
+            seek_preroll_ns: 80_000_000,
+            name: None,
+            language: None,
+            default: true,
+        }
+    }
+}
+
+/// How to write the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MuxerOptions {
+    /// WebM or Matroska.
+    pub doc_type: DocType,
+    /// Whether to write Cues (seek index); seekable writers only.
+    pub seekable: bool,
+    /// A cluster is closed when it spans this long.
+    pub max_cluster_duration_ms: u64,
+    /// A cluster is closed when it holds this many bytes (a larger block gets a cluster of its
+    /// own). The one cluster in memory never holds more than this or one block.
+    pub max_cluster_bytes: usize,
+    /// Least media time between two cue points of one track, in ms (default 1 000; at least 1).
+    /// A player seeks to the point at or before its target and decodes forward from there, so
+    /// this is about the most it decodes in vain; a keyframe every few ms gets no point each.
+    pub cue_spacing_ms: u64,
+    /// Most cue points held in memory until [`Muxer::finish`](crate::Muxer::finish) writes them (default 32 768,
+    /// 24 bytes each: 768 KiB; at least two per track). When a new point would go past it,
+    /// every other point of each track is dropped (its first is kept) and `cue_spacing_ms`
+    /// doubles, so the points stay spread over the whole file whatever its length.
+    pub max_cue_points: usize,
+    /// The WritingApp string.
+    pub writing_app: String,
+    /// The Title, if any.
+    pub title: Option<String>,
+    /// DateUTC: ns since 2001-01-01T00:00:00 UTC.
+    pub date_utc_ns: Option<i64>,
+}
+
+impl Default for MuxerOptions {
+    fn default() -> Self {
+        MuxerOptions {
+            doc_type: DocType::Webm,
+            seekable: true,
+            max_cluster_duration_ms: 5_000,
+            max_cluster_bytes: 5 << 20,
+            cue_spacing_ms: 1_000,
+            max_cue_points: 32_768,
+            writing_app: concat!("webm-mux ", env!("CARGO_PKG_VERSION")).into(),
+            title: None,
+            date_utc_ns: None,
+        }
+    }
+}
