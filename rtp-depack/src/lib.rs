@@ -8,7 +8,8 @@
 //!   out a frame with a hole, marks the first frame after a sender restart, applies the
 //!   [`AfterLoss`] policy and the [`Limits`], and counts it all ([`AssemblyStats`]). A codec
 //!   brings only its payload rules, an [`mjrtool_core::Depacketizer`]: [`Vp8Payload`] (RFC 7741)
-//!   and [`OpusPayload`] (RFC 7587). The rules, and why, are in
+//!   and [`OpusPayload`] (RFC 7587); [`CodecPayload`] is either, chosen at run time. The rules,
+//!   and why, are in
 //!   [`assemble`].
 //! * [`Reorderer`] puts packets back in sequence order within a bounded window, drops
 //!   duplicates, and counts loss, lateness and restarts (a sender back with new sequence and
@@ -64,6 +65,7 @@
 pub mod assemble;
 mod depack;
 mod opus;
+mod payload;
 mod red;
 mod reorder;
 mod rtp;
@@ -74,6 +76,7 @@ pub use depack::{
     DepackStats, Depacketizer, Frame, InputPacket, OpusDepacketizer, Vp8Depacketizer,
 };
 pub use opus::{OpusPacketizer, OpusPayload};
+pub use payload::CodecPayload;
 pub use red::red_primary;
 pub use reorder::{ReorderStats, Reordered, Reorderer, SeqUnwrapper, TsUnwrapper, RESTART_CONFIRM};
 pub use rtp::{

@@ -1,0 +1,80 @@
+//! [`CodecPayload`]: the payload rules of every codec this crate knows, as one type, so that a
+//! caller choosing the codec at run time still has one [`FrameAssembler`](crate::FrameAssembler)
+//! type.
+
+use bytes::Bytes;
+use mjrtool_core::{Codec, Depacketizer, FrameFacts, PacketRole, PayloadError};
+
+use crate::opus::OpusPayload;
+use crate::vp8::Vp8Payload;
+
+/// The payload rules of one of the codecs this crate knows; it delegates to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodecPayload {
+    /// VP8 (RFC 7741).
+    Vp8(Vp8Payload),
+    /// Opus (RFC 7587).
+    Opus(OpusPayload),
+}
+
+impl CodecPayload {
+    /// The rules for `codec`, `None` for a codec this crate cannot depacketize.
+    pub fn for_codec(codec: &Codec) -> Option<CodecPayload> {
+        match codec {
+            Codec::Vp8 => Some(CodecPayload::Vp8(Vp8Payload)),
+            Codec::Opus => Some(CodecPayload::Opus(OpusPayload)),
+            _ => None,
+        }
+    }
+}
+
+impl Depacketizer for CodecPayload {
+    fn codec(&self) -> Codec {
+        match self {
+            CodecPayload::Vp8(d) => d.codec(),
+            CodecPayload::Opus(d) => d.codec(),
+        }
+    }
+
+    fn depacketize(
+        &mut self,
+        payload: &Bytes,
+        out: &mut Vec<Bytes>,
+    ) -> Result<PacketRole, PayloadError> {
+        match self {
+            CodecPayload::Vp8(d) => d.depacketize(payload, out),
+            CodecPayload::Opus(d) => d.depacketize(payload, out),
+        }
+    }
+
+    fn inspect(&self, frame: &[u8]) -> Result<FrameFacts, PayloadError> {
+        match self {
+            CodecPayload::Vp8(d) => d.inspect(frame),
+            CodecPayload::Opus(d) => d.inspect(frame),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_known_codec_has_its_own_rules_and_others_none() {
+        for codec in [Codec::Vp8, Codec::Opus] {
+            let rules = CodecPayload::for_codec(&codec).unwrap();
+            assert_eq!(rules.codec(), codec);
+        }
+        assert_eq!(CodecPayload::for_codec(&Codec::H264), None);
+        // Opus rules: the payload is the frame, and it must be a valid packet.
+        let mut opus = CodecPayload::for_codec(&Codec::Opus).unwrap();
+        let mut out = Vec::new();
+        let role = opus
+            .depacketize(&Bytes::from_static(&[0xF8, 1]), &mut out)
+            .unwrap();
+        assert!(role.starts_frame);
+        assert_eq!(out, [Bytes::from_static(&[0xF8, 1])]);
+        assert!(opus.inspect(&[]).is_err());
+    }
+}
