@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use mixer::{CollectSink, FrameSource, Mixer, MixerOptions, MjrTrack};
+use mixer::{CollectSink, Mixer, MixerOptions};
+use mjrtool_convert::track::MjrTrack;
 use rtp_depack::{
     Depacketizer, InputPacket, OpusDepacketizer, Reordered, Reorderer, RtpPacket, Vp8Depacketizer,
 };
@@ -92,12 +93,12 @@ fn depacketize(c: &mut Criterion) {
 
 /// The placed frames of a pair, as the mixer hands them to a muxer.
 fn placed(pair: &mjr_benches::Pair) -> (Vec<mixer::TrackInfo>, CollectSink) {
-    let sources: Vec<Box<dyn FrameSource>> = vec![
-        Box::new(MjrTrack::new(Cursor::new(pair.audio.clone()), Default::default()).unwrap()),
-        Box::new(MjrTrack::new(Cursor::new(pair.video.clone()), Default::default()).unwrap()),
+    let sources = vec![
+        MjrTrack::new(Cursor::new(pair.audio.clone()), Default::default()).unwrap(),
+        MjrTrack::new(Cursor::new(pair.video.clone()), Default::default()).unwrap(),
     ];
     let mut m = Mixer::new(sources, MixerOptions::default());
-    let infos = m.prepare().unwrap();
+    let infos = m.prepare::<()>().unwrap();
     let mut sink = CollectSink::default();
     m.run(&mut sink, &mut |_| {}).unwrap();
     (infos, sink)
@@ -106,11 +107,15 @@ fn placed(pair: &mjr_benches::Pair) -> (Vec<mixer::TrackInfo>, CollectSink) {
 fn mux(c: &mut Criterion) {
     let pair = mjr_benches::pair(60);
     let (infos, sink) = placed(&pair);
-    let bytes: usize = sink.frames.iter().map(|(_, f)| f.data.len()).sum();
+    let bytes: usize = sink.frames.iter().map(|(_, _, f)| f.data.len()).sum();
     let head = ogg_opus::OpusHead::new(2, 312, 48_000);
     let tracks = vec![
         webm_mux::TrackConfig::opus(1, 2, head.to_bytes(), 312),
-        webm_mux::TrackConfig::vp8(2, infos[1].size.unwrap().0, infos[1].size.unwrap().1),
+        webm_mux::TrackConfig::vp8(
+            2,
+            infos[1].size.unwrap().width,
+            infos[1].size.unwrap().height,
+        ),
     ];
     let mut g = c.benchmark_group("mux");
     g.throughput(Throughput::Bytes(bytes as u64));
@@ -121,8 +126,8 @@ fn mux(c: &mut Criterion) {
                 let mut m =
                     webm_mux::Muxer::new(out, webm_mux::MuxerOptions::default(), tracks.clone())
                         .unwrap();
-                for (t, f) in &sink.frames {
-                    m.write_block(*t as u64 + 1, f.time_ns as u64, f.keyframe, &f.data)
+                for (t, at, f) in &sink.frames {
+                    m.write_block(*t as u64 + 1, at.time.get() as u64, f.keyframe, &f.data)
                         .unwrap();
                 }
                 m.finish().unwrap()
@@ -133,8 +138,8 @@ fn mux(c: &mut Criterion) {
     let audio: Vec<&Bytes> = sink
         .frames
         .iter()
-        .filter(|(t, _)| *t == 0)
-        .map(|(_, f)| &f.data)
+        .filter(|(t, _, _)| *t == 0)
+        .map(|(_, _, f)| &f.data)
         .collect();
     let audio_bytes: usize = audio.iter().map(|d| d.len()).sum();
     g.throughput(Throughput::Bytes(audio_bytes as u64));
@@ -165,7 +170,7 @@ fn end_to_end(c: &mut Criterion) {
     drop(pair);
     let out = dir.join("out.webm");
     let inputs: Vec<PathBuf> = vec![audio, video];
-    let options = mjrtool::convert::ConvertOptions {
+    let options = mjrtool_convert::convert::ConvertOptions {
         force: true,
         ..Default::default()
     };
@@ -173,7 +178,9 @@ fn end_to_end(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Bytes(input_bytes));
     g.bench_function("mux_10min_av_to_webm", |b| {
-        b.iter(|| mjrtool::convert::convert(&inputs, &out, &options, &mut |_, _| {}).unwrap())
+        b.iter(|| {
+            mjrtool_convert::convert::convert(&inputs, &out, &options, &mut |_, _| {}).unwrap()
+        })
     });
     g.finish();
     let _ = std::fs::remove_dir_all(&dir);

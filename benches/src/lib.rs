@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use mjrtool::synth::{self, SynthOptions};
+use mjrtool_convert::synth::{self, SynthOptions};
 
 /// An audio + video recording pair generated in memory by `mjrtool synth`'s generator.
 pub struct Pair {
@@ -29,4 +29,30 @@ pub fn pair(seconds: u64) -> Pair {
     synth::write_video(&mut video, &o).expect("writing to memory works");
     synth::write_audio(&mut audio, &o).expect("writing to memory works");
     Pair { video, audio }
+}
+
+/// Hands the timeline's frames to a muxer made beforehand (track `j` is Matroska track `j + 1`),
+/// so that a benchmark measures the mixer and the muxer alone.
+pub struct Blocks<'a, W: std::io::Write>(pub &'a mut webm_mux::Muxer<W>);
+
+impl<W: std::io::Write> mjrtool_core::FrameSink for Blocks<'_, W> {
+    type Error = webm_mux::MuxError;
+    fn open(&mut self, _tracks: &[mjrtool_core::TrackSpec]) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn write(
+        &mut self,
+        track: usize,
+        at: mjrtool_core::Placement,
+        frame: &mjrtool_core::Frame,
+    ) -> Result<(), Self::Error> {
+        let time = u64::try_from(at.time.get()).unwrap_or(0);
+        self.0
+            .write_block(track as u64 + 1, time, frame.keyframe, &frame.data)
+    }
+    fn finish(&mut self, duration: mjrtool_core::Nanos) -> Result<(), Self::Error> {
+        self.0
+            .set_duration_ns(u64::try_from(duration.get()).unwrap_or(0));
+        Ok(())
+    }
 }

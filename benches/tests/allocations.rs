@@ -5,6 +5,8 @@
 
 use std::io::Cursor;
 
+use mjrtool_convert::track::MjrTrack;
+
 mod heap;
 
 /// Allocations made while muxing a generated pair into memory, and the number of packets.
@@ -16,25 +18,22 @@ fn allocations_for(alone: &heap::Alone, seconds: u64) -> (u64, u64) {
         .sum();
     let mut out = Cursor::new(Vec::with_capacity(pair.video.len() + pair.audio.len()));
     let ((), usage) = alone.measure(|| {
-        let sources: Vec<Box<dyn mixer::FrameSource>> = vec![
-            Box::new(
-                mixer::MjrTrack::new(Cursor::new(&pair.audio[..]), Default::default()).unwrap(),
-            ),
-            Box::new(
-                mixer::MjrTrack::new(Cursor::new(&pair.video[..]), Default::default()).unwrap(),
-            ),
+        let sources = vec![
+            MjrTrack::new(Cursor::new(&pair.audio[..]), Default::default()).unwrap(),
+            MjrTrack::new(Cursor::new(&pair.video[..]), Default::default()).unwrap(),
         ];
         let mut m = mixer::Mixer::new(sources, mixer::MixerOptions::default());
-        let infos = m.prepare().unwrap();
+        let infos = m.prepare::<()>().unwrap();
         let head = ogg_opus::OpusHead::new(2, 312, 48_000).to_bytes();
-        let (w, h) = infos[1].size.unwrap();
+        let size = infos[1].size.unwrap();
         let tracks = vec![
             webm_mux::TrackConfig::opus(1, 2, head, 312),
-            webm_mux::TrackConfig::vp8(2, w, h),
+            webm_mux::TrackConfig::vp8(2, size.width, size.height),
         ];
         let mut muxer =
             webm_mux::Muxer::new(&mut out, webm_mux::MuxerOptions::default(), tracks).unwrap();
-        m.run(&mut muxer, &mut |_| {}).unwrap();
+        let mut sink = mjr_benches::Blocks(&mut muxer);
+        m.run(&mut sink, &mut |_| {}).unwrap();
         muxer.finish().unwrap();
     });
     (usage.allocations, packets)

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use mjr::{Codec, Header, MediaKind, MjrWriter};
-use mjrtool::convert::{convert, info, ConvertOptions, OutputFormat};
-use mjrtool::synth::{self, SynthOptions};
+use mjrtool_convert::convert::{convert, info, ConvertOptions, OutputFormat};
+use mjrtool_convert::synth::{self, SynthOptions};
 use rtp_depack::{OpusPacketizer, RtpBuilder, Vp8Packetizer};
 
 mod heap;
@@ -223,7 +223,8 @@ fn info_peaks_under_32_mib_whatever_the_length() {
 fn synth_pair(dir: &TempDir, minutes: u64) {
     let o = session_options(minutes);
     for (name, video) in [("audio.mjr", false), ("video.mjr", true)] {
-        let (guard, mut w) = mjrtool::output::AtomicOutput::create(&dir.path(name), true).unwrap();
+        let (guard, mut w) =
+            mjrtool_convert::output::AtomicOutput::create(&dir.path(name), true).unwrap();
         if video {
             synth::write_video(&mut w, &o).unwrap();
         } else {

@@ -1,6 +1,6 @@
 //! `mjrtool`: turn Janus `.mjr` recordings into playable, synchronized, seekable files.
 //!
-//! Everything printed goes through [`mjrtool::text::line`] (one escaped line at a time) and every
+//! Everything printed goes through [`text::line`] (one escaped line at a time) and every
 //! write is checked: a closed pipe ends the run quietly with exit code 0, any other write error
 //! is one line on standard error and exit code 1.
 #![forbid(unsafe_code)]
@@ -11,9 +11,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mjrtool::convert::{self, CliError, ConvertOptions, OutputFormat};
-use mjrtool::synth::{self, SynthOptions};
-use mjrtool::text;
+use mjrtool_convert::convert::{self, CliError, ConvertOptions, OutputFormat};
+use mjrtool_convert::synth::{self, SynthOptions};
+use mjrtool_core::VideoSize;
+mod text;
 
 /// Writes one escaped line built with `format!` syntax, returning from the function on error.
 macro_rules! outln {
@@ -92,7 +93,7 @@ struct CommonArgs {
     #[arg(short, long)]
     quiet: bool,
     /// Reorder window, in packets
-    #[arg(long, default_value_t = mixer::source::DEFAULT_REORDER_WINDOW)]
+    #[arg(long, default_value_t = mjrtool_convert::track::DEFAULT_REORDER_WINDOW)]
     reorder_window: usize,
     /// Video frames after a lost packet: drop them until the next keyframe (a frozen but clean
     /// picture), or keep the complete ones (artefacts until the next keyframe, as janus-pp-rec)
@@ -195,7 +196,7 @@ impl Failure {
             }
             Failure::Cli(_) => return false,
         };
-        if let mixer::Error::Io(e) = source {
+        if let mjrtool_convert::OutputError::Io(e) = source {
             return e.kind() == io::ErrorKind::BrokenPipe;
         }
         let mut next = std::error::Error::source(source);
@@ -219,7 +220,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    let result = mjrtool::cleanup::remove_temps_on_signals()
+    let result = mjrtool_convert::cleanup::remove_temps_on_signals()
         .map_err(|e| Failure::Print(io::Error::new(e.kind(), format!("signal handlers: {e}"))))
         .and_then(|()| run(cli));
     match result {
@@ -297,15 +298,15 @@ fn convert_cmd(
         }),
         reorder_window: c.reorder_window.max(1),
         after_loss: match c.after_loss {
-            AfterLossArg::WaitKeyframe => mixer::source::AfterLoss::WaitForKeyframe,
-            AfterLossArg::KeepFrames => mixer::source::AfterLoss::KeepCompleteFrames,
+            AfterLossArg::WaitKeyframe => mjrtool_convert::track::AfterLoss::WaitForKeyframe,
+            AfterLossArg::KeepFrames => mjrtool_convert::track::AfterLoss::KeepCompleteFrames,
         },
         sync: c.sync,
         allow_nfo_outside: c.allow_nfo_outside,
         skip_unsupported: c.skip_unsupported,
     };
     if output == Path::new(convert::STDOUT) {
-        mjrtool::output::check_stdout_open().map_err(|source| CliError::Io {
+        mjrtool_convert::output::check_stdout_open().map_err(|source| CliError::Io {
             path: output.to_path_buf(),
             source,
         })?;
@@ -342,7 +343,7 @@ fn convert_cmd(
             out.flush()?;
         }
     } else if !c.quiet {
-        convert::print_report(&mut io::stderr().lock(), &report)?;
+        text::print_report(&mut io::stderr().lock(), &report)?;
     }
     Ok(())
 }
@@ -352,7 +353,7 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
         for i in &r.inputs {
             print_header(out, &i.path, Some(&i.header))?;
             let t = &i.track;
-            let recorded = t.source.as_ref().and_then(|s| s.packet_time_range_ms);
+            let recorded = i.source.as_ref().and_then(|s| s.packet_time_range_ms);
             if let Some((a, b)) = recorded {
                 outln!(
                     out,
@@ -367,7 +368,11 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
                     (b - a) as f64 / 1e9
                 );
             }
-            if let Some((w, hgt)) = t.info.size {
+            if let Some(VideoSize {
+                width: w,
+                height: hgt,
+            }) = t.info.size
+            {
                 outln!(out, "  resolution  {w}x{hgt}");
             }
             if t.info.first_wall_ns.is_none() {
@@ -387,7 +392,7 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
                     i.offset_ms / 1000.0
                 );
             }
-            if let Some(s) = &t.source {
+            if let Some(s) = &i.source {
                 outln!(out,
                     "  packets     {} (lost {}, duplicates {}, out of order {}, late {}, not RTP {})",
                     s.mjr_packets,
@@ -460,10 +465,18 @@ fn print_header(out: &mut dyn Write, path: &Path, h: Option<&mjr::Header>) -> io
         outln!(out, "  fmtp        {f}");
     }
     if let Some(s) = h.created_us {
-        outln!(out, "  created     {}", mjrtool::time::rfc3339_us(s));
+        outln!(
+            out,
+            "  created     {}",
+            mjrtool_convert::time::rfc3339_us(s)
+        );
     }
     if let Some(u) = h.first_written_us {
-        outln!(out, "  first write {}", mjrtool::time::rfc3339_us(u));
+        outln!(
+            out,
+            "  first write {}",
+            mjrtool_convert::time::rfc3339_us(u)
+        );
     }
     if h.encrypted {
         outln!(
@@ -522,17 +535,17 @@ fn synth_cmd(a: &SynthArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Writes `path` through an [`AtomicOutput`](mjrtool::output::AtomicOutput) with `f`.
+/// Writes `path` through an [`AtomicOutput`](mjrtool_convert::output::AtomicOutput) with `f`.
 fn write_file<T>(
     path: &Path,
     force: bool,
-    f: impl FnOnce(&mut mjrtool::output::BackgroundWriter) -> io::Result<T>,
+    f: impl FnOnce(&mut mjrtool_convert::output::BackgroundWriter) -> io::Result<T>,
 ) -> Result<T, CliError> {
     let err = |source| CliError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let (guard, mut w) = mjrtool::output::AtomicOutput::create(path, force).map_err(err)?;
+    let (guard, mut w) = mjrtool_convert::output::AtomicOutput::create(path, force).map_err(err)?;
     let value = f(&mut w).map_err(err)?;
     guard.commit(w, false).map_err(err)?;
     Ok(value)

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::convert::Report;
+use mjrtool_convert::convert::Report;
 
 /// Whether `c` must not reach a terminal as it is.
 fn is_unsafe(c: char) -> bool {
@@ -77,11 +77,15 @@ pub fn print_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             i.offset_ms / 1000.0,
             t.frames
         );
-        if let Some((w, hgt)) = t.info.size {
+        if let Some(mjrtool_core::VideoSize {
+            width: w,
+            height: hgt,
+        }) = t.info.size
+        {
             let _ = write!(l, ", {w}x{hgt}");
         }
         line(out, &l)?;
-        if let Some(s) = &t.source {
+        if let Some(s) = &i.source {
             line(
                 out,
                 &format!(

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use mjrtool::synth::SynthOptions;
+use mjrtool_convert::synth::SynthOptions;
 
 fn session(dir: &TempDir, o: &SynthOptions) -> (std::path::PathBuf, std::path::PathBuf) {
     let (v, a, _, _) = synth_pair(dir, o);

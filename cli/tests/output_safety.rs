@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use mjrtool::output::{temp_name, AtomicOutput};
-use mjrtool::synth::SynthOptions;
+use mjrtool_convert::output::{temp_name, AtomicOutput};
+use mjrtool_convert::synth::SynthOptions;
 
 fn stderr_of(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use mjr::FormatVersion;
-use mjrtool::synth::{fixture_audio_packets, fixture_video_frames, SynthOptions};
+use mjrtool_convert::synth::{fixture_audio_packets, fixture_video_frames, SynthOptions};
 
 fn expected_video(frames: u64) -> Vec<Vec<u8>> {
     let f = fixture_video_frames();
@@ -72,7 +72,7 @@ fn roundtrip(version: FormatVersion) {
         expected_audio(at.packets),
         "Opus packets differ"
     );
-    assert_eq!(file.head.pre_skip, mjrtool::convert::OPUS_PRE_SKIP);
+    assert_eq!(file.head.pre_skip, mjrtool_convert::convert::OPUS_PRE_SKIP);
 
     // Both into one WebM: each track still intact.
     let m = dir.path("m.webm");

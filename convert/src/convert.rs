@@ -1,22 +1,19 @@
 //! The conversion pipelines behind `mjrtool convert`, `mux` and `info`.
 
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use mixer::{
-    FrameSink, FrameSource, Mixer, MixerOptions, MjrTrack, NullSink, Progress, Summary, TrackCodec,
-    TrackInfo,
-};
+use mixer::{MixError, Mixer, MixerOptions, NullSink, Progress, Summary, TrackInfo};
 use mjr::{Header, MjrReader, ReaderOptions};
-use ogg_opus::{OggOpusWriter, OpusHead, OpusTags};
+use mjrtool_core::{Codec, FrameSink};
 use serde::Serialize;
 use thiserror::Error;
-use webm_mux::{DocType, Muxer, MuxerOptions, TrackConfig};
+use webm_mux::{DocType, MuxerOptions};
 
 use crate::nfo::{Nfo, NfoError};
 use crate::output::AtomicOutput;
-use crate::track_errors::{tag_sources, FailedTrack};
+use crate::sinks::{OggSink, OutputError, WebmSink};
+use crate::track::{MjrTrack, TrackError, TrackStats};
 
 /// Everything that can make a command fail. Each message is one line that names the file and,
 /// where it applies, the byte offset.
@@ -28,7 +25,7 @@ pub enum CliError {
         /// The file.
         path: PathBuf,
         /// What went wrong.
-        source: mixer::Error,
+        source: TrackError,
     },
     /// A file could not be opened, created or renamed.
     #[error("{path}: {source}")]
@@ -59,7 +56,7 @@ pub enum CliError {
         /// The output file.
         path: PathBuf,
         /// What went wrong.
-        source: mixer::Error,
+        source: OutputError,
     },
     /// The request cannot be satisfied (bad combination of inputs and output format…).
     #[error("{0}")]
@@ -69,11 +66,10 @@ pub enum CliError {
     Strict(String),
 }
 
-/// Pre-skip (48 kHz samples) written in OpusHead and as Matroska CodecDelay: the look-ahead of
-/// libopus, the encoder of every WebRTC browser (6.5 ms). Decoders drop these first samples, which
-/// puts the first decoded sample at the RTP timestamp of the first packet. (`janus-pp-rec` writes
-/// 0, which `opusinfo` rejects as implausible.)
-pub const OPUS_PRE_SKIP: u16 = 312;
+/// Pre-skip (48 kHz samples) written in OpusHead and as Matroska CodecDelay (see
+/// [`mjrtool_core::opus::PRE_SKIP`]). (`janus-pp-rec` writes 0, which `opusinfo` rejects as
+/// implausible.)
+pub const OPUS_PRE_SKIP: u16 = mjrtool_core::opus::PRE_SKIP;
 
 /// Container of the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,7 +110,7 @@ pub struct ConvertOptions {
     /// Reorder window in packets.
     pub reorder_window: usize,
     /// What to do with VP8 frames after a loss.
-    pub after_loss: mixer::source::AfterLoss,
+    pub after_loss: crate::track::AfterLoss,
     /// Flush the output to the disk (fsync) before renaming it into place.
     pub sync: bool,
     /// Follow `.nfo` paths that lead outside the `.nfo`'s folder (absolute, `..`, symbolic
@@ -132,8 +128,8 @@ impl Default for ConvertOptions {
             strict: false,
             force: false,
             format: None,
-            reorder_window: mixer::source::DEFAULT_REORDER_WINDOW,
-            after_loss: mixer::source::AfterLoss::default(),
+            reorder_window: crate::track::DEFAULT_REORDER_WINDOW,
+            after_loss: crate::track::AfterLoss::default(),
             sync: false,
             skip_unsupported: false,
             allow_nfo_outside: false,
@@ -150,9 +146,11 @@ pub struct InputReport {
     pub header: Header,
     /// Where its track starts in the output, ms (the A/V offset).
     pub offset_ms: f64,
-    /// Mixer and reader results.
+    /// What the timeline did with the track.
     #[serde(flatten)]
     pub track: mixer::TrackSummary,
+    /// What reading the recording found (packets, losses, frames, warnings).
+    pub source: Option<TrackStats>,
 }
 
 /// What a conversion did (printed by the CLI, as JSON with `--json`).
@@ -325,7 +323,7 @@ fn open_tracks(
             strict: options.strict,
             ..ReaderOptions::default()
         };
-        let track_options = mixer::source::TrackOptions {
+        let track_options = crate::track::TrackOptions {
             reorder_window: options.reorder_window,
             after_loss: options.after_loss,
         };
@@ -334,7 +332,7 @@ fn open_tracks(
                 path: path.clone(),
                 track,
             }),
-            Err(mixer::Error::Unsupported(why)) => skipped.push(Skipped {
+            Err(TrackError::Unsupported(why)) => skipped.push(Skipped {
                 path: path.clone(),
                 reason: SkipReason::Unsupported { why },
             }),
@@ -384,8 +382,7 @@ pub fn convert(
         }));
     }
     refuse_lost(&skipped, options.skip_unsupported)?;
-    if format == OutputFormat::Ogg
-        && (opened.len() != 1 || opened[0].track.codec() != TrackCodec::Opus)
+    if format == OutputFormat::Ogg && (opened.len() != 1 || *opened[0].track.codec() != Codec::Opus)
     {
         return Err(CliError::Usage(format!(
             "{}: an Ogg Opus file holds exactly one Opus track; use .webm or .mkv for video or several tracks",
@@ -394,17 +391,16 @@ pub fn convert(
     }
     let paths: Vec<PathBuf> = opened.iter().map(|o| o.path.clone()).collect();
     let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
-    let (sources, failed) = tag_sources(opened.into_iter().map(|o| Box::new(o.track) as _));
     let mut mixer = Mixer::new(
-        sources,
+        opened.into_iter().map(|o| o.track).collect(),
         MixerOptions {
             align: options.align,
             fill_audio_gaps: true,
         },
     );
     let infos = mixer
-        .prepare()
-        .map_err(|source| failed.error(&paths, source))?;
+        .prepare::<OutputError>()
+        .map_err(|e| mix_error(&paths, output, e))?;
     if infos.iter().all(|i| i.empty) {
         return Err(CliError::Usage(format!(
             "{}: no playable frame in the input",
@@ -413,26 +409,36 @@ pub fn convert(
     }
 
     let mut on_progress = |p: Progress| progress(p.bytes, total);
-    let target = OutputTarget {
-        format,
-        title: nfo.as_ref().and_then(|n| n.name.clone()),
-        infos: &infos,
-        paths: &paths,
-        failed: &failed,
-        output,
+    let mux_options = mux_options(format, nfo.as_ref().and_then(|n| n.name.clone()), &infos);
+    let run = |mixer: &mut Mixer<MjrTrack<File>>,
+               sink: &mut dyn FrameSink<Error = OutputError>,
+               progress: &mut dyn FnMut(Progress)| {
+        mixer
+            .run(sink, progress)
+            .map_err(|e| mix_error(&paths, output, e))
+    };
+    let output_error = |source: OutputError| CliError::Output {
+        path: output.to_path_buf(),
+        source,
     };
     let (summary, file) = if output == Path::new(STDOUT) {
         // A pipe: WebM without Cues or Duration (they need seeking), Ogg as usual.
         let out = std::io::BufWriter::new(std::io::stdout().lock());
         let (summary, out) = match format {
             OutputFormat::Webm | OutputFormat::Mkv => {
-                let muxer = Muxer::new_streaming(out, target.mux_options(), webm_tracks(&infos))
-                    .map_err(|e| target.error(mixer::Error::Mux(e)))?;
-                target.webm(&mut mixer, muxer, &mut on_progress)?
+                let mut sink = WebmSink::streaming(out, mux_options);
+                let summary = run(&mut mixer, &mut sink, &mut on_progress)?;
+                (summary, sink.into_inner())
             }
-            OutputFormat::Ogg => target.ogg(&mut mixer, out, &mut on_progress)?,
+            OutputFormat::Ogg => {
+                let mut sink = OggSink::new(out);
+                let summary = run(&mut mixer, &mut sink, &mut on_progress)?;
+                (summary, sink.into_inner())
+            }
         };
-        crate::output::flush(out).map_err(|source| target.error(mixer::Error::Io(source)))?;
+        if let Some(out) = out {
+            crate::output::flush(out).map_err(|e| output_error(e.into()))?;
+        }
         (summary, None)
     } else {
         let (guard, writer) =
@@ -442,20 +448,28 @@ pub fn convert(
             })?;
         let (summary, writer) = match format {
             OutputFormat::Webm | OutputFormat::Mkv => {
-                let muxer = Muxer::new(writer, target.mux_options(), webm_tracks(&infos))
-                    .map_err(|e| target.error(mixer::Error::Mux(e)))?;
-                target.webm(&mut mixer, muxer, &mut on_progress)?
+                let mut sink = WebmSink::new(writer, mux_options);
+                let summary = run(&mut mixer, &mut sink, &mut on_progress)?;
+                (summary, sink.into_inner())
             }
-            OutputFormat::Ogg => target.ogg(&mut mixer, writer, &mut on_progress)?,
+            OutputFormat::Ogg => {
+                let mut sink = OggSink::new(writer);
+                let summary = run(&mut mixer, &mut sink, &mut on_progress)?;
+                (summary, sink.into_inner())
+            }
         };
-        (summary, Some((guard, writer)))
+        (summary, writer.map(|w| (guard, w)))
     };
+    let stats: Vec<TrackStats> = (0..paths.len())
+        .filter_map(|i| mixer.source(i).map(MjrTrack::track_stats))
+        .collect();
     let report = build_report(
         Some(output),
         Some(format),
         &paths,
         headers,
         summary,
+        stats,
         skipped,
     );
     refuse_lost(&report.skipped, options.skip_unsupported)?;
@@ -478,103 +492,44 @@ pub fn convert(
 /// The output name that means standard output.
 pub const STDOUT: &str = "-";
 
-/// What the writing half of a conversion needs to know.
-struct OutputTarget<'a> {
-    format: OutputFormat,
-    title: Option<String>,
-    infos: &'a [TrackInfo],
-    paths: &'a [PathBuf],
-    failed: &'a FailedTrack,
-    output: &'a Path,
+/// The muxer's options for `format`: DocType, title, DateUTC of the earliest track.
+fn mux_options(format: OutputFormat, title: Option<String>, infos: &[TrackInfo]) -> MuxerOptions {
+    MuxerOptions {
+        doc_type: if format == OutputFormat::Webm {
+            DocType::Webm
+        } else {
+            DocType::Matroska
+        },
+        title,
+        date_utc_ns: infos
+            .iter()
+            .filter_map(|i| i.first_wall_ns)
+            .min()
+            .map(unix_ns_to_matroska),
+        writing_app: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
+        ..MuxerOptions::default()
+    }
 }
 
-impl OutputTarget<'_> {
-    fn error(&self, source: mixer::Error) -> CliError {
-        CliError::Output {
-            path: self.output.to_path_buf(),
+/// A mixer error as the input's (named by its index) or the output's.
+fn mix_error(paths: &[PathBuf], output: &Path, e: MixError<TrackError, OutputError>) -> CliError {
+    match e {
+        MixError::Source { track, source } => match paths.get(track) {
+            Some(path) => input_failed(path, source),
+            None => CliError::Usage(format!("track {track}: {source}")),
+        },
+        MixError::Sink(source) => CliError::Output {
+            path: output.to_path_buf(),
             source,
-        }
-    }
-
-    /// Runs the mixer into `sink`; an error is the input's when a source failed, else the
-    /// output's.
-    fn run(
-        &self,
-        mixer: &mut Mixer<'_>,
-        sink: &mut dyn FrameSink,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<Summary, CliError> {
-        mixer.run(sink, progress).map_err(|e| {
-            let output_side = matches!(
-                e,
-                mixer::Error::Mux(_) | mixer::Error::Ogg(_) | mixer::Error::Io(_)
-            );
-            if self.failed.index().is_none() && output_side {
-                self.error(e)
-            } else {
-                self.failed.error(self.paths, e)
-            }
-        })
-    }
-
-    fn mux_options(&self) -> MuxerOptions {
-        MuxerOptions {
-            doc_type: if self.format == OutputFormat::Webm {
-                DocType::Webm
-            } else {
-                DocType::Matroska
-            },
-            title: self.title.clone(),
-            date_utc_ns: self
-                .infos
-                .iter()
-                .filter_map(|i| i.first_wall_ns)
-                .min()
-                .map(unix_ns_to_matroska),
-            writing_app: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
-            ..MuxerOptions::default()
-        }
-    }
-
-    fn webm<W: Write>(
-        &self,
-        mixer: &mut Mixer<'_>,
-        mut muxer: Muxer<W>,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<(Summary, W), CliError> {
-        let summary = self.run(mixer, &mut muxer, progress)?;
-        // The mixer knows each track's true end (audio packet durations included).
-        muxer.set_duration_ns(u64::try_from(summary.duration_ns).unwrap_or(0));
-        let writer = muxer
-            .finish()
-            .map_err(|e| self.error(mixer::Error::Mux(e)))?;
-        Ok((summary, writer))
-    }
-
-    fn ogg<W: Write>(
-        &self,
-        mixer: &mut Mixer<'_>,
-        writer: W,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<(Summary, W), CliError> {
-        let head = OpusHead::new(2, OPUS_PRE_SKIP, 48_000);
-        let tags = OpusTags {
-            vendor: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
-            comments: Vec::new(),
-        };
-        let serial = 0x4A41_4E55; // any value: one logical stream
-        let mut ogg = OggOpusWriter::new(writer, serial, &head, &tags)
-            .map_err(|e| self.error(mixer::Error::Ogg(e)))?;
-        let summary = self.run(mixer, &mut ogg, progress)?;
-        let writer = ogg.finish().map_err(|e| self.error(mixer::Error::Ogg(e)))?;
-        Ok((summary, writer))
+        },
+        _ => CliError::Usage("no input recordings".into()),
     }
 }
 
 /// An input's error, with what the mjr reader would echo of a file's first bytes left out.
-pub(crate) fn input_failed(path: &Path, source: mixer::Error) -> CliError {
+pub(crate) fn input_failed(path: &Path, source: TrackError) -> CliError {
     match source {
-        mixer::Error::Mjr(mjr::Error::NotMjr { .. }) => CliError::NotMjr {
+        TrackError::Mjr(mjr::Error::NotMjr { .. }) => CliError::NotMjr {
             path: path.to_path_buf(),
         },
         source => CliError::Input {
@@ -589,40 +544,20 @@ fn unix_ns_to_matroska(ns: i64) -> i64 {
     ns - 978_307_200 * 1_000_000_000
 }
 
-fn webm_tracks(infos: &[TrackInfo]) -> Vec<TrackConfig> {
-    infos
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| !i.empty)
-        .map(|(n, i)| {
-            let number = n as u64 + 1;
-            match i.codec {
-                TrackCodec::Vp8 => {
-                    let (w, h) = i.size.unwrap_or((640, 480));
-                    TrackConfig::vp8(number, w, h)
-                }
-                TrackCodec::Opus => {
-                    let head = OpusHead::new(2, OPUS_PRE_SKIP, 48_000);
-                    TrackConfig::opus(number, 2, head.to_bytes(), u64::from(OPUS_PRE_SKIP))
-                }
-            }
-        })
-        .collect()
-}
-
 fn build_report(
     output: Option<&Path>,
     format: Option<OutputFormat>,
     paths: &[PathBuf],
     headers: Vec<Header>,
     summary: Summary,
+    stats: Vec<TrackStats>,
     mut skipped: Vec<Skipped>,
 ) -> Report {
     let mut warnings = Vec::new();
     // Tracks that turned out empty are left out too: say why.
-    for (path, track) in paths.iter().zip(&summary.tracks) {
+    for ((path, track), s) in paths.iter().zip(&summary.tracks).zip(&stats) {
         if track.info.empty {
-            let packets = track.source.as_ref().map_or(0, |s| s.mjr_packets);
+            let packets = s.mjr_packets;
             skipped.push(Skipped {
                 path: path.clone(),
                 reason: if packets == 0 {
@@ -640,8 +575,9 @@ fn build_report(
         .iter()
         .zip(headers)
         .zip(summary.tracks)
-        .map(|((path, header), track)| {
-            if let Some(s) = &track.source {
+        .zip(stats)
+        .map(|(((path, header), track), s)| {
+            {
                 for w in &s.warnings {
                     warnings.push(format!("{}: {w}", path.display()));
                 }
@@ -672,6 +608,7 @@ fn build_report(
                 header,
                 offset_ms: track.info.offset_ns as f64 / 1e6,
                 track,
+                source: Some(s),
             }
         })
         .collect();
@@ -741,19 +678,23 @@ pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, 
     }
     let paths: Vec<PathBuf> = opened.iter().map(|o| o.path.clone()).collect();
     let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
-    let (sources, failed) = tag_sources(opened.into_iter().map(|o| Box::new(o.track) as _));
     let mut mixer = Mixer::new(
-        sources,
+        opened.into_iter().map(|o| o.track).collect(),
         MixerOptions {
             align: options.align,
             fill_audio_gaps: true,
         },
     );
-    mixer.prepare().map_err(|e| failed.error(&paths, e))?;
-    let summary = mixer
-        .run(&mut NullSink, &mut |_| {})
-        .map_err(|e| failed.error(&paths, e))?;
-    let report = build_report(None, None, &paths, headers, summary, Vec::new());
+    let summary = mixer.run(&mut NullSink, &mut |_| {}).map_err(|e| match e {
+        MixError::Source { track, source } => {
+            input_failed(&paths[track.min(paths.len() - 1)], source)
+        }
+        _ => CliError::Usage("no input recordings".into()),
+    })?;
+    let stats: Vec<TrackStats> = (0..paths.len())
+        .filter_map(|i| mixer.source(i).map(MjrTrack::track_stats))
+        .collect();
+    let report = build_report(None, None, &paths, headers, summary, stats, Vec::new());
     Ok(InfoReport {
         tracks: Some(report),
         other,
@@ -761,7 +702,7 @@ pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, 
 }
 
 fn raw_info(path: &Path, options: &ConvertOptions) -> Result<RawInfo, CliError> {
-    let wrap = |source: mjr::Error| input_failed(path, mixer::Error::Mjr(source));
+    let wrap = |source: mjr::Error| input_failed(path, TrackError::Mjr(source));
     let file = File::open(path).map_err(|source| CliError::Io {
         path: path.to_path_buf(),
         source,
@@ -793,6 +734,3 @@ fn raw_info(path: &Path, options: &ConvertOptions) -> Result<RawInfo, CliError> 
         not_converted: String::new(),
     })
 }
-
-/// Writes a human-readable one-screen summary of a conversion or analysis (escaped lines).
-pub use crate::text::print_report;

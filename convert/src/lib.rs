@@ -1,16 +1,20 @@
-//! The library behind `mjrtool`: conversion pipelines, the `.nfo` parser, synthetic recordings.
+//! Converting Janus `.mjr` recordings into playable, synchronized, seekable files.
 //!
-//! Everything the command-line tool does is available here, so that other programs can convert
-//! recordings without spawning a process:
+//! This is the library behind the `mjrtool` command line, with no command-line dependency:
+//! it probes the inputs (a `.nfo` expands to its recordings; header-only, unsupported and
+//! encrypted recordings are typed [`convert::SkipReason`]s), picks the container from the output
+//! name, reads each recording as a [`track::MjrTrack`], places the tracks on one timeline
+//! (`mjrtool-timeline`), writes the output atomically ([`output::AtomicOutput`]: a temporary
+//! file published without replacing anything) and returns a typed [`convert::Report`].
 //!
 //! ```no_run
 //! use std::path::PathBuf;
-//! use mjrtool::convert::{convert, ConvertOptions};
+//! use mjrtool_convert::convert::{convert, ConvertOptions};
 //!
 //! let inputs = vec![PathBuf::from("audio.mjr"), PathBuf::from("video.mjr")];
 //! let report = convert(&inputs, "session.webm".as_ref(), &ConvertOptions::default(), &mut |_, _| {})?;
 //! println!("{} ms", report.duration_ms);
-//! # Ok::<(), mjrtool::convert::CliError>(())
+//! # Ok::<(), mjrtool_convert::convert::CliError>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -20,7 +24,9 @@ pub mod convert;
 pub mod ivf;
 pub mod nfo;
 pub mod output;
+pub mod sinks;
 pub mod synth;
-pub mod text;
 pub mod time;
-mod track_errors;
+pub mod track;
+
+pub use sinks::OutputError;

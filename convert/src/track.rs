@@ -1,10 +1,10 @@
-//! Sources of codec frames: the [`FrameSource`] trait and [`MjrTrack`], which reads one `.mjr`
-//! recording (MJR reader -> RTP parsing -> reordering -> depacketizer) as a stream of frames.
+//! [`MjrTrack`] reads one `.mjr` recording (MJR reader -> RTP parsing -> reordering ->
+//! depacketizer) as a [`FrameSource`] of frames for the timeline.
 
 use std::io::Read;
 
-use bytes::Bytes;
-use mjr::{Codec, Header, MediaKind, MjrReader, ReaderOptions};
+use mjr::{Header, MjrReader, ReaderOptions};
+use mjrtool_core::{Codec, Frame, FrameSource, MediaKind, Nanos, TrackSpec, VideoSize};
 pub use rtp_depack::AfterLoss;
 use rtp_depack::{
     DepackStats, Depacketizer, InputPacket, OpusDepacketizer, ReorderStats, Reordered, Reorderer,
@@ -12,69 +12,19 @@ use rtp_depack::{
 };
 use serde::Serialize;
 
-use crate::Error;
+/// Shorthand for this module's results.
+type Error = TrackError;
 
-/// The codecs the mixer can place on a timeline and hand to a muxer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TrackCodec {
-    /// VP8 video (RFC 7741), 90 kHz RTP clock.
-    Vp8,
-    /// Opus audio (RFC 7587), 48 kHz RTP clock.
-    Opus,
-}
-
-impl TrackCodec {
-    /// The RTP clock rate of the codec.
-    pub fn clock_rate(self) -> u32 {
-        match self {
-            TrackCodec::Vp8 => 90_000,
-            TrackCodec::Opus => 48_000,
-        }
-    }
-
-    /// True for audio codecs.
-    pub fn is_audio(self) -> bool {
-        matches!(self, TrackCodec::Opus)
-    }
-}
-
-/// One depacketized frame, as a source hands it to the mixer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceFrame {
-    /// RTP timestamp of the frame (media clock, may wrap or jump).
-    pub rtp_timestamp: u32,
-    /// Wall-clock time (ns since the Unix epoch) at which the frame's first packet was recorded,
-    /// when the recording says so (MJR00002).
-    pub arrival_ns: Option<i64>,
-    /// Whether the frame decodes on its own.
-    pub keyframe: bool,
-    /// The codec frame (a VP8 frame, an Opus packet).
-    pub data: Bytes,
-    /// Video size from a keyframe header.
-    pub size: Option<(u16, u16)>,
-    /// The first frame after the sender restarted (a new SSRC, or new sequence numbering):
-    /// its RTP timestamps may map to wall-clock time differently from the frames before it.
-    pub discontinuity: bool,
-}
-
-/// A source of frames of one track, in decoding order.
-pub trait FrameSource {
-    /// The codec of the frames.
-    fn codec(&self) -> TrackCodec;
-    /// Wall-clock time (ns since the Unix epoch) at which the recording started, if known: used
-    /// to place the first frame when frames carry no arrival time of their own.
-    fn start_ns(&self) -> Option<i64>;
-    /// The next frame, `Ok(None)` at the end.
-    fn next_frame(&mut self) -> Result<Option<SourceFrame>, Error>;
-    /// Bytes of input consumed so far, for progress reporting (0 if unknown).
-    fn position(&self) -> u64 {
-        0
-    }
-    /// The source's counters, if it keeps any.
-    fn stats(&self) -> Option<TrackStats> {
-        None
-    }
+/// Why a recording cannot be read as a track.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrackError {
+    /// The recording could not be read.
+    #[error(transparent)]
+    Mjr(#[from] mjr::Error),
+    /// A codec, medium or encryption this pipeline cannot convert (the words say which).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Counters gathered while reading one recording.
@@ -151,7 +101,7 @@ impl Default for TrackOptions {
 /// Reads one `.mjr` recording as a stream of frames.
 pub struct MjrTrack<R: Read> {
     reader: MjrReader<R>,
-    codec: TrackCodec,
+    codec: Codec,
     red_pt: Option<u8>,
     base_ns: Option<i64>,
     reorder: Reorderer<(RtpPacket, Option<u32>)>,
@@ -198,23 +148,24 @@ impl<R: Read> MjrTrack<R> {
             // file of them would not play.
             return Err(Error::Unsupported(format!(
                 "end-to-end encrypted {} recording: its media cannot be decoded without the key",
-                kind_name(header.kind)
+                header.kind.name()
             )));
         }
         let codec = match (header.kind, &header.codec) {
-            (MediaKind::Video, Codec::Vp8) => TrackCodec::Vp8,
-            (MediaKind::Audio, Codec::Opus) => TrackCodec::Opus,
+            (MediaKind::Video, Codec::Vp8) => Codec::Vp8,
+            (MediaKind::Audio, Codec::Opus) => Codec::Opus,
             (kind, codec) => {
                 return Err(Error::Unsupported(format!(
                     "{} recording with codec {} (supported: VP8 video, Opus audio)",
-                    kind_name(kind),
+                    kind.name(),
                     codec.name()
                 )))
             }
         };
-        let depack = match codec {
-            TrackCodec::Vp8 => AnyDepacketizer::Vp8(Vp8Depacketizer::new(track.after_loss)),
-            TrackCodec::Opus => AnyDepacketizer::Opus(OpusDepacketizer::default()),
+        let depack = if codec == Codec::Vp8 {
+            AnyDepacketizer::Vp8(Vp8Depacketizer::new(track.after_loss))
+        } else {
+            AnyDepacketizer::Opus(OpusDepacketizer::default())
         };
         let (base_ns, time_warning) =
             recording_start_ns(header.created_us, header.first_written_us);
@@ -293,24 +244,25 @@ impl<R: Read> MjrTrack<R> {
     }
 }
 
-impl<R: Read> FrameSource for MjrTrack<R> {
-    fn codec(&self) -> TrackCodec {
-        self.codec
+impl<R: Read> MjrTrack<R> {
+    /// The codec of the track.
+    pub fn codec(&self) -> &Codec {
+        &self.codec
     }
+}
 
-    fn start_ns(&self) -> Option<i64> {
-        self.base_ns
+impl<R: Read> FrameSource for MjrTrack<R> {
+    type Error = TrackError;
+
+    fn spec(&self) -> TrackSpec {
+        TrackSpec::new(self.codec.clone()).with_start(self.base_ns.map(Nanos))
     }
 
     fn position(&self) -> u64 {
         self.reader.position()
     }
 
-    fn stats(&self) -> Option<TrackStats> {
-        Some(self.track_stats())
-    }
-
-    fn next_frame(&mut self) -> Result<Option<SourceFrame>, Error> {
+    fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
         loop {
             if let Some(f) = self.depack.get().pop() {
                 if f.keyframe && self.stats.video_size.is_none() {
@@ -333,14 +285,16 @@ impl<R: Read> FrameSource for MjrTrack<R> {
                 if discontinuity {
                     self.segment_from = None;
                 }
-                return Ok(Some(SourceFrame {
-                    rtp_timestamp: f.rtp_timestamp,
-                    arrival_ns,
-                    keyframe: f.keyframe,
-                    size: f.width.zip(f.height),
-                    data: f.data,
-                    discontinuity,
-                }));
+                let size = f
+                    .width
+                    .zip(f.height)
+                    .map(|(width, height)| VideoSize { width, height });
+                return Ok(Some(
+                    Frame::new(f.data, f.rtp_timestamp, f.keyframe)
+                        .with_arrival(arrival_ns.map(Nanos))
+                        .with_size(size)
+                        .with_discontinuity(discontinuity),
+                ));
             }
             if self.finished {
                 return Ok(None);
@@ -429,14 +383,6 @@ fn recording_start_ns(
         }
     };
     (start_us.map(|us| us * 1000), warning)
-}
-
-fn kind_name(kind: MediaKind) -> &'static str {
-    match kind {
-        MediaKind::Audio => "audio",
-        MediaKind::Video => "video",
-        MediaKind::Data => "data",
-    }
 }
 
 #[cfg(test)]

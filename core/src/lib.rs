@@ -84,4 +84,4 @@ pub use pipeline::{
     Depacketizer, FrameFacts, FrameSink, FrameSource, PacketRole, PayloadError, Placement,
     TrackSpec,
 };
-pub use time::{ClockRate, MediaTime, Nanos};
+pub use time::{ClockRate, MediaTime, Nanos, TsUnwrapper};

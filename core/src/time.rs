@@ -151,6 +151,25 @@ impl std::fmt::Display for Nanos {
     }
 }
 
+/// Extends 32-bit RTP timestamps to 64 bits: each step from the previous value is taken as the
+/// nearest one (within ±2^31 ticks), so a timestamp that wraps keeps counting up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TsUnwrapper {
+    last: Option<i64>,
+}
+
+impl TsUnwrapper {
+    /// The extended timestamp of `ts`.
+    pub fn unwrap(&mut self, ts: u32) -> i64 {
+        let ext = match self.last {
+            None => i64::from(ts),
+            Some(l) => l.saturating_add(i64::from(ts.wrapping_sub(l as u32) as i32)),
+        };
+        self.last = Some(ext);
+        ext
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +187,14 @@ mod tests {
         let b = MediaTime::new(6000, ClockRate::VIDEO);
         assert_eq!(b.since(a), Nanos(33_333_333));
         assert_eq!(a.since(b), Nanos(-33_333_333));
+    }
+
+    #[test]
+    fn timestamps_keep_counting_across_a_wrap() {
+        let mut u = TsUnwrapper::default();
+        assert_eq!(u.unwrap(u32::MAX - 959), i64::from(u32::MAX - 959));
+        assert_eq!(u.unwrap(0), i64::from(u32::MAX) + 1);
+        assert_eq!(u.unwrap(u32::MAX), i64::from(u32::MAX));
     }
 
     #[test]

@@ -211,88 +211,49 @@ pub fn opus_depack(data: &[u8]) {
     }
 }
 
-/// Muxer tracks for what the mixer found (as `mjrtool convert` does).
-fn webm_tracks(infos: &[mixer::TrackInfo]) -> Vec<webm_mux::TrackConfig> {
-    let head = ogg_opus::OpusHead::new(2, 312, 48_000).to_bytes();
-    infos
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| !i.empty)
-        .map(|(n, i)| match i.codec {
-            mixer::TrackCodec::Vp8 => {
-                let (w, h) = i.size.unwrap_or((640, 480));
-                webm_mux::TrackConfig::vp8(n as u64 + 1, w, h)
-            }
-            mixer::TrackCodec::Opus => {
-                webm_mux::TrackConfig::opus(n as u64 + 1, 2, head.clone(), 312)
-            }
-        })
-        .collect()
-}
-
 /// The whole conversion on arbitrary bytes: the input is cut in two recordings, mixed, muxed to
 /// WebM (and to Ogg when it is one Opus track), and the output must read back.
 pub fn convert(data: &[u8]) {
+    use mjrtool_convert::sinks::{OggSink, WebmSink};
+    use mjrtool_convert::track::{MjrTrack, TrackError};
     let mut input = Bytes8(data);
     let cut = usize::from(input.u16().unwrap_or(0));
     let rest = input.0;
     let (a, b) = rest.split_at(cut.min(rest.len()));
-    let mut sources: Vec<Box<dyn mixer::FrameSource>> = Vec::new();
+    let mut sources = Vec::new();
     for part in [a, b] {
-        if let Ok(t) = mixer::MjrTrack::with_window(Cursor::new(part), Default::default(), 64) {
-            sources.push(Box::new(t));
+        if let Ok(t) = MjrTrack::with_window(Cursor::new(part), Default::default(), 64) {
+            sources.push(t);
         }
     }
     if sources.is_empty() {
         return;
     }
-    let one_opus = sources.len() == 1 && sources[0].codec() == mixer::TrackCodec::Opus;
+    let one_opus = sources.len() == 1 && *sources[0].codec() == mjrtool_core::Codec::Opus;
     let mut m = mixer::Mixer::new(sources, mixer::MixerOptions::default());
-    let Ok(infos) = m.prepare() else {
-        return;
-    };
-    let tracks = webm_tracks(&infos);
-    if tracks.is_empty() {
-        return;
-    }
-    let Ok(mut muxer) = webm_mux::Muxer::new(
-        Cursor::new(Vec::new()),
-        webm_mux::MuxerOptions::default(),
-        tracks,
-    ) else {
-        return;
-    };
-    match m.run(&mut muxer, &mut |_| {}) {
+    let mut sink = WebmSink::new(Cursor::new(Vec::new()), webm_mux::MuxerOptions::default());
+    match m.run(&mut sink, &mut |_| {}) {
         Ok(summary) => {
-            let out = muxer
-                .finish()
-                .expect("finishing into memory works")
-                .into_inner();
+            let out = sink.into_inner().expect("finished").into_inner();
             let parsed = webm_mux::reader::parse(&out).expect("our WebM reads back");
             let frames: u64 = summary.tracks.iter().map(|t| t.frames).sum();
             assert_eq!(parsed.blocks.len() as u64, frames);
         }
         // Reading errors are fine; a muxer error means the mixer broke its time order.
-        Err(mixer::Error::Mjr(_)) => {}
+        Err(mixer::MixError::Source {
+            source: TrackError::Mjr(_),
+            ..
+        }) => {}
         Err(e) => panic!("mix failed: {e}"),
     }
     if one_opus {
-        let Ok(t) = mixer::MjrTrack::with_window(Cursor::new(a), Default::default(), 64) else {
+        let Ok(t) = MjrTrack::with_window(Cursor::new(a), Default::default(), 64) else {
             return;
         };
-        let mut m = mixer::Mixer::new(vec![Box::new(t)], mixer::MixerOptions::default());
-        if m.prepare().is_err() {
-            return;
-        }
-        let head = ogg_opus::OpusHead::new(2, 312, 48_000);
-        let tags = ogg_opus::OpusTags::new("fuzz");
-        let mut ogg = ogg_opus::OggOpusWriter::new(Cursor::new(Vec::new()), 1, &head, &tags)
-            .expect("headers write into memory");
+        let mut m = mixer::Mixer::new(vec![t], mixer::MixerOptions::default());
+        let mut ogg = OggSink::new(Cursor::new(Vec::new()));
         if m.run(&mut ogg, &mut |_| {}).is_ok() {
-            let out = ogg
-                .finish()
-                .expect("finishing into memory works")
-                .into_inner();
+            let out = ogg.into_inner().expect("finished").into_inner();
             ogg_opus::reader::read_opus_file(&out).expect("our Ogg reads back");
         }
     }

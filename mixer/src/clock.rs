@@ -24,7 +24,7 @@
 //! All arithmetic saturates: absurd timestamps from damaged recordings give absurd but valid
 //! positions, never an overflow.
 
-use rtp_depack::TsUnwrapper;
+use mjrtool_core::TsUnwrapper;
 
 /// Tuning of a [`TrackClock`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

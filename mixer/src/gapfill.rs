@@ -18,27 +18,10 @@
 //! by more than half a packet.
 
 use bytes::Bytes;
-
-/// A 20 ms Opus packet (CELT-only, fullband, mono, one frame) whose silence flag is set: every
-/// decoder outputs 20 ms of digital silence for it, whatever the stream's channel count.
-pub const OPUS_SILENCE_20MS: [u8; 3] = [0xF8, 0xFF, 0xFE];
+use mjrtool_core::opus::{toc, SILENCE_20MS};
+use mjrtool_core::{Frame, Nanos, Placement};
 
 const SILENCE_NS: i64 = 20_000_000;
-
-/// One frame ready for a sink, on the output timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Placed {
-    /// Presentation time in nanoseconds from the start of the output.
-    pub time_ns: i64,
-    /// Duration in nanoseconds, when known (Opus: from the TOC).
-    pub duration_ns: Option<i64>,
-    /// Whether the frame can be decoded on its own.
-    pub keyframe: bool,
-    /// The codec frame.
-    pub data: Bytes,
-    /// True for frames the mixer made up (silence), not taken from the recording.
-    pub synthetic: bool,
-}
 
 /// Fills holes in an Opus track with silence packets.
 ///
@@ -60,7 +43,7 @@ pub struct OpusGapFiller {
     silence_left: u64,
     silence_at_ns: i64,
     /// The packet that follows that silence.
-    pending: Option<Placed>,
+    pending: Option<(Placement, Frame)>,
 }
 
 impl Default for OpusGapFiller {
@@ -83,7 +66,7 @@ impl OpusGapFiller {
             invalid_packets: 0,
             dropped_packets: 0,
             real_ns: 0,
-            silence: Bytes::from_static(&OPUS_SILENCE_20MS),
+            silence: Bytes::from_static(&SILENCE_20MS),
             silence_left: 0,
             silence_at_ns: 0,
             pending: None,
@@ -94,8 +77,9 @@ impl OpusGapFiller {
     /// precedes it and the packet. Packets that are not valid Opus (RFC 6716 §3.4) are dropped
     /// and counted. A packet pushed before the previous one was popped replaces it (the caller
     /// pops until `None` first).
-    pub fn push(&mut self, time_ns: i64, packet: Bytes) {
-        let duration_ns = match ogg_opus::toc::packet_samples(&packet) {
+    pub fn push(&mut self, time: Nanos, packet: Frame) {
+        let time_ns = time.get();
+        let duration_ns = match toc::packet_samples(&packet.data) {
             Ok(samples) => i64::from(samples) * 1_000_000_000 / 48_000,
             Err(_) => {
                 self.invalid_packets += 1;
@@ -135,29 +119,25 @@ impl OpusGapFiller {
         // not the timestamp, so that Ogg, where the position *is* the sample count, never
         // drifts by more than one silence packet.
         self.next_ns = Some(time.saturating_add(duration_ns));
-        self.pending = Some(Placed {
-            time_ns: time,
-            duration_ns: Some(duration_ns),
-            keyframe: true,
-            data: packet,
-            synthetic: false,
-        });
+        let at = Placement {
+            time: Nanos(time),
+            duration: Some(Nanos(duration_ns)),
+        };
+        self.pending = Some((at, packet));
     }
 
     /// The next silence packet or packet, in time order; `None` once the last pushed packet
     /// was handed out.
-    pub fn pop(&mut self) -> Option<Placed> {
+    pub fn pop(&mut self) -> Option<(Placement, Frame)> {
         if self.silence_left > 0 {
             self.silence_left -= 1;
-            let time_ns = self.silence_at_ns;
+            let at = Placement {
+                time: Nanos(self.silence_at_ns),
+                duration: Some(Nanos(SILENCE_NS)),
+            };
             self.silence_at_ns += SILENCE_NS;
-            return Some(Placed {
-                time_ns,
-                duration_ns: Some(SILENCE_NS),
-                keyframe: true,
-                data: self.silence.clone(),
-                synthetic: true,
-            });
+            let frame = Frame::new(self.silence.clone(), 0, true).with_synthetic(true);
+            return Some((at, frame));
         }
         self.pending.take()
     }
@@ -193,6 +173,31 @@ impl OpusGapFiller {
 mod tests {
     use super::*;
 
+    /// What the tests look at of a placed frame.
+    #[derive(Debug)]
+    struct Placed {
+        time_ns: i64,
+        duration_ns: Option<i64>,
+        synthetic: bool,
+    }
+
+    fn push(f: &mut OpusGapFiller, time_ns: i64, packet: &'static [u8]) {
+        f.push(
+            Nanos(time_ns),
+            Frame::new(Bytes::from_static(packet), 0, true),
+        );
+    }
+
+    fn drain(f: &mut OpusGapFiller) -> impl Iterator<Item = Placed> + '_ {
+        std::iter::from_fn(|| {
+            f.pop().map(|(at, frame)| Placed {
+                time_ns: at.time.get(),
+                duration_ns: at.duration.map(Nanos::get),
+                synthetic: frame.synthetic,
+            })
+        })
+    }
+
     const MS: i64 = 1_000_000;
 
     fn run(times: &[i64]) -> (Vec<Placed>, OpusGapFiller) {
@@ -200,8 +205,8 @@ mod tests {
         let mut out = Vec::new();
         for &t in times {
             // config 1 (SILK NB 20 ms), code 0
-            f.push(t * MS, Bytes::from_static(&[0x08, 1, 2, 3]));
-            out.extend(std::iter::from_fn(|| f.pop()));
+            push(&mut f, t * MS, &[0x08, 1, 2, 3]);
+            out.extend(drain(&mut f));
         }
         (out, f)
     }
@@ -260,8 +265,8 @@ mod tests {
         let mut last = None;
         for i in 0..1000i64 {
             let t = i * 19_900_000;
-            f.push(t, Bytes::from_static(&[0x08, 1, 2, 3]));
-            while let Some(p) = f.pop() {
+            push(&mut f, t, &[0x08, 1, 2, 3]);
+            for p in drain(&mut f) {
                 assert!(
                     (p.time_ns - t).abs() <= 10 * MS,
                     "packet {i} at {} for {t}",
@@ -278,9 +283,9 @@ mod tests {
     #[test]
     fn invalid_packets_are_dropped() {
         let mut f = OpusGapFiller::default();
-        f.push(0, Bytes::new());
-        f.push(0, Bytes::from_static(&[0x03])); // code 3 without count byte
-        assert_eq!(f.pop(), None);
+        push(&mut f, 0, &[]);
+        push(&mut f, 0, &[0x03]); // code 3 without count byte
+        assert!(f.pop().is_none());
         assert_eq!(f.invalid_packets(), 2);
     }
 
@@ -307,8 +312,8 @@ mod tests {
             let mut t = 0;
             for (dt, k) in steps {
                 t += dt * MS;
-                f.push(t, Bytes::copy_from_slice(&[tocs[k], 0]));
-                out.extend(std::iter::from_fn(|| f.pop()));
+                f.push(Nanos(t), Frame::new(Bytes::copy_from_slice(&[tocs[k], 0]), 0, true));
+                out.extend(drain(&mut f));
             }
             for w in out.windows(2) {
                 proptest::prop_assert!(w[1].time_ns >= w[0].time_ns + w[0].duration_ns.unwrap());

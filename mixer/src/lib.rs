@@ -1,52 +1,48 @@
-//! One timeline of several tracks from Janus recordings, handed to any muxer.
+//! One timeline of several tracks from Janus recordings, handed to any container.
 //!
-//! Janus records each medium of a session into its own `.mjr` file. This crate turns several such
-//! recordings into one time-ordered stream of codec frames, without re-encoding:
+//! Janus records each medium of a session into its own `.mjr` file. This crate places the
+//! frames of several such tracks on one wall-clock timeline, without re-encoding. It knows no
+//! file format and no container: tracks come in through [`mjrtool_core::FrameSource`] and go
+//! out through [`mjrtool_core::FrameSink`].
 //!
-//! * [`MjrTrack`] reads a recording as frames (MJR reader -> RTP -> reordering -> depacketizer);
-//!   any other [`FrameSource`] can be mixed too;
-//! * [`TrackClock`] places each frame on a wall-clock timeline using the RTP timestamps and the
-//!   recording's own times (header `u`/`s`, MJR00002 packet times), re-anchoring across sender
-//!   restarts and timestamp jumps, so audio that started 2 s after video plays 2 s after it;
+//! * [`TrackClock`] places each frame using its RTP timestamp and, when the recording has them,
+//!   its arrival time: jitter and network stalls that catch up move nothing, pauses and sender
+//!   restarts stay in time, sender clock drift is followed, times always increase;
 //! * [`OpusGapFiller`] keeps audio in step across losses and DTX pauses with silence packets;
-//! * [`Mixer`] merges the tracks in time order into a [`FrameSink`] — implemented here for
-//!   [`webm_mux::Muxer`] and [`ogg_opus::OggOpusWriter`] — holding only a few frames per track.
+//! * [`Mixer`] merges the tracks in time order into a sink, holding only a few frames per track
+//!   (and a bounded lookahead while it settles a disputed arrival).
 //!
 //! # Example
 //!
 //! ```
 //! use bytes::Bytes;
-//! use mixer::{CollectSink, Error, FrameSource, Mixer, MixerOptions, SourceFrame, TrackCodec};
+//! use mjrtool_core::{Codec, Frame, FrameSource, Nanos, TrackSpec};
+//! use mjrtool_timeline::{CollectSink, Mixer, MixerOptions};
 //!
 //! /// Ten 20 ms Opus packets starting at a given wall-clock time.
-//! struct Tone { start_ns: i64, left: u32 }
+//! struct Tone { start: Nanos, left: u32 }
 //! impl FrameSource for Tone {
-//!     fn codec(&self) -> TrackCodec { TrackCodec::Opus }
-//!     fn start_ns(&self) -> Option<i64> { Some(self.start_ns) }
-//!     fn next_frame(&mut self) -> Result<Option<SourceFrame>, Error> {
+//!     type Error = std::convert::Infallible;
+//!     fn spec(&self) -> TrackSpec {
+//!         TrackSpec::new(Codec::Opus).with_start(Some(self.start))
+//!     }
+//!     fn next_frame(&mut self) -> Result<Option<Frame>, Self::Error> {
 //!         if self.left == 0 { return Ok(None); }
 //!         self.left -= 1;
-//!         Ok(Some(SourceFrame {
-//!             rtp_timestamp: (9 - self.left) * 960,
-//!             arrival_ns: None,
-//!             keyframe: true,
-//!             data: Bytes::from_static(&[0xF8, 0xFF, 0xFE]),
-//!             size: None,
-//!             discontinuity: false,
-//!         }))
+//!         let ts = (9 - self.left) * 960;
+//!         Ok(Some(Frame::new(Bytes::from_static(&[0xF8, 0xFF, 0xFE]), ts, true)))
 //!     }
 //! }
 //!
-//! let early = Tone { start_ns: 1_000_000_000, left: 10 };
-//! let late = Tone { start_ns: 3_000_000_000, left: 10 }; // starts 2 s later
-//! let mut mixer = Mixer::new(vec![Box::new(early), Box::new(late)], MixerOptions::default());
-//! let infos = mixer.prepare()?;
+//! let early = Tone { start: Nanos::from_secs(1), left: 10 };
+//! let late = Tone { start: Nanos::from_secs(3), left: 10 }; // starts 2 s later
+//! let mut mixer = Mixer::new(vec![early, late], MixerOptions::default());
+//! let infos = mixer.prepare::<()>().unwrap();
 //! assert_eq!(infos[1].offset_ns, 2_000_000_000);
 //! let mut sink = CollectSink::default();
-//! let summary = mixer.run(&mut sink, &mut |_| {})?;
+//! let summary = mixer.run(&mut sink, &mut |_| {}).unwrap();
 //! assert_eq!(sink.frames.len(), 20);
 //! assert_eq!(summary.duration_ns, 2_200_000_000);
-//! # Ok::<(), Error>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -55,32 +51,27 @@ pub mod clock;
 pub mod gapfill;
 mod mix;
 pub mod sink;
-pub mod source;
 
 pub use clock::{ClockConfig, TrackClock};
-pub use gapfill::{OpusGapFiller, Placed, OPUS_SILENCE_20MS};
+pub use gapfill::OpusGapFiller;
 pub use mix::{Mixer, MixerOptions, Progress, Summary, TrackInfo, TrackSummary};
-pub use sink::{CollectSink, FrameSink, NullSink};
-pub use source::{FrameSource, MjrTrack, SourceFrame, TrackCodec, TrackStats};
+pub use sink::{CollectSink, NullSink};
 
-/// Everything that can stop a mix.
+/// What stops a mix: a source (by its index) or the sink.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A recording could not be read.
-    #[error(transparent)]
-    Mjr(#[from] mjr::Error),
-    /// The WebM/Matroska muxer refused a block or could not write.
-    #[error(transparent)]
-    Mux(#[from] webm_mux::MuxError),
-    /// The Ogg Opus writer refused a packet or could not write.
-    #[error(transparent)]
-    Ogg(#[from] ogg_opus::OggError),
-    /// An I/O error outside the readers and writers.
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-    /// Something this crate does not handle (codec, track layout).
-    #[error("unsupported: {0}")]
-    Unsupported(String),
+#[non_exhaustive]
+pub enum MixError<E, K> {
+    /// Track `track`'s source failed.
+    #[error("track {track}: {source}")]
+    Source {
+        /// The index of the source, as given to [`Mixer::new`].
+        track: usize,
+        /// What went wrong.
+        source: E,
+    },
+    /// The sink refused a track or a frame, or could not write.
+    #[error("{0}")]
+    Sink(K),
     /// The mixer was given no source.
     #[error("no tracks to mix")]
     NoTracks,

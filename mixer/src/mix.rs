@@ -2,12 +2,12 @@
 
 use std::collections::VecDeque;
 
+use mjrtool_core::{Codec, Frame, FrameSink, FrameSource, Nanos, Placement, TrackSpec, VideoSize};
 use serde::Serialize;
 
 use crate::clock::{ClockConfig, TrackClock};
-use crate::gapfill::{OpusGapFiller, Placed};
-use crate::source::{FrameSource, SourceFrame, TrackCodec, TrackStats};
-use crate::{Error, FrameSink};
+use crate::gapfill::OpusGapFiller;
+use crate::MixError;
 
 /// How the mixer places tracks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +32,9 @@ impl Default for MixerOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrackInfo {
     /// The track's codec.
-    pub codec: TrackCodec,
+    pub codec: Codec,
     /// Video size, from the first keyframe.
-    pub size: Option<(u16, u16)>,
+    pub size: Option<VideoSize>,
     /// Where the track starts on the output timeline, in ns.
     pub offset_ns: i64,
     /// Wall-clock time (ns since the epoch) of the first frame, if the recording tells.
@@ -69,8 +69,6 @@ pub struct TrackSummary {
     pub drift_dropped: u64,
     /// Times the track's clock was re-anchored (sender restarts, timestamp jumps).
     pub reanchors: u32,
-    /// The source's own counters, if it keeps any.
-    pub source: Option<TrackStats>,
 }
 
 /// Results of [`Mixer::run`].
@@ -95,17 +93,18 @@ pub struct Progress {
     pub time_ns: i64,
 }
 
-struct TrackState<'a> {
-    source: Box<dyn FrameSource + 'a>,
-    codec: TrackCodec,
+struct TrackState<S> {
+    source: S,
+    spec: TrackSpec,
+    codec: Codec,
     clock: TrackClock,
     filler: Option<OpusGapFiller>,
     /// The next frame to write, on the wall clock (`zero_ns` is subtracted when it is written).
-    front: Option<Placed>,
-    lookahead: VecDeque<SourceFrame>,
+    front: Option<(Placement, Frame)>,
+    lookahead: VecDeque<Frame>,
     done: bool,
     /// From the first frame pulled: its video size, and whether it knew its arrival time.
-    first_size: Option<(u16, u16)>,
+    first_size: Option<VideoSize>,
     first_arrival_known: bool,
     info: Option<TrackInfo>,
     zero_ns: i64,
@@ -133,9 +132,9 @@ const MAX_FRAME_STEP_NS: i64 = 200_000_000;
 /// another timeline (a restart) and say nothing about it.
 const PRIME_LATER_NS: i64 = 500_000_000;
 
-impl<'a> TrackState<'a> {
+impl<S: FrameSource> TrackState<S> {
     /// The next frame from the source, placed on the wall clock.
-    fn pull(&mut self) -> Result<Option<(SourceFrame, i64)>, Error> {
+    fn pull(&mut self) -> Result<Option<(Frame, i64)>, S::Error> {
         let next = match self.lookahead.pop_front() {
             Some(f) => Some(f),
             None if self.done => return Ok(None),
@@ -148,7 +147,7 @@ impl<'a> TrackState<'a> {
         if self.frames == 0 && self.front.is_none() && self.first_size.is_none() {
             self.first_size = frame.size;
         }
-        let start = self.source.start_ns().unwrap_or(0);
+        let start = self.spec.start.map_or(0, Nanos::get);
         if frame.discontinuity {
             self.restart_clock(&frame)?;
         }
@@ -162,8 +161,8 @@ impl<'a> TrackState<'a> {
     /// (read ahead into the lookahead): network delay only ever adds, so packets held up for
     /// seconds by a stall that later catches up do not move the track, while a real pause or
     /// restart, which all the following frames agree on, does.
-    fn settled_arrival(&mut self, frame: &SourceFrame) -> Result<Option<i64>, Error> {
-        let Some(arrival) = frame.arrival_ns else {
+    fn settled_arrival(&mut self, frame: &Frame) -> Result<Option<i64>, S::Error> {
+        let Some(arrival) = frame.arrival.map(Nanos::get) else {
             return Ok(None);
         };
         if !self.clock.disagrees(frame.rtp_timestamp, arrival) {
@@ -192,7 +191,7 @@ impl<'a> TrackState<'a> {
                 // this frame.
                 continue;
             }
-            if let Some(a) = f.arrival_ns {
+            if let Some(a) = f.arrival.map(Nanos::get) {
                 let start = a.saturating_sub(media);
                 if start.saturating_sub(arrival) <= later_ns {
                     best = best.min(start);
@@ -206,8 +205,8 @@ impl<'a> TrackState<'a> {
     /// rewrites them from two packets' arrival times, jitter included) or a lot differently:
     /// the clock is anchored anew on the least delayed of the first [`PRIME_NS`] of frames of
     /// the new segment, as at the start of the track.
-    fn restart_clock(&mut self, frame: &SourceFrame) -> Result<(), Error> {
-        let Some(arrival) = frame.arrival_ns else {
+    fn restart_clock(&mut self, frame: &Frame) -> Result<(), S::Error> {
+        let Some(arrival) = frame.arrival.map(Nanos::get) else {
             return Ok(());
         };
         self.read_ahead(frame.rtp_timestamp, PRIME_NS)?;
@@ -219,7 +218,7 @@ impl<'a> TrackState<'a> {
     /// Reads frames into the lookahead until it reaches `window_ns` of media time after the
     /// RTP timestamp `from`, or holds [`SETTLE_FRAMES`] frames or [`LOOKAHEAD_BYTES`], or the
     /// source ends.
-    fn read_ahead(&mut self, from: u32, window_ns: i64) -> Result<(), Error> {
+    fn read_ahead(&mut self, from: u32, window_ns: i64) -> Result<(), S::Error> {
         let mut bytes: usize = self.lookahead.iter().map(|f| f.data.len()).sum();
         while !self.done && self.lookahead.len() < SETTLE_FRAMES && bytes < LOOKAHEAD_BYTES {
             let covered = self
@@ -245,7 +244,7 @@ impl<'a> TrackState<'a> {
     /// media time is the best estimate of when the track really started (first packets are
     /// often seconds late while a connection ramps up). Frames that put the start more than
     /// [`PRIME_LATER_NS`] after the first one's (a restart) are not used.
-    fn prime_clock(&mut self) -> Result<(), Error> {
+    fn prime_clock(&mut self) -> Result<(), S::Error> {
         if self.lookahead.is_empty() {
             match self.source.next_frame()? {
                 Some(f) => self.lookahead.push_back(f),
@@ -256,7 +255,11 @@ impl<'a> TrackState<'a> {
             return Ok(());
         };
         self.read_ahead(ts, PRIME_NS)?;
-        let Some(first_arrival) = self.lookahead.front().and_then(|f| f.arrival_ns) else {
+        let Some(first_arrival) = self
+            .lookahead
+            .front()
+            .and_then(|f| f.arrival.map(Nanos::get))
+        else {
             return Ok(());
         };
         let best = self.least_delayed(ts, first_arrival, PRIME_NS, PRIME_LATER_NS);
@@ -267,7 +270,7 @@ impl<'a> TrackState<'a> {
     /// Makes sure `front` holds the next frame, unless the source is exhausted. Frames the gap
     /// filler refuses (invalid Opus) never reach `front`, so a track whose every frame is
     /// refused is empty.
-    fn fill(&mut self) -> Result<(), Error> {
+    fn fill(&mut self) -> Result<(), S::Error> {
         while self.front.is_none() {
             if let Some(p) = self.filler.as_mut().and_then(OpusGapFiller::pop) {
                 self.front = Some(p);
@@ -276,20 +279,12 @@ impl<'a> TrackState<'a> {
             let Some((frame, wall)) = self.pull()? else {
                 return Ok(());
             };
-            if self.frames == 0 && frame.arrival_ns.is_some() {
+            if self.frames == 0 && frame.arrival.is_some() {
                 self.first_arrival_known = true;
             }
             match &mut self.filler {
-                Some(filler) => filler.push(wall, frame.data),
-                None => {
-                    self.front = Some(Placed {
-                        time_ns: wall,
-                        duration_ns: None,
-                        keyframe: frame.keyframe,
-                        data: frame.data,
-                        synthetic: false,
-                    })
-                }
+                Some(filler) => filler.push(Nanos(wall), frame),
+                None => self.front = Some((Placement::at(Nanos(wall)), frame)),
             }
         }
         Ok(())
@@ -298,30 +293,37 @@ impl<'a> TrackState<'a> {
 
 /// Merges several [`FrameSource`]s into one time-ordered stream of frames for a [`FrameSink`].
 ///
-/// Memory is bounded: each track holds its reorder window and at most a few frames; nothing is
-/// buffered per file.
-pub struct Mixer<'a> {
-    tracks: Vec<TrackState<'a>>,
+/// The sources are of one type `S` (a `Box<dyn FrameSource<Error = E>>` mixes types), so that
+/// the caller can read each source's own counters after a run ([`Mixer::source`]).
+///
+/// Memory is bounded: each track holds what its source holds, plus a lookahead capped at
+/// 24 MiB and 4 096 frames that is only filled at the start and while an arrival disagrees
+/// with its clock; nothing is buffered per file.
+pub struct Mixer<S> {
+    tracks: Vec<TrackState<S>>,
     options: MixerOptions,
     aligned: bool,
     prepared: bool,
 }
 
-impl<'a> Mixer<'a> {
+impl<S: FrameSource> Mixer<S> {
     /// A mixer over `sources`; track `i` of the output is `sources[i]`.
-    pub fn new(sources: Vec<Box<dyn FrameSource + 'a>>, options: MixerOptions) -> Self {
+    pub fn new(sources: Vec<S>, options: MixerOptions) -> Self {
         let tracks = sources
             .into_iter()
             .map(|source| {
-                let codec = source.codec();
-                let mut clock = ClockConfig::new(codec.clock_rate());
+                let spec = source.spec();
+                let codec = spec.codec.clone();
+                let rate = codec.clock_rate().map_or(90_000, |r| r.hz());
+                let mut clock = ClockConfig::new(rate);
                 if !codec.is_audio() {
                     clock.nominal_frame_ns = 33_333_333;
                 }
                 TrackState {
-                    filler: (codec == TrackCodec::Opus && options.fill_audio_gaps)
+                    filler: (codec == Codec::Opus && options.fill_audio_gaps)
                         .then(OpusGapFiller::default),
                     source,
+                    spec,
                     codec,
                     clock: TrackClock::new(clock),
                     front: None,
@@ -347,19 +349,30 @@ impl<'a> Mixer<'a> {
         }
     }
 
-    /// Reads the first frame of every track and places the tracks relative to each other. Call
-    /// it before creating the sink: the video size it returns is needed by muxers' headers.
-    pub fn prepare(&mut self) -> Result<Vec<TrackInfo>, Error> {
+    /// Source `i`, as given to [`Mixer::new`] (to read its own counters after a run).
+    pub fn source(&self, i: usize) -> Option<&S> {
+        self.tracks.get(i).map(|t| &t.source)
+    }
+
+    /// Reads the first frames of every track and places the tracks relative to each other.
+    /// [`Mixer::run`] calls it if it was not called; call it first to learn about the tracks
+    /// (sizes, offsets, empty tracks) before deciding on an output.
+    ///
+    /// # Errors
+    ///
+    /// A source failed ([`MixError::Source`] names it), or there is no source.
+    pub fn prepare<K>(&mut self) -> Result<Vec<TrackInfo>, MixError<S::Error, K>> {
         if self.tracks.is_empty() {
-            return Err(Error::NoTracks);
+            return Err(MixError::NoTracks);
         }
         if !self.prepared {
             let mut firsts = Vec::with_capacity(self.tracks.len());
-            for t in &mut self.tracks {
-                t.prime_clock()?;
-                t.fill()?;
-                let wall = t.front.as_ref().map(|p| p.time_ns);
-                let known = t.source.start_ns().is_some() || t.first_arrival_known;
+            for (i, t) in self.tracks.iter_mut().enumerate() {
+                let source_error = |source| MixError::Source { track: i, source };
+                t.prime_clock().map_err(source_error)?;
+                t.fill().map_err(source_error)?;
+                let wall = t.front.as_ref().map(|(at, _)| at.time.get());
+                let known = t.spec.start.is_some() || t.first_arrival_known;
                 firsts.push((wall, known, t.first_size));
             }
             // Aligning needs every non-empty track to know its wall-clock start.
@@ -373,7 +386,7 @@ impl<'a> Mixer<'a> {
                     wall.unwrap_or(0)
                 };
                 t.info = Some(TrackInfo {
-                    codec: t.codec,
+                    codec: t.codec.clone(),
                     size,
                     offset_ns: wall.map_or(0, |w| w.saturating_sub(t.zero_ns)),
                     first_wall_ns: if known { wall } else { None },
@@ -390,21 +403,40 @@ impl<'a> Mixer<'a> {
         self.aligned
     }
 
-    /// Writes every frame of every track into `sink` in time order; `progress` is called now and
-    /// then. Returns what was done.
-    pub fn run(
+    /// Opens `sink` with the tracks that have frames (sink track `j` is the `j`-th of them),
+    /// writes every frame of every track in time order, and finishes the sink with the
+    /// output's duration. `progress` is called now and then. Returns what was done.
+    ///
+    /// # Errors
+    ///
+    /// A source failed ([`MixError::Source`], with its index) or the sink refused a track or a
+    /// frame ([`MixError::Sink`]).
+    pub fn run<K: FrameSink + ?Sized>(
         &mut self,
-        sink: &mut dyn FrameSink,
+        sink: &mut K,
         progress: &mut dyn FnMut(Progress),
-    ) -> Result<Summary, Error> {
-        self.prepare()?;
+    ) -> Result<Summary, MixError<S::Error, K::Error>> {
+        let infos = self.prepare()?;
+        // Sink track of each mixer track (None: empty, left out).
+        let mut sink_track = Vec::with_capacity(infos.len());
+        let mut specs = Vec::new();
+        for (t, info) in self.tracks.iter().zip(&infos) {
+            if info.empty {
+                sink_track.push(None);
+            } else {
+                sink_track.push(Some(specs.len()));
+                specs.push(t.spec.clone().with_size(info.size.or(t.spec.size)));
+            }
+        }
+        sink.open(&specs).map_err(MixError::Sink)?;
         let mut written = 0u64;
         loop {
             let mut best: Option<(usize, i64)> = None;
             for (i, t) in self.tracks.iter_mut().enumerate() {
-                t.fill()?;
-                if let Some(f) = &t.front {
-                    let time = f.time_ns.saturating_sub(t.zero_ns);
+                t.fill()
+                    .map_err(|source| MixError::Source { track: i, source })?;
+                if let Some((at, _)) = &t.front {
+                    let time = at.time.get().saturating_sub(t.zero_ns);
                     if best.is_none_or(|(_, b)| time < b) {
                         best = Some((i, time));
                     }
@@ -412,24 +444,26 @@ impl<'a> Mixer<'a> {
             }
             let Some((i, time_ns)) = best else { break };
             let t = &mut self.tracks[i];
-            let Some(mut frame) = t.front.take() else {
+            let Some((mut at, frame)) = t.front.take() else {
                 break;
             };
-            frame.time_ns = time_ns;
-            sink.write_frame(i, &frame)?;
+            at.time = Nanos(time_ns);
+            if let Some(j) = sink_track[i] {
+                sink.write(j, at, &frame).map_err(MixError::Sink)?;
+            }
             t.frames += 1;
             t.keyframes += u64::from(frame.keyframe);
-            t.first_ns.get_or_insert(frame.time_ns);
-            let end = match frame.duration_ns {
-                Some(d) => frame.time_ns.saturating_add(d),
+            t.first_ns.get_or_insert(time_ns);
+            let end = match at.duration {
+                Some(d) => time_ns.saturating_add(d.get()),
                 None => {
                     // The last frame lasts as long as a frame usually does: a step over a gap
                     // (frames dropped after a loss, a pause) says nothing about that.
-                    let step = t.end_ns.map(|prev| frame.time_ns.saturating_sub(prev));
+                    let step = t.end_ns.map(|prev| time_ns.saturating_sub(prev));
                     if let Some(step) = step.filter(|s| (1..=MAX_FRAME_STEP_NS).contains(s)) {
                         t.last_video_step = step;
                     }
-                    frame.time_ns
+                    time_ns
                 }
             };
             t.end_ns = Some(end);
@@ -438,44 +472,13 @@ impl<'a> Mixer<'a> {
                 progress(Progress {
                     bytes: self.tracks.iter().map(|t| t.source.position()).sum(),
                     frames: written,
-                    time_ns: frame.time_ns,
+                    time_ns,
                 });
             }
         }
-        let tracks: Vec<TrackSummary> = self
-            .tracks
-            .iter()
-            .map(|t| {
-                let end_ns = t.end_ns.map(|e| {
-                    if t.codec.is_audio() {
-                        e
-                    } else {
-                        e.saturating_add(t.last_video_step)
-                    }
-                });
-                TrackSummary {
-                    info: t.info.clone().unwrap_or(TrackInfo {
-                        codec: t.codec,
-                        size: None,
-                        offset_ns: 0,
-                        first_wall_ns: None,
-                        empty: true,
-                    }),
-                    frames: t.frames,
-                    keyframes: t.keyframes,
-                    first_ns: t.first_ns,
-                    end_ns,
-                    silence_packets: t.filler.as_ref().map_or(0, |f| f.filled_packets()),
-                    silence_ns: t.filler.as_ref().map_or(0, |f| f.filled_ns()),
-                    unfilled_gaps: t.filler.as_ref().map_or(0, |f| f.unfilled_gaps()),
-                    invalid_frames: t.filler.as_ref().map_or(0, |f| f.invalid_packets()),
-                    drift_dropped: t.filler.as_ref().map_or(0, |f| f.dropped_packets()),
-                    reanchors: t.clock.reanchors(),
-                    source: t.source.stats(),
-                }
-            })
-            .collect();
+        let tracks: Vec<TrackSummary> = self.tracks.iter().map(TrackState::summary).collect();
         let duration_ns = tracks.iter().filter_map(|t| t.end_ns).max().unwrap_or(0);
+        sink.finish(Nanos(duration_ns)).map_err(MixError::Sink)?;
         progress(Progress {
             bytes: self.tracks.iter().map(|t| t.source.position()).sum(),
             frames: written,
@@ -486,5 +489,37 @@ impl<'a> Mixer<'a> {
             tracks,
             duration_ns,
         })
+    }
+}
+
+impl<S> TrackState<S> {
+    fn summary(&self) -> TrackSummary {
+        let end_ns = self.end_ns.map(|e| {
+            if self.codec.is_audio() {
+                e
+            } else {
+                e.saturating_add(self.last_video_step)
+            }
+        });
+        let filler = self.filler.as_ref();
+        TrackSummary {
+            info: self.info.clone().unwrap_or(TrackInfo {
+                codec: self.codec.clone(),
+                size: None,
+                offset_ns: 0,
+                first_wall_ns: None,
+                empty: true,
+            }),
+            frames: self.frames,
+            keyframes: self.keyframes,
+            first_ns: self.first_ns,
+            end_ns,
+            silence_packets: filler.map_or(0, OpusGapFiller::filled_packets),
+            silence_ns: filler.map_or(0, OpusGapFiller::filled_ns),
+            unfilled_gaps: filler.map_or(0, OpusGapFiller::unfilled_gaps),
+            invalid_frames: filler.map_or(0, OpusGapFiller::invalid_packets),
+            drift_dropped: filler.map_or(0, OpusGapFiller::dropped_packets),
+            reanchors: self.clock.reanchors(),
+        }
     }
 }

@@ -1,8 +1,13 @@
 //! How arrival times steer the timeline: one very late packet must not move a track, a real pause
 //! must (even when the sender's RTP clock stood still across it).
 
+use std::convert::Infallible;
+
 use bytes::Bytes;
-use mixer::{CollectSink, Error, FrameSource, Mixer, MixerOptions, SourceFrame, TrackCodec};
+use mjrtool_core::{Codec, Frame, FrameSink, FrameSource, Nanos, Placement, TrackSpec};
+use mjrtool_timeline::{CollectSink, Mixer, MixerOptions};
+
+type Source = Box<dyn FrameSource<Error = Infallible>>;
 
 const MS: i64 = 1_000_000;
 const T0: i64 = 1_700_000_000_000 * MS;
@@ -11,28 +16,22 @@ const T0: i64 = 1_700_000_000_000 * MS;
 struct Scripted(std::vec::IntoIter<(u32, i64)>);
 
 impl FrameSource for Scripted {
-    fn codec(&self) -> TrackCodec {
-        TrackCodec::Opus
+    type Error = Infallible;
+    fn spec(&self) -> TrackSpec {
+        TrackSpec::new(Codec::Opus).with_start(Some(Nanos(T0)))
     }
-    fn start_ns(&self) -> Option<i64> {
-        Some(T0)
-    }
-    fn next_frame(&mut self) -> Result<Option<SourceFrame>, Error> {
-        Ok(self.0.next().map(|(ts, at_ms)| SourceFrame {
-            rtp_timestamp: ts,
-            arrival_ns: Some(T0 + at_ms * MS),
-            keyframe: true,
+    fn next_frame(&mut self) -> Result<Option<Frame>, Infallible> {
+        Ok(self.0.next().map(|(ts, at_ms)| {
             // A 20 ms CELT frame (TOC 0xF8) with some payload.
-            data: Bytes::from_static(&[0xF8, 0x01, 0x02]),
-            size: None,
-            discontinuity: false,
+            Frame::new(Bytes::from_static(&[0xF8, 0x01, 0x02]), ts, true)
+                .with_arrival(Some(Nanos(T0 + at_ms * MS)))
         }))
     }
 }
 
 /// Output times (ms) of the real (not silence) packets, and the number of silence packets.
 fn run(frames: Vec<(u32, i64)>) -> (Vec<i64>, usize) {
-    let mut mixer = Mixer::new(
+    let mut mixer = Mixer::<Source>::new(
         vec![Box::new(Scripted(frames.into_iter()))],
         MixerOptions::default(),
     );
@@ -41,10 +40,10 @@ fn run(frames: Vec<(u32, i64)>) -> (Vec<i64>, usize) {
     let real = sink
         .frames
         .iter()
-        .filter(|(_, p)| !p.synthetic)
-        .map(|(_, p)| p.time_ns / MS)
+        .filter(|(_, _, f)| !f.synthetic)
+        .map(|(_, at, _)| at.time.get() / MS)
         .collect();
-    let silence = sink.frames.iter().filter(|(_, p)| p.synthetic).count();
+    let silence = sink.frames.iter().filter(|(_, _, f)| f.synthetic).count();
     (real, silence)
 }
 
@@ -104,15 +103,15 @@ fn a_pause_with_a_frozen_rtp_clock_stays_a_pause_in_time() {
 
 /// Frames of any codec given as (RTP timestamp, arrival in µs after `T0`).
 struct Frames {
-    codec: TrackCodec,
+    codec: Codec,
     frames: std::vec::IntoIter<(u32, i64)>,
     data: Bytes,
 }
 
 impl Frames {
-    fn new(codec: TrackCodec, frames: Vec<(u32, i64)>) -> Self {
+    fn new(codec: Codec, frames: Vec<(u32, i64)>) -> Self {
         let data = match codec {
-            TrackCodec::Opus => Bytes::from_static(&[0xF8, 0x01, 0x02]),
+            Codec::Opus => Bytes::from_static(&[0xF8, 0x01, 0x02]),
             _ => Bytes::from_static(&[0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a]),
         };
         Frames {
@@ -124,20 +123,13 @@ impl Frames {
 }
 
 impl FrameSource for Frames {
-    fn codec(&self) -> TrackCodec {
-        self.codec
+    type Error = Infallible;
+    fn spec(&self) -> TrackSpec {
+        TrackSpec::new(self.codec.clone()).with_start(Some(Nanos(T0)))
     }
-    fn start_ns(&self) -> Option<i64> {
-        Some(T0)
-    }
-    fn next_frame(&mut self) -> Result<Option<SourceFrame>, Error> {
-        Ok(self.frames.next().map(|(ts, at_us)| SourceFrame {
-            rtp_timestamp: ts,
-            arrival_ns: Some(T0 + at_us * 1000),
-            keyframe: true,
-            data: self.data.clone(),
-            size: None,
-            discontinuity: false,
+    fn next_frame(&mut self) -> Result<Option<Frame>, Infallible> {
+        Ok(self.frames.next().map(|(ts, at_us)| {
+            Frame::new(self.data.clone(), ts, true).with_arrival(Some(Nanos(T0 + at_us * 1000)))
         }))
     }
 }
@@ -164,19 +156,27 @@ impl<F: Fn(usize, usize) -> i64> Scorer<F> {
     }
 }
 
-impl<F: Fn(usize, usize) -> i64> mixer::FrameSink for Scorer<F> {
-    fn write_frame(&mut self, track: usize, frame: &mixer::Placed) -> Result<(), Error> {
+impl<F: Fn(usize, usize) -> i64> FrameSink for Scorer<F> {
+    type Error = Infallible;
+    fn open(&mut self, _tracks: &[TrackSpec]) -> Result<(), Infallible> {
+        Ok(())
+    }
+    fn write(&mut self, track: usize, at: Placement, frame: &Frame) -> Result<(), Infallible> {
         if frame.synthetic {
             return Ok(());
         }
+        let time_ns = at.time.get();
         let i = self.seen[track];
         self.seen[track] += 1;
-        let err = (frame.time_ns - (self.truth)(track, i)).abs();
+        let err = (time_ns - (self.truth)(track, i)).abs();
         self.max_err_ns[track] = self.max_err_ns[track].max(err);
-        if self.last[track].is_some_and(|l| frame.time_ns <= l) {
+        if self.last[track].is_some_and(|l| time_ns <= l) {
             self.not_increasing += 1;
         }
-        self.last[track] = Some(frame.time_ns);
+        self.last[track] = Some(time_ns);
+        Ok(())
+    }
+    fn finish(&mut self, _duration: Nanos) -> Result<(), Infallible> {
         Ok(())
     }
 }
@@ -201,8 +201,8 @@ fn a_stall_that_catches_up_moves_nothing_and_times_keep_increasing() {
             ((i * 3000) as u32, at + jitter(i) * 1000)
         })
         .collect();
-    let mut mixer = Mixer::new(
-        vec![Box::new(Frames::new(TrackCodec::Vp8, frames))],
+    let mut mixer = Mixer::<Source>::new(
+        vec![Box::new(Frames::new(Codec::Vp8, frames))],
         MixerOptions::default(),
     );
     let mut sink = Scorer::new(1, |_, i| i as i64 * frame_us * 1000);
@@ -227,11 +227,11 @@ fn late_first_packets_do_not_delay_the_track() {
             ((i * 960) as u32, (i * 20 + late + jitter(i)) * 1000)
         })
         .collect();
-    let mut mixer = Mixer::new(
-        vec![Box::new(Frames::new(TrackCodec::Opus, frames))],
+    let mut mixer = Mixer::<Source>::new(
+        vec![Box::new(Frames::new(Codec::Opus, frames))],
         MixerOptions::default(),
     );
-    let infos = mixer.prepare().unwrap();
+    let infos = mixer.prepare::<()>().unwrap();
     assert_eq!(infos[0].first_wall_ns, Some(T0));
     let mut sink = Scorer::new(1, |_, i| i as i64 * 20 * MS);
     mixer.run(&mut sink, &mut |_| {}).unwrap();
@@ -261,10 +261,10 @@ fn sender_clock_drift_is_followed_over_three_hours() {
             (ts, capture_us + jitter(i + 3) * 1000)
         })
         .collect();
-    let mut mixer = Mixer::new(
+    let mut mixer = Mixer::<Source>::new(
         vec![
-            Box::new(Frames::new(TrackCodec::Opus, audio)),
-            Box::new(Frames::new(TrackCodec::Vp8, video)),
+            Box::new(Frames::new(Codec::Opus, audio)),
+            Box::new(Frames::new(Codec::Vp8, video)),
         ],
         MixerOptions::default(),
     );
@@ -289,29 +289,24 @@ fn a_track_whose_every_frame_is_refused_is_empty() {
     // all, so the track must be reported empty before any sink is made, not after.
     struct Broken(u32);
     impl FrameSource for Broken {
-        fn codec(&self) -> TrackCodec {
-            TrackCodec::Opus
+        type Error = Infallible;
+        fn spec(&self) -> TrackSpec {
+            TrackSpec::new(Codec::Opus).with_start(Some(Nanos(T0)))
         }
-        fn start_ns(&self) -> Option<i64> {
-            Some(T0)
-        }
-        fn next_frame(&mut self) -> Result<Option<SourceFrame>, Error> {
+        fn next_frame(&mut self) -> Result<Option<Frame>, Infallible> {
             if self.0 == 0 {
                 return Ok(None);
             }
             self.0 -= 1;
-            Ok(Some(SourceFrame {
-                rtp_timestamp: self.0 * 960,
-                arrival_ns: None,
-                keyframe: true,
-                data: Bytes::from_static(&[0x03]),
-                size: None,
-                discontinuity: false,
-            }))
+            Ok(Some(Frame::new(
+                Bytes::from_static(&[0x03]),
+                self.0 * 960,
+                true,
+            )))
         }
     }
-    let mut mixer = Mixer::new(vec![Box::new(Broken(50))], MixerOptions::default());
-    let infos = mixer.prepare().unwrap();
+    let mut mixer = Mixer::<Source>::new(vec![Box::new(Broken(50))], MixerOptions::default());
+    let infos = mixer.prepare::<()>().unwrap();
     assert!(infos[0].empty);
     let summary = mixer.run(&mut CollectSink::default(), &mut |_| {}).unwrap();
     assert_eq!(summary.tracks[0].frames, 0);

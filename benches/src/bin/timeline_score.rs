@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use mixer::source::AfterLoss;
+use mjrtool_convert::track::AfterLoss;
 use mjrtool_test_support::score::aggregate::Aggregate;
 use mjrtool_test_support::score::{explain, score_with, Goals, ScoreOptions};
 use mjrtool_test_support::sim::scenario::{Kind, Scenario};

@@ -22,9 +22,10 @@ pub mod aggregate;
 
 use std::io::Cursor;
 
-use mixer::source::{AfterLoss, TrackOptions};
-use mixer::{CollectSink, Error, FrameSource, Mixer, MixerOptions, MjrTrack};
+use mixer::{CollectSink, MixError, Mixer, MixerOptions};
 use mjr::{MediaKind, ReaderOptions};
+use mjrtool_convert::track::{AfterLoss, TrackOptions};
+use mjrtool_convert::track::{MjrTrack, TrackError as Error};
 
 use crate::sim::payload::{opus_frame_id, vp8_frame_id};
 use crate::sim::scenario::Kind;
@@ -263,25 +264,26 @@ fn convert(session: &Session, options: &ScoreOptions) -> Result<(Vec<Out>, i64),
         ReaderOptions::default(),
         track,
     )?;
-    let sources: Vec<Box<dyn FrameSource + '_>> = vec![Box::new(audio), Box::new(video)];
-    let mut mixer = Mixer::new(sources, options.mixer);
-    mixer.prepare()?;
+    let mut mixer = Mixer::new(vec![audio, video], options.mixer);
     let mut sink = CollectSink::default();
-    let summary = mixer.run(&mut sink, &mut |_| {})?;
+    let summary = mixer.run(&mut sink, &mut |_| {}).map_err(|e| match e {
+        MixError::Source { source, .. } => source,
+        e => Error::Unsupported(e.to_string()),
+    })?;
     let frames = sink
         .frames
         .into_iter()
-        .map(|(track, p)| {
-            let id = match (p.synthetic, track) {
+        .map(|(track, at, frame)| {
+            let id = match (frame.synthetic, track) {
                 (true, _) => None,
-                (false, 0) => opus_frame_id(&p.data),
-                (false, _) => vp8_frame_id(&p.data),
+                (false, 0) => opus_frame_id(&frame.data),
+                (false, _) => vp8_frame_id(&frame.data),
             };
             Out {
                 track,
-                time_ns: p.time_ns,
+                time_ns: at.time.get(),
                 id,
-                synthetic: p.synthetic,
+                synthetic: frame.synthetic,
             }
         })
         .collect();
