@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use mixer::{MixError, Mixer, MixerOptions, NullSink, Progress, Summary, TrackInfo};
 use mjr::{Header, MjrReader, ReaderOptions};
 use mjrtool_core::{Codec, FrameSink};
+use ogg_opus::OggOpusSink;
 use serde::Serialize;
 use thiserror::Error;
-use webm_mux::{DocType, MuxerOptions};
+use webm_mux::{DocType, Muxer, MuxerOptions};
 
 use crate::nfo::{Nfo, NfoError};
 use crate::output::AtomicOutput;
-use crate::sinks::{OggSink, OutputError, WebmSink};
+use crate::sinks::OutputError;
 use crate::track::{MjrTrack, TrackError, TrackStats};
 
 /// Everything that can make a command fail. Each message is one line that names the file and,
@@ -410,35 +411,33 @@ pub fn convert(
 
     let mut on_progress = |p: Progress| progress(p.bytes, total);
     let mux_options = mux_options(format, nfo.as_ref().and_then(|n| n.name.clone()), &infos);
-    let run = |mixer: &mut Mixer<MjrTrack<File>>,
-               sink: &mut dyn FrameSink<Error = OutputError>,
-               progress: &mut dyn FnMut(Progress)| {
-        mixer
-            .run(sink, progress)
-            .map_err(|e| mix_error(&paths, output, e))
-    };
     let output_error = |source: OutputError| CliError::Output {
         path: output.to_path_buf(),
         source,
     };
+    let vendor = format!("mjrtool {}", env!("CARGO_PKG_VERSION"));
     let (summary, file) = if output == Path::new(STDOUT) {
         // A pipe: WebM without Cues or Duration (they need seeking), Ogg as usual.
         let out = std::io::BufWriter::new(std::io::stdout().lock());
         let (summary, out) = match format {
             OutputFormat::Webm | OutputFormat::Mkv => {
-                let mut sink = WebmSink::streaming(out, mux_options);
-                let summary = run(&mut mixer, &mut sink, &mut on_progress)?;
-                (summary, sink.into_inner())
+                let mut sink = Muxer::create_streaming(out, mux_options);
+                let summary = run(&mut mixer, &mut sink, &paths, output, &mut on_progress)?;
+                (
+                    summary,
+                    sink.into_inner().map_err(|e| output_error(e.into()))?,
+                )
             }
             OutputFormat::Ogg => {
-                let mut sink = OggSink::new(out);
-                let summary = run(&mut mixer, &mut sink, &mut on_progress)?;
-                (summary, sink.into_inner())
+                let mut sink = OggOpusSink::new(out, vendor);
+                let summary = run(&mut mixer, &mut sink, &paths, output, &mut on_progress)?;
+                (
+                    summary,
+                    sink.into_inner().map_err(|e| output_error(e.into()))?,
+                )
             }
         };
-        if let Some(out) = out {
-            crate::output::flush(out).map_err(|e| output_error(e.into()))?;
-        }
+        crate::output::flush(out).map_err(|e| output_error(e.into()))?;
         (summary, None)
     } else {
         let (guard, writer) =
@@ -448,17 +447,24 @@ pub fn convert(
             })?;
         let (summary, writer) = match format {
             OutputFormat::Webm | OutputFormat::Mkv => {
-                let mut sink = WebmSink::new(writer, mux_options);
-                let summary = run(&mut mixer, &mut sink, &mut on_progress)?;
-                (summary, sink.into_inner())
+                let mut sink =
+                    Muxer::create(writer, mux_options).map_err(|e| output_error(e.into()))?;
+                let summary = run(&mut mixer, &mut sink, &paths, output, &mut on_progress)?;
+                (
+                    summary,
+                    sink.into_inner().map_err(|e| output_error(e.into()))?,
+                )
             }
             OutputFormat::Ogg => {
-                let mut sink = OggSink::new(writer);
-                let summary = run(&mut mixer, &mut sink, &mut on_progress)?;
-                (summary, sink.into_inner())
+                let mut sink = OggOpusSink::new(writer, vendor);
+                let summary = run(&mut mixer, &mut sink, &paths, output, &mut on_progress)?;
+                (
+                    summary,
+                    sink.into_inner().map_err(|e| output_error(e.into()))?,
+                )
             }
         };
-        (summary, writer.map(|w| (guard, w)))
+        (summary, Some((guard, writer)))
     };
     let stats: Vec<TrackStats> = (0..paths.len())
         .filter_map(|i| mixer.source(i).map(MjrTrack::track_stats))
@@ -509,6 +515,32 @@ fn mux_options(format: OutputFormat, title: Option<String>, infos: &[TrackInfo])
         writing_app: format!("mjrtool {}", env!("CARGO_PKG_VERSION")),
         ..MuxerOptions::default()
     }
+}
+
+/// Runs the timeline into a container; an error names the input (by the track that failed) or
+/// the output.
+fn run<K>(
+    mixer: &mut Mixer<MjrTrack<File>>,
+    sink: &mut K,
+    paths: &[PathBuf],
+    output: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Summary, CliError>
+where
+    K: FrameSink,
+    OutputError: From<K::Error>,
+{
+    mixer.run(sink, progress).map_err(|e| {
+        mix_error(
+            paths,
+            output,
+            match e {
+                MixError::Sink(e) => MixError::Sink(OutputError::from(e)),
+                MixError::Source { track, source } => MixError::Source { track, source },
+                _ => MixError::NoTracks,
+            },
+        )
+    })
 }
 
 /// A mixer error as the input's (named by its index) or the output's.

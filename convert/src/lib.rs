@@ -24,7 +24,7 @@ pub mod convert;
 pub mod ivf;
 pub mod nfo;
 pub mod output;
-pub mod sinks;
+mod sinks;
 pub mod synth;
 pub mod time;
 pub mod track;

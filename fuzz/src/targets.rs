@@ -214,7 +214,6 @@ pub fn opus_depack(data: &[u8]) {
 /// The whole conversion on arbitrary bytes: the input is cut in two recordings, mixed, muxed to
 /// WebM (and to Ogg when it is one Opus track), and the output must read back.
 pub fn convert(data: &[u8]) {
-    use mjrtool_convert::sinks::{OggSink, WebmSink};
     use mjrtool_convert::track::{MjrTrack, TrackError};
     let mut input = Bytes8(data);
     let cut = usize::from(input.u16().unwrap_or(0));
@@ -231,7 +230,13 @@ pub fn convert(data: &[u8]) {
     }
     let one_opus = sources.len() == 1 && *sources[0].codec() == mjrtool_core::Codec::Opus;
     let mut m = mixer::Mixer::new(sources, mixer::MixerOptions::default());
-    let mut sink = WebmSink::new(Cursor::new(Vec::new()), webm_mux::MuxerOptions::default());
+    // Nothing playable: the conversion refuses before making an output.
+    match m.prepare::<()>() {
+        Ok(infos) if infos.iter().any(|i| !i.empty) => {}
+        _ => return,
+    }
+    let mut sink = webm_mux::Muxer::create(Cursor::new(Vec::new()), Default::default())
+        .expect("a header writes into memory");
     match m.run(&mut sink, &mut |_| {}) {
         Ok(summary) => {
             let out = sink.into_inner().expect("finished").into_inner();
@@ -251,7 +256,11 @@ pub fn convert(data: &[u8]) {
             return;
         };
         let mut m = mixer::Mixer::new(vec![t], mixer::MixerOptions::default());
-        let mut ogg = OggSink::new(Cursor::new(Vec::new()));
+        match m.prepare::<()>() {
+            Ok(infos) if infos.iter().any(|i| !i.empty) => {}
+            _ => return,
+        }
+        let mut ogg = ogg_opus::OggOpusSink::new(Cursor::new(Vec::new()), "fuzz");
         if m.run(&mut ogg, &mut |_| {}).is_ok() {
             let out = ogg.into_inner().expect("finished").into_inner();
             ogg_opus::reader::read_opus_file(&out).expect("our Ogg reads back");
