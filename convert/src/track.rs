@@ -1,15 +1,12 @@
-//! [`MjrTrack`] reads one `.mjr` recording (MJR reader -> RTP parsing -> reordering ->
-//! depacketizer) as a [`FrameSource`] of frames for the timeline.
+//! [`MjrTrack`] reads one `.mjr` recording (MJR reader -> RTP parsing -> RED unwrapping ->
+//! frame assembly) as a [`FrameSource`] of frames for the timeline.
 
 use std::io::Read;
 
 use mjr::{Header, MjrReader, ReaderOptions};
-use mjrtool_core::{Codec, Frame, FrameSource, MediaKind, Nanos, TrackSpec, VideoSize};
+use mjrtool_core::{Codec, Frame, FrameSource, MediaKind, Nanos, TrackSpec};
 pub use rtp_depack::AfterLoss;
-use rtp_depack::{
-    DepackStats, Depacketizer, InputPacket, OpusDepacketizer, ReorderStats, Reordered, Reorderer,
-    RtpPacket, Vp8Depacketizer,
-};
+use rtp_depack::{CodecPayload, DepackStats, FrameAssembler, ReorderStats, RtpPacket};
 use serde::Serialize;
 
 /// Shorthand for this module's results.
@@ -55,27 +52,6 @@ pub struct TrackStats {
     pub warnings: Vec<String>,
 }
 
-/// Which depacketizer a track uses.
-enum AnyDepacketizer {
-    Vp8(Vp8Depacketizer),
-    Opus(OpusDepacketizer),
-}
-
-impl AnyDepacketizer {
-    fn get(&mut self) -> &mut dyn Depacketizer {
-        match self {
-            AnyDepacketizer::Vp8(d) => d,
-            AnyDepacketizer::Opus(d) => d,
-        }
-    }
-    fn get_ref(&self) -> &dyn Depacketizer {
-        match self {
-            AnyDepacketizer::Vp8(d) => d,
-            AnyDepacketizer::Opus(d) => d,
-        }
-    }
-}
-
 /// Default reorder window in packets: about 2.5 s of 2 Mbit/s video, far more than any real
 /// network reorders, small enough to keep memory flat (packets are ~1.1 kB each).
 pub const DEFAULT_REORDER_WINDOW: usize = 512;
@@ -104,16 +80,11 @@ pub struct MjrTrack<R: Read> {
     codec: Codec,
     red_pt: Option<u8>,
     base_ns: Option<i64>,
-    reorder: Reorderer<(RtpPacket, Option<u32>)>,
-    depack: AnyDepacketizer,
+    /// Reordering, frame assembly, restarts and the after-loss policy.
+    frames: FrameAssembler<CodecPayload>,
     stats: TrackStats,
     reader_done: bool,
-    reorder_flushed: bool,
     finished: bool,
-    /// SSRC and extended sequence number of the last packet handed to the depacketizer.
-    last_pushed: Option<(u32, i64)>,
-    /// The first frame from this extended sequence number on starts a new segment.
-    segment_from: Option<i64>,
 }
 
 impl<R: Read> MjrTrack<R> {
@@ -162,11 +133,10 @@ impl<R: Read> MjrTrack<R> {
                 )))
             }
         };
-        let depack = if codec == Codec::Vp8 {
-            AnyDepacketizer::Vp8(Vp8Depacketizer::new(track.after_loss))
-        } else {
-            AnyDepacketizer::Opus(OpusDepacketizer::default())
+        let Some(payload) = CodecPayload::for_codec(&codec) else {
+            return Err(Error::Unsupported(format!("no depacketizer for {codec}")));
         };
+        let frames = FrameAssembler::new(payload, window).with_after_loss(track.after_loss);
         let (base_ns, time_warning) =
             recording_start_ns(header.created_us, header.first_written_us);
         let mut stats = TrackStats::default();
@@ -176,13 +146,9 @@ impl<R: Read> MjrTrack<R> {
             reader,
             codec,
             base_ns,
-            reorder: Reorderer::new(window.max(1)),
-            depack,
+            frames,
             stats,
             reader_done: false,
-            reorder_flushed: false,
-            last_pushed: None,
-            segment_from: None,
             finished: false,
         })
     }
@@ -195,8 +161,9 @@ impl<R: Read> MjrTrack<R> {
     /// Counters so far (complete once [`FrameSource::next_frame`] returned `None`).
     pub fn track_stats(&self) -> TrackStats {
         let mut s = self.stats.clone();
-        s.reorder = self.reorder.stats();
-        s.depack = self.depack.get_ref().stats().clone();
+        let assembly = self.frames.stats();
+        s.reorder = assembly.reorder;
+        s.depack = assembly.depack;
         s.mjr_warnings = self.reader.warning_count();
         s.bytes_skipped = self.reader.bytes_skipped();
         s.warnings
@@ -239,8 +206,13 @@ impl<R: Read> MjrTrack<R> {
         if self.stats.ssrcs.len() < 16 && !self.stats.ssrcs.contains(&ssrc) {
             self.stats.ssrcs.push(ssrc);
         }
-        let seq = rtp.header.sequence;
-        self.reorder.push(seq, (rtp, packet.time_ms));
+        // Packet times count from the header's start time: without a believable one, they
+        // cannot place the track (it is then placed like an MJR00001 track).
+        let arrival = self
+            .base_ns
+            .zip(packet.time_ms)
+            .map(|(base, ms)| Nanos(base) + Nanos::from_ms(i64::from(ms)));
+        self.frames.push(rtp, arrival);
     }
 }
 
@@ -264,72 +236,18 @@ impl<R: Read> FrameSource for MjrTrack<R> {
 
     fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
         loop {
-            if let Some(f) = self.depack.get().pop() {
-                if f.keyframe && self.stats.video_size.is_none() {
-                    if let (Some(w), Some(h)) = (f.width, f.height) {
-                        self.stats.video_size = Some((w, h));
-                    }
+            if let Some(f) = self.frames.pop() {
+                if self.stats.video_size.is_none() {
+                    self.stats.video_size = f.size.map(|s| (s.width, s.height));
                 }
-                // Packet times count from the header's start time: without a believable one,
-                // they cannot place the track (it is then placed like an MJR00001 track).
-                let arrival_ns = self.base_ns.zip(f.arrival_ms).map(|(base, ms)| {
-                    base.saturating_add(
-                        i64::try_from(ms)
-                            .unwrap_or(i64::MAX)
-                            .saturating_mul(1_000_000),
-                    )
-                });
-                let discontinuity = self
-                    .segment_from
-                    .is_some_and(|from| f.first_ext_seq >= from);
-                if discontinuity {
-                    self.segment_from = None;
-                }
-                let size = f
-                    .width
-                    .zip(f.height)
-                    .map(|(width, height)| VideoSize { width, height });
-                return Ok(Some(
-                    Frame::new(f.data, f.rtp_timestamp, f.keyframe)
-                        .with_arrival(arrival_ns.map(Nanos))
-                        .with_size(size)
-                        .with_discontinuity(discontinuity),
-                ));
+                return Ok(Some(f));
             }
             if self.finished {
                 return Ok(None);
             }
-            if let Some(Reordered::Packet {
-                ext_seq,
-                item: (packet, time_ms),
-                lost_before,
-            }) = self.reorder.pop()
-            {
-                let ssrc = packet.header.ssrc;
-                // The reorderer moves a new sequence numbering a whole cycle on (or more).
-                if self
-                    .last_pushed
-                    .is_some_and(|(s, e)| s != ssrc || ext_seq.saturating_sub(e) >= 1 << 16)
-                {
-                    self.segment_from = Some(ext_seq);
-                }
-                self.last_pushed = Some((ssrc, ext_seq));
-                self.depack.get().push(InputPacket {
-                    packet: &packet,
-                    ext_seq,
-                    lost_before,
-                    arrival_ms: time_ms.map(u64::from),
-                });
-                continue;
-            }
             if self.reader_done {
-                if !self.reorder_flushed {
-                    self.reorder.flush();
-                    self.reorder_flushed = true;
-                } else {
-                    self.depack.get().finish();
-                    self.finished = true;
-                }
+                self.frames.finish();
+                self.finished = true;
                 continue;
             }
             match self.reader.next_packet()? {
