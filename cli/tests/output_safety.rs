@@ -247,11 +247,12 @@ fn wait_bounded(child: &mut std::process::Child) -> std::process::ExitStatus {
 #[test]
 fn a_signal_while_writing_removes_the_temporary_file() {
     let dir = TempDir::new("safety-signal");
-    // 5 MB of video; the tool reads ahead up to 256 KiB at a time, so 3 MB gets it writing.
+    // 10 MB of video (40 s); the timeline reads the first 20 s ahead to anchor the track, so
+    // 8 MB gets it writing.
     let (video, _, _, _) = synth_pair(
         &dir,
         &SynthOptions {
-            duration_ms: 20_000,
+            duration_ms: 40_000,
             video_bitrate: Some(2_000_000),
             ..SynthOptions::default()
         },
@@ -277,7 +278,7 @@ fn a_signal_while_writing_removes_the_temporary_file() {
             .spawn()
             .unwrap();
         let writer = open_fifo_writer(&fifo);
-        write_nonblocking(&writer, &bytes[..3_000_000]);
+        write_nonblocking(&writer, &bytes[..8_000_000]);
         let start = Instant::now();
         while temps_in(&dir.0).is_empty() {
             if start.elapsed() > Duration::from_secs(10) {

@@ -256,6 +256,11 @@ impl TrackClock {
         wall_ns
     }
 
+    /// The clock's tuning.
+    pub fn config(&self) -> &ClockConfig {
+        &self.config
+    }
+
     /// How many times the track was re-anchored (restarts, clock jumps, resets).
     pub fn reanchors(&self) -> u32 {
         self.reanchors

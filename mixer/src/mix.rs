@@ -106,6 +106,10 @@ struct TrackState<S> {
     /// From the first frame pulled: its video size, and whether it knew its arrival time.
     first_size: Option<VideoSize>,
     first_arrival_known: bool,
+    /// The latest arrival seen so far (to tell a silence before a frame).
+    last_arrival: Option<i64>,
+    /// The RTP timestamp of the frame before (to tell a running clock from a jump).
+    last_ts: Option<u32>,
     info: Option<TrackInfo>,
     zero_ns: i64,
     frames: u64,
@@ -119,8 +123,15 @@ struct TrackState<S> {
 /// its clock: long enough to see a network stall of several seconds catch up (a sender that
 /// fell behind by 44 s was seen in a real recording).
 const SETTLE_NS: i64 = 60_000_000_000;
-/// Media time read ahead at the start of a track to find its least delayed first frames.
-const PRIME_NS: i64 = 5_000_000_000;
+/// Media time read ahead at the start of a track to find its least delayed first frames (a
+/// sender can take seconds to catch up after it starts).
+const PRIME_NS: i64 = 20_000_000_000;
+/// The largest media step between two frames that a delay can leave (packets that keep coming
+/// while the sender or the path falls behind: frames 20 ms to a few hundred ms apart).
+const MAX_DELAY_STEP_NS: i64 = 2_000_000_000;
+/// How much less late than a frame after a silence the frames after it may be for it to be a
+/// pause (they keep its lateness) rather than a stall draining (they catch up).
+const STEADY_NS: i64 = 250_000_000;
 /// Frames read ahead for that at most (a minute of 30 fps video or of 20 ms audio is fewer).
 const SETTLE_FRAMES: usize = 4096;
 /// Bytes of frames read ahead at most, whatever their count (a minute of 2 Mbit/s video is
@@ -156,26 +167,53 @@ impl<S: FrameSource> TrackState<S> {
         Ok(Some((frame, wall)))
     }
 
-    /// The wall-clock time of `frame`. When its arrival disagrees with its clock, that is the
-    /// least delayed of it and the frames that follow it within [`SETTLE_NS`] of media time
-    /// (read ahead into the lookahead): network delay only ever adds, so packets held up for
-    /// seconds by a stall that later catches up do not move the track, while a real pause or
-    /// restart, which all the following frames agree on, does.
+    /// The arrival time the clock should place `frame` by. Network delay only ever adds, so a
+    /// frame that arrives later than its clock says moves the track only when it is a pause (the
+    /// sender stopped while its RTP clock stood still), not a delay:
+    ///
+    /// * the usual case: the frame is where its clock says (within the re-anchor threshold);
+    /// * later, but packets kept coming up to it (a sender or a path falling behind): a delay,
+    ///   placed by its clock;
+    /// * later after a silence: the frames that follow within [`SETTLE_NS`] of media time are
+    ///   read ahead. If the least delayed of them is back on the clock, it was a stall that
+    ///   caught up; if they are still late but catching up (arriving faster than real time), a
+    ///   stall still draining; both are placed by the clock. Only when they stay as late as the
+    ///   frame itself (within [`STEADY_NS`]) is it a pause, and the track moves, on the least
+    ///   delayed of them;
+    /// * earlier than its clock allows: the clock is wrong; the least delayed frame re-anchors.
     fn settled_arrival(&mut self, frame: &Frame) -> Result<Option<i64>, S::Error> {
         let Some(arrival) = frame.arrival.map(Nanos::get) else {
             return Ok(None);
         };
-        if !self.clock.disagrees(frame.rtp_timestamp, arrival) {
-            // The usual case: the frame is where its clock says; nothing to settle.
+        let gap = self
+            .last_arrival
+            .map_or(i64::MAX, |last| arrival.saturating_sub(last));
+        self.last_arrival = Some(self.last_arrival.map_or(arrival, |l| l.max(arrival)));
+        let ts = frame.rtp_timestamp;
+        // A delay leaves the media clock running as usual: a step back, or a jump, is not one.
+        let step = self.last_ts.map(|last| self.clock.media_ns(last, ts));
+        self.last_ts = Some(ts);
+        let clock_running = step.is_some_and(|s| (0..=MAX_DELAY_STEP_NS).contains(&s));
+        let Some(late) = self.clock.lateness(ts, arrival) else {
+            return Ok(Some(arrival));
+        };
+        let threshold = self.clock.config().reanchor_threshold_ns;
+        if late.saturating_abs() <= threshold {
             return Ok(Some(arrival));
         }
-        self.read_ahead(frame.rtp_timestamp, SETTLE_NS)?;
-        Ok(Some(self.least_delayed(
-            frame.rtp_timestamp,
-            arrival,
-            SETTLE_NS,
-            i64::MAX,
-        )))
+        let expected = arrival.saturating_sub(late);
+        if late > 0 && gap < late / 2 && clock_running {
+            return Ok(Some(expected));
+        }
+        self.read_ahead(ts, SETTLE_NS)?;
+        let best = self.least_delayed(ts, arrival, SETTLE_NS, i64::MAX);
+        let best_late = best.saturating_sub(expected);
+        let steady = late.saturating_sub(best_late) <= STEADY_NS;
+        Ok(Some(if best_late > threshold && !steady {
+            expected
+        } else {
+            best
+        }))
     }
 
     /// The earliest start, for the frame with RTP timestamp `ts` that arrived at `arrival`, that
@@ -190,6 +228,10 @@ impl<S: FrameSource> TrackState<S> {
                 // Beyond the window, or on another timeline (a restart): says nothing about
                 // this frame.
                 continue;
+            }
+            if f.discontinuity {
+                // A sender restart: what follows is on another timeline.
+                break;
             }
             if let Some(a) = f.arrival.map(Nanos::get) {
                 let start = a.saturating_sub(media);
@@ -331,6 +373,8 @@ impl<S: FrameSource> Mixer<S> {
                     done: false,
                     first_size: None,
                     first_arrival_known: false,
+                    last_arrival: None,
+                    last_ts: None,
                     info: None,
                     zero_ns: 0,
                     frames: 0,

@@ -1,9 +1,9 @@
 //! The scorer against the mixer: every kind of session meets the goals, except a network stall
 //! overlapping a pause with a frozen RTP clock on the same track (ignored: see its reason).
 
-use mjrtool_convert::track::AfterLoss;
 use mixer::MixerOptions;
 use mjr::MediaKind;
+use mjrtool_convert::track::AfterLoss;
 use mjrtool_test_support::score::{keepable, score, score_with, Goals, ScoreOptions};
 use mjrtool_test_support::sim::scenario::{Kind, Scenario};
 use mjrtool_test_support::sim::{simulate, TruthFrame};
