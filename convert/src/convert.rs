@@ -13,6 +13,10 @@ use webm_mux::{DocType, Muxer, MuxerOptions};
 
 use crate::nfo::{Nfo, NfoError};
 use crate::output::AtomicOutput;
+use crate::report::build_report;
+pub use crate::report::{
+    InfoReport, InputReport, RawInfo, Report, ReportWarning, SkipReason, Skipped,
+};
 use crate::sinks::OutputError;
 use crate::track::{MjrTrack, TrackError, TrackStats};
 
@@ -138,41 +142,6 @@ impl Default for ConvertOptions {
     }
 }
 
-/// Per-input part of a [`Report`].
-#[derive(Debug, Clone, Serialize)]
-pub struct InputReport {
-    /// The recording.
-    pub path: PathBuf,
-    /// Its header.
-    pub header: Header,
-    /// Where its track starts in the output, ms (the A/V offset).
-    pub offset_ms: f64,
-    /// What the timeline did with the track.
-    #[serde(flatten)]
-    pub track: mixer::TrackSummary,
-    /// What reading the recording found (packets, losses, frames, warnings).
-    pub source: Option<TrackStats>,
-}
-
-/// What a conversion did (printed by the CLI, as JSON with `--json`).
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// The output file.
-    pub output: Option<PathBuf>,
-    /// Its format.
-    pub format: Option<OutputFormat>,
-    /// Whether tracks were aligned on wall-clock time.
-    pub aligned: bool,
-    /// Output duration, ms.
-    pub duration_ms: f64,
-    /// One per track.
-    pub inputs: Vec<InputReport>,
-    /// Recordings that were left out, with why.
-    pub skipped: Vec<Skipped>,
-    /// Warnings, one line each.
-    pub warnings: Vec<String>,
-}
-
 /// Expands the command line's inputs: a `.nfo` becomes its audio and video recordings, which
 /// must be inside the `.nfo`'s folder unless `allow_outside` (see [`Nfo::confine`]).
 ///
@@ -211,65 +180,6 @@ pub fn expand_inputs(
         }
     }
     Ok((out, nfo_found))
-}
-
-/// Why a recording was left out of a conversion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "reason")]
-#[non_exhaustive]
-pub enum SkipReason {
-    /// The file holds the format's magic and nothing else: Janus writes such a file when a
-    /// publisher never sent that medium. Nothing is lost by leaving it out.
-    HeaderOnly,
-    /// The recording has a header but not one packet.
-    NoPackets,
-    /// A codec, medium or encryption that cannot be converted (with `--skip-unsupported`).
-    Unsupported {
-        /// Why, in words.
-        why: String,
-    },
-    /// Packets were recorded, but none of them made a playable frame (with
-    /// `--skip-unsupported`).
-    NoPlayableFrame {
-        /// Packets in the recording.
-        packets: u64,
-    },
-}
-
-impl std::fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SkipReason::HeaderOnly => {
-                f.write_str("header only: the publisher never sent this medium")
-            }
-            SkipReason::NoPackets => f.write_str("no packet recorded"),
-            SkipReason::Unsupported { why } => f.write_str(why),
-            SkipReason::NoPlayableFrame { packets } => {
-                write!(f, "no playable frame in its {packets} packets")
-            }
-        }
-    }
-}
-
-impl SkipReason {
-    /// Whether leaving the recording out loses media (then a conversion fails unless told to
-    /// skip such recordings).
-    pub fn loses_media(&self) -> bool {
-        matches!(
-            self,
-            SkipReason::Unsupported { .. } | SkipReason::NoPlayableFrame { .. }
-        )
-    }
-}
-
-/// A recording left out of a conversion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Skipped {
-    /// The recording.
-    pub path: PathBuf,
-    /// Why.
-    #[serde(flatten)]
-    pub reason: SkipReason,
 }
 
 /// Whether `path` is a header-only recording: a format magic (`MJR00002`, `MJR00001`) and
@@ -481,7 +391,7 @@ pub fn convert(
     refuse_lost(&report.skipped, options.skip_unsupported)?;
     if options.strict {
         if let Some(w) = report.warnings.first() {
-            return Err(CliError::Strict(w.clone()));
+            return Err(CliError::Strict(w.to_string()));
         }
     }
     if let Some((guard, writer)) = file {
@@ -574,111 +484,6 @@ pub(crate) fn input_failed(path: &Path, source: TrackError) -> CliError {
 /// Matroska's DateUTC counts ns from 2001-01-01T00:00:00Z.
 fn unix_ns_to_matroska(ns: i64) -> i64 {
     ns - 978_307_200 * 1_000_000_000
-}
-
-fn build_report(
-    output: Option<&Path>,
-    format: Option<OutputFormat>,
-    paths: &[PathBuf],
-    headers: Vec<Header>,
-    summary: Summary,
-    stats: Vec<TrackStats>,
-    mut skipped: Vec<Skipped>,
-) -> Report {
-    let mut warnings = Vec::new();
-    // Tracks that turned out empty are left out too: say why.
-    for ((path, track), s) in paths.iter().zip(&summary.tracks).zip(&stats) {
-        if track.info.empty {
-            let packets = s.mjr_packets;
-            skipped.push(Skipped {
-                path: path.clone(),
-                reason: if packets == 0 {
-                    SkipReason::NoPackets
-                } else {
-                    SkipReason::NoPlayableFrame { packets }
-                },
-            });
-        }
-    }
-    for s in &skipped {
-        warnings.push(format!("{}: skipped: {}", s.path.display(), s.reason));
-    }
-    let inputs: Vec<InputReport> = paths
-        .iter()
-        .zip(headers)
-        .zip(summary.tracks)
-        .zip(stats)
-        .map(|(((path, header), track), s)| {
-            {
-                for w in &s.warnings {
-                    warnings.push(format!("{}: {w}", path.display()));
-                }
-                if s.mjr_warnings > s.warnings.len() as u64 {
-                    warnings.push(format!(
-                        "{}: {} more warnings",
-                        path.display(),
-                        s.mjr_warnings - s.warnings.len() as u64
-                    ));
-                }
-                if s.invalid_rtp > 0 {
-                    warnings.push(format!(
-                        "{}: {} packets are not valid RTP and were skipped",
-                        path.display(),
-                        s.invalid_rtp
-                    ));
-                }
-            }
-            if track.invalid_frames > 0 {
-                warnings.push(format!(
-                    "{}: {} Opus packets with an invalid TOC were dropped",
-                    path.display(),
-                    track.invalid_frames
-                ));
-            }
-            InputReport {
-                path: path.clone(),
-                header,
-                offset_ms: track.info.offset_ns as f64 / 1e6,
-                track,
-                source: Some(s),
-            }
-        })
-        .collect();
-    Report {
-        output: output.map(Path::to_path_buf),
-        format,
-        aligned: summary.aligned,
-        duration_ms: summary.duration_ns as f64 / 1e6,
-        inputs,
-        skipped,
-        warnings,
-    }
-}
-
-/// What `mjrtool info` reports for one file that the mixer cannot play (data, other codecs).
-#[derive(Debug, Clone, Serialize)]
-pub struct RawInfo {
-    /// The recording.
-    pub path: PathBuf,
-    /// Its header (none in a header-only file).
-    pub header: Option<Header>,
-    /// Packets in the file.
-    pub packets: u64,
-    /// First and last MJR packet times (ms), MJR00002 only.
-    pub packet_time_range_ms: Option<(u32, u32)>,
-    /// Reader warnings.
-    pub warnings: Vec<String>,
-    /// Why it cannot be converted (data channel, codec, encryption).
-    pub not_converted: String,
-}
-
-/// Everything `mjrtool info` prints.
-#[derive(Debug, Clone, Serialize)]
-pub struct InfoReport {
-    /// Recordings the mixer can play, analysed in full (placed relative to each other).
-    pub tracks: Option<Report>,
-    /// Other recordings: header and packet counts only.
-    pub other: Vec<RawInfo>,
 }
 
 /// Reads recordings to the end without writing anything, gathering what `info` shows.

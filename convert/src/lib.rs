@@ -24,6 +24,7 @@ pub mod convert;
 pub mod ivf;
 pub mod nfo;
 pub mod output;
+mod report;
 mod sinks;
 pub mod synth;
 pub mod time;

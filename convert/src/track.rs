@@ -48,6 +48,8 @@ pub struct TrackStats {
     pub packet_time_range_ms: Option<(u32, u32)>,
     /// Video size from the first keyframe.
     pub video_size: Option<(u16, u16)>,
+    /// Why a header time was not believed, if one was not.
+    pub time_warning: Option<String>,
     /// The MJR reader's first warnings, one line each.
     pub warnings: Vec<String>,
 }
@@ -139,8 +141,10 @@ impl<R: Read> MjrTrack<R> {
         let frames = FrameAssembler::new(payload, window).with_after_loss(track.after_loss);
         let (base_ns, time_warning) =
             recording_start_ns(header.created_us, header.first_written_us);
-        let mut stats = TrackStats::default();
-        stats.warnings.extend(time_warning);
+        let stats = TrackStats {
+            time_warning,
+            ..TrackStats::default()
+        };
         Ok(MjrTrack {
             red_pt: header.opus_red_pt,
             reader,
