@@ -304,10 +304,7 @@ pub fn convert(
     let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
     let mut mixer = Mixer::new(
         opened.into_iter().map(|o| o.track).collect(),
-        MixerOptions {
-            align: options.align,
-            fill_audio_gaps: true,
-        },
+        MixerOptions::default().with_align(options.align),
     );
     let infos = mixer
         .prepare::<OutputError>()
@@ -517,10 +514,7 @@ pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, 
     let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
     let mut mixer = Mixer::new(
         opened.into_iter().map(|o| o.track).collect(),
-        MixerOptions {
-            align: options.align,
-            fill_audio_gaps: true,
-        },
+        MixerOptions::default().with_align(options.align),
     );
     let summary = mixer.run(&mut NullSink, &mut |_| {}).map_err(|e| match e {
         MixError::Source { track, source } => {

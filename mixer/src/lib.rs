@@ -54,7 +54,7 @@ pub mod sink;
 
 pub use clock::{ClockConfig, TrackClock};
 pub use gapfill::OpusGapFiller;
-pub use mix::{Mixer, MixerOptions, Progress, Summary, TrackInfo, TrackSummary};
+pub use mix::{Limits, Mixer, MixerOptions, Progress, Summary, TrackInfo, TrackSummary};
 pub use sink::{CollectSink, NullSink};
 
 /// What stops a mix: a source (by its index) or the sink.

@@ -11,12 +11,49 @@ use crate::MixError;
 
 /// How the mixer places tracks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MixerOptions {
     /// Align tracks on their recordings' wall-clock times (true), or start each at zero (false,
     /// what `janus-pp-rec` + `ffmpeg` do).
     pub align: bool,
     /// Fill holes in Opus tracks with silence packets (see [`crate::gapfill`]).
     pub fill_audio_gaps: bool,
+    /// Caps on what damaged or hostile input can make the timeline hold.
+    pub limits: Limits,
+}
+
+impl MixerOptions {
+    /// The same options, aligning the tracks (or not).
+    pub fn with_align(mut self, align: bool) -> Self {
+        self.align = align;
+        self
+    }
+
+    /// The same options, filling audio holes with silence (or not).
+    pub fn with_fill_audio_gaps(mut self, fill: bool) -> Self {
+        self.fill_audio_gaps = fill;
+        self
+    }
+}
+
+/// What the timeline holds at most per track, whatever its input: the frames it reads ahead to
+/// tell when a track really started, or whether a late frame is a pause or a delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Bytes of frames read ahead (default 24 MiB: a minute of 2 Mbit/s video is 15 MB).
+    pub lookahead_bytes: usize,
+    /// Frames read ahead (default 4 096: a minute of 30 fps video, or of 20 ms audio, is fewer).
+    pub lookahead_frames: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            lookahead_bytes: 24 << 20,
+            lookahead_frames: 4096,
+        }
+    }
 }
 
 impl Default for MixerOptions {
@@ -24,6 +61,7 @@ impl Default for MixerOptions {
         MixerOptions {
             align: true,
             fill_audio_gaps: true,
+            limits: Limits::default(),
         }
     }
 }
@@ -110,6 +148,7 @@ struct TrackState<S> {
     last_arrival: Option<i64>,
     /// The RTP timestamp of the frame before (to tell a running clock from a jump).
     last_ts: Option<u32>,
+    limits: Limits,
     info: Option<TrackInfo>,
     zero_ns: i64,
     frames: u64,
@@ -132,11 +171,6 @@ const MAX_DELAY_STEP_NS: i64 = 2_000_000_000;
 /// How much less late than a frame after a silence the frames after it may be for it to be a
 /// pause (they keep its lateness) rather than a stall draining (they catch up).
 const STEADY_NS: i64 = 250_000_000;
-/// Frames read ahead for that at most (a minute of 30 fps video or of 20 ms audio is fewer).
-const SETTLE_FRAMES: usize = 4096;
-/// Bytes of frames read ahead at most, whatever their count (a minute of 2 Mbit/s video is
-/// 15 MB): damaged input cannot make the lookahead big.
-pub(crate) const LOOKAHEAD_BYTES: usize = 24 << 20;
 /// The longest step between two video frames taken as a frame's duration (5 fps).
 const MAX_FRAME_STEP_NS: i64 = 200_000_000;
 /// At the start, frames whose start estimate is this much later than the first frame's are on
@@ -258,11 +292,14 @@ impl<S: FrameSource> TrackState<S> {
     }
 
     /// Reads frames into the lookahead until it reaches `window_ns` of media time after the
-    /// RTP timestamp `from`, or holds [`SETTLE_FRAMES`] frames or [`LOOKAHEAD_BYTES`], or the
+    /// RTP timestamp `from`, or holds the [`Limits`]' frames or bytes, or the
     /// source ends.
     fn read_ahead(&mut self, from: u32, window_ns: i64) -> Result<(), S::Error> {
         let mut bytes: usize = self.lookahead.iter().map(|f| f.data.len()).sum();
-        while !self.done && self.lookahead.len() < SETTLE_FRAMES && bytes < LOOKAHEAD_BYTES {
+        while !self.done
+            && self.lookahead.len() < self.limits.lookahead_frames
+            && bytes < self.limits.lookahead_bytes
+        {
             let covered = self
                 .lookahead
                 .back()
@@ -375,6 +412,7 @@ impl<S: FrameSource> Mixer<S> {
                     first_arrival_known: false,
                     last_arrival: None,
                     last_ts: None,
+                    limits: options.limits,
                     info: None,
                     zero_ns: 0,
                     frames: 0,

@@ -52,10 +52,7 @@ fn starting_each_track_at_zero_shows_the_audio_delay_as_sync_error() {
     sc.audio_offset_ms = 1_500;
     let session = simulate(&sc);
     let options = ScoreOptions {
-        mixer: MixerOptions {
-            align: false,
-            ..MixerOptions::default()
-        },
+        mixer: MixerOptions::default().with_align(false),
         ..ScoreOptions::default()
     };
     let s = score_with(&session, &options).expect("converts");
