@@ -28,7 +28,9 @@
 //!   first frame handed out after it with [`Frame::discontinuity`], since its timestamps may map
 //!   to the wall clock differently. Both count as a loss for the after-loss policy, and after a
 //!   new SSRC a keyframe is needed whatever the policy: the new encoder's inter frames reference
-//!   nothing received.
+//!   nothing received. The reorderer gets each packet's timestamp and arrival, with the codec's
+//!   clock rate ([`crate::RestartRule`]), so that a new numbering that lands near the old one is
+//!   not taken for duplicates, late packets or a loss.
 //! * **After a loss**, [`AfterLoss`] decides: keep the complete frames (the default) or wait for
 //!   the next keyframe. Frames before the first keyframe are always dropped
 //!   ([`DepackStats::frames_dropped_waiting_keyframe`]); audio frames are all keyframes, so this
@@ -47,7 +49,7 @@ use mjrtool_core::{Depacketizer, Frame, MediaKind, Nanos};
 use serde::Serialize;
 
 use crate::depack::DepackStats;
-use crate::reorder::{ReorderStats, Reordered, Reorderer};
+use crate::reorder::{ReorderStats, Reordered, Reorderer, RestartRule};
 use crate::rtp::RtpPacket;
 
 /// What the frame assembly does with the frames that follow a loss.
@@ -115,8 +117,12 @@ impl<D: Depacketizer> FrameAssembler<D> {
     /// late ones back in order (at least 1), keeps the complete frames after a loss, and has the
     /// default [`Limits`].
     pub fn new(depacketizer: D, reorder_window: usize) -> Self {
+        let mut reorder = Reorderer::new(reorder_window);
+        if let Some(rate) = depacketizer.codec().clock_rate() {
+            reorder = reorder.with_restart_rule(RestartRule::for_clock(rate.hz()));
+        }
         FrameAssembler {
-            reorder: Reorderer::new(reorder_window),
+            reorder,
             frames: Assembly::new(depacketizer),
         }
     }
@@ -136,7 +142,10 @@ impl<D: Depacketizer> FrameAssembler<D> {
     /// Adds a packet as read (in any order), recorded at `arrival` (wall-clock time since the
     /// Unix epoch) if known. Frames it completes are ready for [`pop`](Self::pop).
     pub fn push(&mut self, packet: RtpPacket, arrival: Option<Nanos>) {
-        self.reorder.push(packet.header.sequence, (packet, arrival));
+        let (seq, ts) = (packet.header.sequence, packet.header.timestamp);
+        let arrival_ms = arrival.map(Nanos::as_ms_floor);
+        self.reorder
+            .push_timed(seq, ts, arrival_ms, (packet, arrival));
         self.drain();
     }
 

@@ -78,7 +78,9 @@ pub use depack::{
 pub use opus::{OpusPacketizer, OpusPayload};
 pub use payload::CodecPayload;
 pub use red::red_primary;
-pub use reorder::{ReorderStats, Reordered, Reorderer, SeqUnwrapper, TsUnwrapper, RESTART_CONFIRM};
+pub use reorder::{
+    ReorderStats, Reordered, Reorderer, RestartRule, SeqUnwrapper, TsUnwrapper, RESTART_CONFIRM,
+};
 pub use rtp::{
     audio_level, video_orientation, Extension, ExtensionBlock, Extensions, RtpBuilder, RtpError,
     RtpHeader, RtpPacket,

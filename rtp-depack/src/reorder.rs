@@ -70,6 +70,66 @@ pub struct ReorderStats {
 /// restart (two are enough at the end of the input). Until then they are held aside.
 pub const RESTART_CONFIRM: usize = 3;
 
+/// When a packet's RTP timestamp says it belongs to another numbering (see [`Reorderer`],
+/// "Restarts"). A sender that restarts picks a random timestamp base, so its packets are
+/// hours of media away from what their sequence numbers imply in the old stream; a duplicate
+/// repeats the timestamp of the packet it copies, and a late or lost packet's timestamp fits
+/// its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartRule {
+    /// The RTP clock rate, in Hz (at least 1).
+    pub clock_hz: u32,
+    /// Media time a timestamp may stray from its neighbours' beyond what the sequence distance
+    /// explains, in ms (10 s by default).
+    pub far_ms: u64,
+    /// Media time one packet may cover at most when arrival times are known, in ms (a long
+    /// frame: 200 by default). A longer stretch must match the arrival times.
+    pub packet_ms: u64,
+    /// The same when arrival times are unknown (1000 by default: a DTX silence packet, a
+    /// one-packet frame of a slow screen share).
+    pub packet_ms_blind: u64,
+}
+
+impl RestartRule {
+    /// The default rule for a clock of `clock_hz`.
+    pub fn for_clock(clock_hz: u32) -> Self {
+        RestartRule {
+            clock_hz: clock_hz.max(1),
+            far_ms: 10_000,
+            packet_ms: 200,
+            packet_ms_blind: 1_000,
+        }
+    }
+
+    /// Whether `t`, `dseq` packets from `r`, fits the same stream.
+    fn fits(&self, dseq: u64, r: Timing, t: Timing) -> bool {
+        let dmedia_ms =
+            i64::from(t.ts.wrapping_sub(r.ts) as i32) * 1000 / i64::from(self.clock_hz.max(1));
+        let (wall, per_packet) = match (r.arrival_ms, t.arrival_ms) {
+            (Some(a), Some(b)) => (Some(b - a), self.packet_ms),
+            _ => (None, self.packet_ms_blind),
+        };
+        let allowed = self.far_ms.saturating_add(dseq.saturating_mul(per_packet));
+        dmedia_ms.unsigned_abs() <= allowed
+            || wall.is_some_and(|w| dmedia_ms.abs_diff(w) <= self.far_ms)
+    }
+}
+
+/// A packet's RTP timestamp and arrival time (ms, any origin), for [`RestartRule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Timing {
+    ts: u32,
+    arrival_ms: Option<i64>,
+}
+
+/// Packets at most this far ahead of the highest are the stream's continuation whatever their
+/// timestamp (unless it goes back): a DTX silence or a pause moves the timestamp by seconds
+/// while the sequence number moves by one.
+const CONTINUATION: i64 = 4;
+
+/// How far the timestamp check looks for a packet on each side of a new one.
+const NEIGHBOUR_SCAN: i64 = 16;
+
 /// A packet released in sequence order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -99,11 +159,27 @@ pub enum Reordered<T> {
 /// them ([`ReorderStats::resets`]). One that the next packets of the stream do not confirm is a
 /// stray, dropped ([`ReorderStats::strays`]). Extended sequence numbers keep increasing across
 /// segments, with a jump of at least 65536, so that depacketizers see the discontinuity.
+///
+/// A new numbering may also land near the old one (a few hundred below it, where its packets
+/// look like duplicates, or a few thousand ahead, where they look like a loss). Packets pushed
+/// with their timestamp ([`Reorderer::push_timed`]) under a [`RestartRule`] are checked against
+/// the nearest packets held or handed out: one whose timestamp fits none of them is a restart
+/// candidate too, and the candidates must also agree on timestamps. The continuation of the
+/// stream (at most a few sequence numbers ahead, timestamp not going back) is never checked, so
+/// that a DTX silence or a pause is no restart.
 #[derive(Debug)]
 pub struct Reorderer<T> {
     window: usize,
     slots: Vec<Option<(i64, T)>>,
+    /// Timing of the packet held in each slot.
+    slot_timing: Vec<Option<Timing>>,
     released: Vec<i64>,
+    /// Timing of the packet last released from each slot.
+    released_timing: Vec<Option<Timing>>,
+    /// How timestamps tell a restart (none: sequence numbers only).
+    rule: Option<RestartRule>,
+    /// The highest packet of the segment stored so far, with its timing.
+    top: Option<(i64, Timing)>,
     mask: usize,
     unwrapper: SeqUnwrapper,
     next: Option<i64>,
@@ -117,7 +193,7 @@ pub struct Reorderer<T> {
     /// Added to the unwrapped sequence numbers of the current segment.
     seg_offset: i64,
     /// Packets far from the stream, waiting for confirmation (at most [`RESTART_CONFIRM`]).
-    candidates: Vec<(u16, T)>,
+    candidates: Vec<(u16, Option<Timing>, T)>,
     /// Packets of the current stream pushed since the first candidate.
     since_candidate: usize,
 }
@@ -130,7 +206,11 @@ impl<T> Reorderer<T> {
         Reorderer {
             window,
             slots: (0..cap).map(|_| None).collect(),
+            slot_timing: vec![None; cap],
             released: vec![i64::MIN; cap],
+            released_timing: vec![None; cap],
+            rule: None,
+            top: None,
             mask: cap - 1,
             unwrapper: SeqUnwrapper::default(),
             next: None,
@@ -147,6 +227,13 @@ impl<T> Reorderer<T> {
         }
     }
 
+    /// The same reorderer, telling restarts by timestamps too, as `rule` says (for packets
+    /// pushed with [`Reorderer::push_timed`]).
+    pub fn with_restart_rule(mut self, rule: RestartRule) -> Self {
+        self.rule = Some(rule);
+        self
+    }
+
     /// Jumps ahead larger than this are not loss but a candidate restart.
     fn reset_distance(&self) -> i64 {
         (self.slots.len() as i64 * 4).max(3000)
@@ -154,19 +241,73 @@ impl<T> Reorderer<T> {
 
     /// Whether `seq` is far from the current stream (see [`Reorderer`], "Restarts").
     fn is_far(&self, seq: u16) -> bool {
-        let (Some(next), Some(h)) = (self.next, self.unwrapper.highest) else {
+        let Some(next) = self.next else { return false };
+        let Some(ext) = self.peek_ext(seq) else {
             return false;
         };
-        let ext = self.seg_offset + h + i64::from(seq.wrapping_sub(h as u16) as i16);
         ext < next - self.slots.len() as i64 || ext > self.highest.max(next) + self.reset_distance()
     }
 
-    /// Adds a packet.
+    /// The extended sequence number `seq` would get, without moving the unwrapper.
+    fn peek_ext(&self, seq: u16) -> Option<i64> {
+        let h = self.unwrapper.highest?;
+        Some(self.seg_offset + h + i64::from(seq.wrapping_sub(h as u16) as i16))
+    }
+
+    /// The timing of the packet held or released as `ext`, if known.
+    fn known(&self, ext: i64) -> Option<Timing> {
+        let idx = (ext as usize) & self.mask;
+        if self.slots[idx].as_ref().is_some_and(|(e, _)| *e == ext) {
+            self.slot_timing[idx]
+        } else if self.released[idx] == ext {
+            self.released_timing[idx]
+        } else {
+            None
+        }
+    }
+
+    /// Whether the timestamp of a packet numbered `seq` fits none of its neighbours (see
+    /// [`Reorderer`], "Restarts").
+    fn is_foreign(&self, seq: u16, t: Timing) -> bool {
+        let (Some(rule), Some((top, top_t)), Some(ext)) = (self.rule, self.top, self.peek_ext(seq))
+        else {
+            return false;
+        };
+        let fits = |e: i64, r: Timing| rule.fits(ext.abs_diff(e), r, t);
+        if ext > top && ext - top <= CONTINUATION {
+            // Onwards: only a timestamp going back far is foreign.
+            let back_ms = i64::from(top_t.ts.wrapping_sub(t.ts) as i32) * 1000
+                / i64::from(rule.clock_hz.max(1));
+            return back_ms > 0 && back_ms.unsigned_abs() > rule.far_ms;
+        }
+        if let Some(own) = self.known(ext) {
+            return !fits(ext, own);
+        }
+        let below = (1..=NEIGHBOUR_SCAN).find_map(|d| self.known(ext - d).map(|r| (ext - d, r)));
+        let above = (1..=NEIGHBOUR_SCAN).find_map(|d| self.known(ext + d).map(|r| (ext + d, r)));
+        match (below, above) {
+            (None, None) => !fits(top, top_t),
+            (b, a) => !b.into_iter().chain(a).any(|(e, r)| fits(e, r)),
+        }
+    }
+
+    /// Adds a packet, telling restarts by sequence numbers only.
     pub fn push(&mut self, seq: u16, item: T) {
+        self.push_inner(seq, None, item);
+    }
+
+    /// Adds a packet with its RTP timestamp and arrival time (ms, any origin, if known): under a
+    /// [`RestartRule`], a timestamp that fits none of its neighbours makes it a restart candidate
+    /// even when its sequence number looks like a duplicate, a late packet or a loss.
+    pub fn push_timed(&mut self, seq: u16, ts: u32, arrival_ms: Option<i64>, item: T) {
+        self.push_inner(seq, Some(Timing { ts, arrival_ms }), item);
+    }
+
+    fn push_inner(&mut self, seq: u16, timing: Option<Timing>, item: T) {
         self.stats.received += 1;
         self.flushing = false;
-        if self.is_far(seq) {
-            self.hold_candidate(seq, item);
+        if self.is_far(seq) || timing.is_some_and(|t| self.is_foreign(seq, t)) {
+            self.hold_candidate(seq, timing, item);
             return;
         }
         if !self.candidates.is_empty() {
@@ -208,18 +349,28 @@ impl<T> Reorderer<T> {
         }
         self.highest = self.highest.max(ext);
         self.slots[idx] = Some((ext, item));
+        self.slot_timing[idx] = timing;
+        if let Some(t) = timing {
+            if self.top.is_none_or(|(e, _)| ext > e) {
+                self.top = Some((ext, t));
+            }
+        }
         self.held += 1;
     }
 
     /// Holds a packet far from the stream; restarts once enough agree.
-    fn hold_candidate(&mut self, seq: u16, item: T) {
-        if self.candidates.iter().any(|(s, _)| *s == seq) {
+    fn hold_candidate(&mut self, seq: u16, timing: Option<Timing>, item: T) {
+        if self.candidates.iter().any(|(s, _, _)| *s == seq) {
             self.stats.duplicates += 1;
             return;
         }
-        if let Some(&(last, _)) = self.candidates.last() {
+        if let Some(&(last, last_t, _)) = self.candidates.last() {
             let step = i64::from(seq.wrapping_sub(last) as i16);
-            if step.abs() > self.window as i64 {
+            let disagree = match (self.rule, last_t, timing) {
+                (Some(rule), Some(r), Some(t)) => !rule.fits(step.unsigned_abs(), r, t),
+                _ => false,
+            };
+            if step.abs() > self.window as i64 || disagree {
                 // A numbering of its own: what was held were strays.
                 self.drop_candidates();
             }
@@ -227,7 +378,7 @@ impl<T> Reorderer<T> {
         if self.candidates.is_empty() {
             self.since_candidate = 0;
         }
-        self.candidates.push((seq, item));
+        self.candidates.push((seq, timing, item));
         if self.candidates.len() >= RESTART_CONFIRM {
             self.restart();
         }
@@ -264,11 +415,12 @@ impl<T> Reorderer<T> {
         self.unwrapper = SeqUnwrapper::default();
         self.next = None;
         self.highest = base;
+        self.top = None;
         self.committed = false;
         let held = std::mem::replace(&mut self.candidates, Vec::with_capacity(RESTART_CONFIRM));
-        for (seq, item) in held {
+        for (seq, timing, item) in held {
             self.stats.received -= 1;
-            self.push(seq, item);
+            self.push_inner(seq, timing, item);
         }
     }
 
@@ -281,6 +433,7 @@ impl<T> Reorderer<T> {
             Some((ext, item)) if ext == next => {
                 self.held -= 1;
                 self.released[idx] = ext;
+                self.released_timing[idx] = self.slot_timing[idx].take();
                 let lost_before = std::mem::take(&mut self.pending_lost);
                 self.ready.push_back(Reordered::Packet {
                     ext_seq: ext,

@@ -14,7 +14,8 @@ use proptest::prelude::*;
 use reference::{Depacketizer, InputPacket, OldOpus, OldVp8};
 use rtp_depack::{
     AfterLoss, AssemblyStats, DepackStats, FrameAssembler, OpusPacketizer, OpusPayload,
-    ReorderStats, Reordered, Reorderer, RtpBuilder, RtpPacket, Vp8Packetizer, Vp8Payload,
+    ReorderStats, Reordered, Reorderer, RestartRule, RtpBuilder, RtpPacket, Vp8Packetizer,
+    Vp8Payload,
 };
 
 /// A small deterministic generator, so that one proptest seed drives every choice.
@@ -167,14 +168,16 @@ fn key(f: &Frame) -> Out {
 
 /// Today's path: reorderer, per-codec depacketizer, and the track reader's restart detection
 /// (a new SSRC, or extended sequence numbers a whole cycle on), frames taken after each packet
-/// as the track reader does. One fix: a second restart before a frame was handed out after the
+/// as the track reader does; the reorderer is given the timestamps and arrival times, with the
+/// codec's clock rate, as the assembly gives its own (restarts told by timestamps). One fix: a second restart before a frame was handed out after the
 /// first one keeps the first one's mark (the track reader moved it past the frames in between).
 fn old_path(
     packets: &[(Bytes, Option<u32>)],
     window: usize,
     d: &mut dyn Depacketizer,
+    clock_hz: u32,
 ) -> (Vec<Out>, ReorderStats, DepackStats) {
-    let mut reorder = Reorderer::new(window);
+    let mut reorder = Reorderer::new(window).with_restart_rule(RestartRule::for_clock(clock_hz));
     let mut last: Option<(u32, i64)> = None;
     let mut segment_from: Option<i64> = None;
     let mut out = Vec::new();
@@ -216,7 +219,8 @@ fn old_path(
     };
     for (raw, t) in packets {
         let p = RtpPacket::parse(raw.clone()).unwrap();
-        reorder.push(p.header.sequence, (p, *t));
+        let (seq, ts) = (p.header.sequence, p.header.timestamp);
+        reorder.push_timed(seq, ts, t.map(i64::from), (p, *t));
         drain(&mut reorder, d);
     }
     reorder.flush();
@@ -305,7 +309,7 @@ proptest! {
         let policy = if wait { AfterLoss::WaitForKeyframe } else { AfterLoss::KeepCompleteFrames };
         let packets = stream(Kind::Vp8, seed, frames, window, damage);
         let (old, old_reorder, old_depack) =
-            old_path(&packets, window, &mut OldVp8::new(policy));
+            old_path(&packets, window, &mut OldVp8::new(policy), 90_000);
         let (new, stats) = new_path(&packets, window, Vp8Payload, policy);
         prop_assert_eq!(first_difference(&new, &old), None);
         prop_assert_eq!(&stats.reorder, &old_reorder);
@@ -322,7 +326,7 @@ proptest! {
     ) {
         let packets = stream(Kind::Opus, seed, frames, window, damage);
         let (old, old_reorder, old_depack) =
-            old_path(&packets, window, &mut OldOpus::default());
+            old_path(&packets, window, &mut OldOpus::default(), 48_000);
         let (new, stats) = new_path(&packets, window, OpusPayload, AfterLoss::default());
         // Known differences: the assembly drops packets that RFC 6716 rejects (counted as
         // corrupt), and counts an empty payload as padding, not malformed.
