@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| mjrtool_fuzz::targets::mjr_roundtrip(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mjrtool_test_support::fuzz::mjr_roundtrip(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| mjrtool_fuzz::targets::rtp(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mjrtool_test_support::fuzz::rtp(data));

@@ -1,6 +1,10 @@
-// The bodies of the fuzz targets. Each takes arbitrary bytes and must not panic, hang or
-// allocate without bound; the round-trip targets also assert that what a writer wrote reads back
-// equal. This file is `include!`d by `cli/tests/fuzz_replay.rs`, so it names crates by path only.
+//! The bodies of the fuzz targets, one public function per target of `fuzz/` (named after it).
+//!
+//! Each takes arbitrary bytes and must not panic, hang or allocate without bound; the round-trip
+//! bodies also assert that what a writer wrote reads back equal. They live here rather than in the
+//! fuzz crate so that two builds run the same code: `cargo fuzz` (each `fuzz/fuzz_targets/*.rs`
+//! only calls its body) and plain `cargo test`, whose `tests/fuzz_replay.rs` replays every committed
+//! seed and past crash through them without a nightly toolchain or libFuzzer.
 
 use std::io::{Cursor, Read};
 

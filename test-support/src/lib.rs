@@ -7,7 +7,9 @@
 //!   carrying its truth id;
 //! * [`score`] converts the session with the mixer, maps the frames placed back to their capture
 //!   times, and measures A/V sync, duration, intact frames lost and timestamp order;
-//!   [`score::aggregate`] sums many sessions up per scenario kind.
+//!   [`score::aggregate`] sums many sessions up per scenario kind;
+//! * [`fuzz`] holds the bodies of the cargo-fuzz targets, which `fuzz/` runs under libFuzzer and
+//!   `tests/fuzz_replay.rs` replays on every committed seed and past crash in plain `cargo test`.
 //!
 //! See `TIMELINE.md` at the repository root for the method and today's numbers.
 //!
@@ -24,6 +26,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod fuzz;
 pub mod rng;
 pub mod score;
 pub mod sim;

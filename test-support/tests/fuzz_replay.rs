@@ -1,0 +1,94 @@
+//! Replays every committed fuzz input — the seed corpora in `fuzz/corpus/<target>/` and the
+//! inputs that once crashed a target, kept in `fuzz/regressions/<target>/` — through the bodies in
+//! `mjrtool_test_support::fuzz`, the same ones `cargo fuzz` runs, so that plain `cargo test` guards
+//! against regressions. This crate is not published, so it may read `../fuzz` beside it.
+
+use std::path::{Path, PathBuf};
+
+use mjrtool_test_support::fuzz;
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
+}
+
+/// The committed inputs of one target under `fuzz/<dir>/<name>/`, sorted; none when the folder
+/// does not exist (a target need not have regressions).
+fn inputs(dir: &str, name: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(fuzz_dir().join(dir).join(name)) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+fn replay(name: &str, target: fn(&[u8])) {
+    let corpus = inputs("corpus", name);
+    // A renamed or emptied folder would otherwise make this test pass on nothing.
+    assert!(!corpus.is_empty(), "fuzz/corpus/{name} has no seed");
+    let mut n = 0;
+    for f in corpus.iter().chain(&inputs("regressions", name)) {
+        let data = std::fs::read(f).unwrap();
+        let result = std::panic::catch_unwind(|| target(&data));
+        assert!(result.is_ok(), "{name}: {} panics", f.display());
+        n += 1;
+    }
+    // Also a few inputs that every parser must survive.
+    for data in [
+        &b""[..],
+        &[0u8; 1],
+        &[0xFF; 64],
+        b"MJR00002\xFF\xFF{",
+        b"MEETECHO\x00\x05video",
+    ] {
+        target(data);
+    }
+    eprintln!("{name}: {n} committed inputs replayed");
+}
+
+macro_rules! replay_tests {
+    ($($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                replay(stringify!($name), fuzz::$name);
+            }
+        )*
+
+        /// The targets replayed above, in the order of `fuzz/Cargo.toml`.
+        const REPLAYED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+replay_tests!(
+    mjr_header,
+    mjr_stream,
+    rtp,
+    vp8_depack,
+    opus_depack,
+    convert,
+    webm_reader,
+    ogg_reader,
+    mjr_roundtrip,
+    webm_roundtrip,
+    ogg_roundtrip
+);
+
+#[test]
+fn every_fuzz_target_is_replayed() {
+    let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
+    // Each target is a `[[bin]]` whose first line is `name = "<target>"`.
+    let targets: Vec<&str> = manifest
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|bin| {
+            let line = bin.lines().map(str::trim).find(|l| l.starts_with("name"))?;
+            Some(line.split('"').nth(1)?)
+        })
+        .collect();
+    assert_eq!(targets, REPLAYED);
+}
