@@ -87,7 +87,7 @@ fn every_fuzz_target_is_replayed() {
         .skip(1)
         .filter_map(|bin| {
             let line = bin.lines().map(str::trim).find(|l| l.starts_with("name"))?;
-            Some(line.split('"').nth(1)?)
+            line.split('"').nth(1)
         })
         .collect();
     assert_eq!(targets, REPLAYED);
