@@ -57,7 +57,8 @@ pub struct ReorderStats {
     /// Packets that arrived after their place had been given up, dropped.
     pub late: u64,
     /// Restarts: packets far from the stream's sequence numbers (more than twice the window
-    /// behind, or more than 3000 ahead), confirmed by [`RESTART_CONFIRM`] packets agreeing on the
+    /// behind, or more than 3000 ahead), or whose timestamps fit none of their neighbours (under
+    /// a [`RestartRule`]), confirmed by [`RESTART_CONFIRM`] packets agreeing on the
     /// new numbering (a sender that restarted with new bases and the same SSRC). What was held
     /// is handed out and a new segment begins.
     pub resets: u64,
