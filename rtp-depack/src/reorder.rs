@@ -24,24 +24,8 @@ impl SeqUnwrapper {
     }
 }
 
-/// Extends 32-bit RTP timestamps to 64 bits: each step from the previous value is taken as the
-/// nearest one (within ±2^31 ticks).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TsUnwrapper {
-    last: Option<i64>,
-}
-
-impl TsUnwrapper {
-    /// The extended timestamp of `ts`.
-    pub fn unwrap(&mut self, ts: u32) -> i64 {
-        let ext = match self.last {
-            None => i64::from(ts),
-            Some(l) => l + i64::from(ts.wrapping_sub(l as u32) as i32),
-        };
-        self.last = Some(ext);
-        ext
-    }
-}
+/// Extends 32-bit RTP timestamps to 64 bits (one implementation, in the core).
+pub use mjrtool_core::TsUnwrapper;
 
 /// What the reorderer did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

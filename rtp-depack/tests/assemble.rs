@@ -9,19 +9,8 @@ use rtp_depack::{
     Vp8Packetizer, Vp8Payload,
 };
 
-/// A VP8 frame whose header fits it (RFC 6386 section 9.1).
-fn vp8_frame(key: bool, len: usize, fill: u8) -> Vec<u8> {
-    let header_len = if key { 10 } else { 3 };
-    let len = len.max(header_len + 1);
-    let first_part = ((len - header_len) / 2) as u32;
-    let tag = (first_part << 5 | 0x10 | u32::from(!key)).to_le_bytes();
-    let mut f = tag[..3].to_vec();
-    if key {
-        f.extend_from_slice(&[0x9d, 0x01, 0x2a, 0x40, 0x01, 0xF0, 0x00]);
-    }
-    f.resize(len, fill);
-    f
-}
+mod common;
+use common::vp8_frame;
 
 /// The VP8 packets of `frames` (one timestamp each), at most `max` bytes of payload each.
 fn vp8_packets(

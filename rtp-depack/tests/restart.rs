@@ -9,19 +9,8 @@ use rtp_depack::{
     Vp8Depacketizer, Vp8Packetizer,
 };
 
-/// A VP8 frame whose header (RFC 6386 section 9.1) fits it; `id` fills the body.
-fn vp8_frame(key: bool, len: usize, id: u8) -> Vec<u8> {
-    let header_len = if key { 10 } else { 3 };
-    let len = len.max(header_len + 1);
-    let first_part = ((len - header_len) / 2) as u32;
-    let tag = (first_part << 5 | 0x10 | u32::from(!key)).to_le_bytes();
-    let mut f = tag[..3].to_vec();
-    if key {
-        f.extend_from_slice(&[0x9d, 0x01, 0x2a, 0x40, 0x01, 0xF0, 0x00]);
-    }
-    f.resize(len, id);
-    f
-}
+mod common;
+use common::vp8_frame;
 
 /// One encoder run: frames (a keyframe every 10) packetized from the given bases.
 fn segment(frames: &[Vec<u8>], seq_base: u16, ts_base: u32, first_pid: u16) -> Vec<RtpPacket> {
