@@ -241,15 +241,32 @@ pub fn explain(session: &Session, options: &ScoreOptions) -> Result<String, Erro
     Ok(out)
 }
 
-/// One frame as the mixer placed it: track (0 audio, 1 video), output time, truth id if real.
-struct Out {
-    track: usize,
-    time_ns: i64,
-    id: Option<u32>,
-    synthetic: bool,
+/// One frame as a tool placed it, to score frames placed by another tool with
+/// [`score_placed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    /// 0: audio, 1 (or more): video.
+    pub track: usize,
+    /// Output time, ns (the output's zero is free: constant offsets cancel).
+    pub time_ns: i64,
+    /// The truth id read from its payload (`None`: none found).
+    pub id: Option<u32>,
+    /// Added by the tool (silence, filler): counted apart, never mapped to the truth.
+    pub synthetic: bool,
 }
 
-fn convert(session: &Session, options: &ScoreOptions) -> Result<(Vec<Out>, i64), Error> {
+/// Scores `frames`, placed by any tool from `session`'s recordings into an output lasting
+/// `duration_ns`, against the truth; `after_loss` says which video frames a perfect tool keeps.
+pub fn score_placed(
+    session: &Session,
+    after_loss: AfterLoss,
+    frames: Vec<Placed>,
+    duration_ns: i64,
+) -> SessionScore {
+    measure(session, after_loss, &(frames, duration_ns))
+}
+
+fn convert(session: &Session, options: &ScoreOptions) -> Result<(Vec<Placed>, i64), Error> {
     let track = TrackOptions {
         after_loss: options.after_loss,
         ..TrackOptions::default()
@@ -279,7 +296,7 @@ fn convert(session: &Session, options: &ScoreOptions) -> Result<(Vec<Out>, i64),
                 (false, 0) => opus_frame_id(&frame.data),
                 (false, _) => vp8_frame_id(&frame.data),
             };
-            Out {
+            Placed {
                 track,
                 time_ns: at.time.get(),
                 id,
@@ -316,7 +333,7 @@ pub fn keepable(frames: &[TruthFrame], after_loss: AfterLoss) -> Vec<bool> {
     keep
 }
 
-fn measure(session: &Session, after_loss: AfterLoss, out: &(Vec<Out>, i64)) -> SessionScore {
+fn measure(session: &Session, after_loss: AfterLoss, out: &(Vec<Placed>, i64)) -> SessionScore {
     let (frames, duration_ns) = out;
     let truth = &session.truth.frames;
     let sc = &session.scenario;
