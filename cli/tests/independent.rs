@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use mjrtool_convert::synth::SynthOptions;
+use std::process::Command;
 
 fn session(dir: &TempDir, o: &SynthOptions) -> (std::path::PathBuf, std::path::PathBuf) {
     let (v, a, _, _) = synth_pair(dir, o);
@@ -189,4 +190,41 @@ fn keeping_complete_frames_after_a_loss_decodes_clean() {
     let waited = frames("wait-keyframe");
     let kept = frames("keep-frames");
     assert!(kept > waited, "kept {kept}, waited {waited}");
+}
+
+#[test]
+fn a_lossy_session_declares_its_frame_rate_and_decodes_silently_to_null() {
+    if !have("ffmpeg") || !have("ffprobe") {
+        return;
+    }
+    // With frames dropped after losses, ffmpeg guesses an odd frame rate from the timestamps
+    // (359/12 on a real recording), and its null output then quantizes two frames onto one
+    // tick ("non monotonically increasing dts"); the declared DefaultDuration gives it the sender's rate.
+    let dir = TempDir::new("framerate");
+    let o = SynthOptions {
+        duration_ms: 20_000,
+        loss: 0.03,
+        reorder: 0.02,
+        seed: 7,
+        ..SynthOptions::default()
+    };
+    let (v, a) = session(&dir, &o);
+    let out = dir.path("lossy.webm");
+    mjrtool_ok(&[&"mux", &a, &v, &out]);
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v", "-show_entries"])
+        .args(["stream=r_frame_rate", "-of", "csv=p=0"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    // The fixture's 15 frames a second.
+    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "15/1");
+    let null = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(&out)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(null.status.success());
+    assert_eq!(String::from_utf8_lossy(&null.stderr).trim(), "");
 }

@@ -19,6 +19,9 @@ pub struct TrackSpec {
     pub size: Option<VideoSize>,
     /// Audio channels, when the recording says.
     pub channels: Option<u8>,
+    /// The usual interval between frames (video), once known: the timeline measures it on the
+    /// first frames. Containers may declare it (Matroska's DefaultDuration).
+    pub frame_duration: Option<Nanos>,
 }
 
 impl TrackSpec {
@@ -29,6 +32,7 @@ impl TrackSpec {
             start: None,
             size: None,
             channels: None,
+            frame_duration: None,
         }
     }
 
@@ -41,6 +45,12 @@ impl TrackSpec {
     /// The same track, with a picture size.
     pub fn with_size(mut self, size: Option<VideoSize>) -> TrackSpec {
         self.size = size;
+        self
+    }
+
+    /// The same track, with a usual frame interval.
+    pub fn with_frame_duration(mut self, frame_duration: Option<Nanos>) -> TrackSpec {
+        self.frame_duration = frame_duration;
         self
     }
 }

@@ -148,6 +148,8 @@ struct TrackState<S> {
     last_arrival: Option<i64>,
     /// The RTP timestamp of the frame before (to tell a running clock from a jump).
     last_ts: Option<u32>,
+    /// The most common step between the first frames (video), for the sink.
+    frame_step_ns: Option<i64>,
     limits: Limits,
     info: Option<TrackInfo>,
     zero_ns: i64,
@@ -334,6 +336,9 @@ impl<S: FrameSource> TrackState<S> {
             return Ok(());
         };
         self.read_ahead(ts, PRIME_NS)?;
+        if !self.codec.is_audio() {
+            self.frame_step_ns = self.usual_step_ns();
+        }
         let Some(first_arrival) = self
             .lookahead
             .front()
@@ -344,6 +349,29 @@ impl<S: FrameSource> TrackState<S> {
         let best = self.least_delayed(ts, first_arrival, PRIME_NS, PRIME_LATER_NS);
         self.clock.prime(ts, best);
         Ok(())
+    }
+
+    /// The most common media step between consecutive frames of the lookahead (at most
+    /// [`MAX_FRAME_STEP_NS`]; a restart ends the count), if any step is seen twice.
+    fn usual_step_ns(&self) -> Option<i64> {
+        let mut steps: Vec<i64> = Vec::with_capacity(self.lookahead.len());
+        for (a, b) in self.lookahead.iter().zip(self.lookahead.iter().skip(1)) {
+            if b.discontinuity {
+                break;
+            }
+            let step = self.clock.media_ns(a.rtp_timestamp, b.rtp_timestamp);
+            if (1..=MAX_FRAME_STEP_NS).contains(&step) {
+                steps.push(step);
+            }
+        }
+        steps.sort_unstable();
+        let mut best: Option<(i64, usize)> = None;
+        for run in steps.chunk_by(|a, b| a == b) {
+            if run.len() >= 2 && best.is_none_or(|(_, n)| run.len() > n) {
+                best = Some((run[0], run.len()));
+            }
+        }
+        best.map(|(step, _)| step)
     }
 
     /// Makes sure `front` holds the next frame, unless the source is exhausted. Frames the gap
@@ -412,6 +440,7 @@ impl<S: FrameSource> Mixer<S> {
                     first_arrival_known: false,
                     last_arrival: None,
                     last_ts: None,
+                    frame_step_ns: None,
                     limits: options.limits,
                     info: None,
                     zero_ns: 0,
@@ -507,7 +536,12 @@ impl<S: FrameSource> Mixer<S> {
                 sink_track.push(None);
             } else {
                 sink_track.push(Some(specs.len()));
-                specs.push(t.spec.clone().with_size(info.size.or(t.spec.size)));
+                specs.push(
+                    t.spec
+                        .clone()
+                        .with_size(info.size.or(t.spec.size))
+                        .with_frame_duration(t.frame_step_ns.map(Nanos).or(t.spec.frame_duration)),
+                );
             }
         }
         sink.open(&specs).map_err(MixError::Sink)?;

@@ -57,6 +57,10 @@ pub struct TrackConfig {
     pub codec_delay_ns: u64,
     /// How long before a seek point decoding must start, in ns (Opus: 80 ms).
     pub seek_preroll_ns: u64,
+    /// The usual duration of a frame, in ns (video: the frame interval), written as
+    /// DefaultDuration when not 0: players and tools (ffmpeg guesses its frame rate from it)
+    /// then know the rate of a stream whose frames come at irregular times.
+    pub default_duration_ns: u64,
     /// Human-readable name.
     pub name: Option<String>,
     /// Language (BCP 47 / ISO 639-2), if known.
@@ -76,6 +80,7 @@ impl TrackConfig {
             codec_private: None,
             codec_delay_ns: 0,
             seek_preroll_ns: 0,
+            default_duration_ns: 0,
             name: None,
             language: None,
             default: true,
@@ -101,6 +106,7 @@ impl TrackConfig {
             codec_private: Some(opus_head),
             codec_delay_ns: pre_skip_samples * 1_000_000_000 / 48_000,
             seek_preroll_ns: 80_000_000,
+            default_duration_ns: 0,
             name: None,
             language: None,
             default: true,

@@ -34,6 +34,8 @@ pub const CODEC_ID: u32 = 0x86;
 pub const CODEC_PRIVATE: u32 = 0x63A2;
 pub const CODEC_DELAY: u32 = 0x56AA;
 pub const SEEK_PRE_ROLL: u32 = 0x56BB;
+/// TrackEntry > DefaultDuration: the usual duration of a frame, in ns.
+pub const DEFAULT_DURATION: u32 = 0x23E383;
 pub const NAME: u32 = 0x536E;
 pub const LANGUAGE: u32 = 0x22_B59C;
 pub const VIDEO: u32 = 0xE0;

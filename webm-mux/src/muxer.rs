@@ -588,6 +588,9 @@ fn track_entry(e: &mut Vec<u8>, t: &TrackConfig) {
     if t.seek_preroll_ns > 0 {
         write_uint(e, SEEK_PRE_ROLL, t.seek_preroll_ns);
     }
+    if t.default_duration_ns > 0 {
+        write_uint(e, DEFAULT_DURATION, t.default_duration_ns);
+    }
     if let Some(n) = &t.name {
         write_string(e, NAME, n);
     }

@@ -73,7 +73,11 @@ fn track_config(
     match spec.codec {
         Codec::Vp8 => {
             let size = spec.size.unwrap_or(DEFAULT_VIDEO_SIZE);
-            Ok(TrackConfig::vp8(number, size.width, size.height))
+            let mut config = TrackConfig::vp8(number, size.width, size.height);
+            config.default_duration_ns = spec
+                .frame_duration
+                .map_or(0, |d| u64::try_from(d.get()).unwrap_or(0));
+            Ok(config)
         }
         Codec::Opus => {
             let channels = match spec.channels.unwrap_or(2) {
