@@ -516,12 +516,13 @@ pub fn info(inputs: &[PathBuf], options: &ConvertOptions) -> Result<InfoReport, 
         opened.into_iter().map(|o| o.track).collect(),
         MixerOptions::default().with_align(options.align),
     );
-    let summary = mixer.run(&mut NullSink, &mut |_| {}).map_err(|e| match e {
-        MixError::Source { track, source } => {
-            input_failed(&paths[track.min(paths.len() - 1)], source)
-        }
-        _ => CliError::Usage("no input recordings".into()),
-    })?;
+    let summary = mixer
+        .run(&mut NullSink, &mut |_| {})
+        .map_err(|e| match e {
+            MixError::Source { track, source } => MixError::Source { track, source },
+            _ => MixError::NoTracks,
+        })
+        .map_err(|e| mix_error(&paths, Path::new(STDOUT), e))?;
     let stats: Vec<TrackStats> = (0..paths.len())
         .filter_map(|i| mixer.source(i).map(MjrTrack::track_stats))
         .collect();
