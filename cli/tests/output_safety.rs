@@ -352,3 +352,40 @@ fn an_input_is_never_overwritten_even_with_force() {
         .is_symlink());
     assert_eq!(temps_in(&dir.0), Vec::<String>::new());
 }
+
+#[test]
+fn an_existing_device_or_pipe_is_written_into_never_replaced() {
+    // `mux … /dev/null -y` once renamed a finished file over /dev/null, replacing the device
+    // with a regular file. A named pipe shows the same mechanism without risking the machine's
+    // /dev/null: it must still be a pipe afterwards, and its reader must get the whole stream.
+    use std::os::unix::fs::FileTypeExt;
+    let dir = TempDir::new("safety-device");
+    let (video, audio, _, _) = synth_pair(
+        &dir,
+        &SynthOptions {
+            duration_ms: 2_000,
+            ..SynthOptions::default()
+        },
+    );
+    for force in [false, true] {
+        let fifo = dir.path(&format!("out{force}.webm"));
+        mkfifo(&fifo);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        let mut args: Vec<&dyn AsRef<OsStr>> = vec![&"mux", &audio, &video, &fifo, &"-q"];
+        if force {
+            args.push(&"-y");
+        }
+        let r = mjrtool(&args);
+        // Checked before waiting for the reader, which would wait forever on a replaced pipe.
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(kind.is_fifo(), "-y {force}: the pipe was replaced");
+        assert!(temps_in(&dir.0).is_empty());
+        let got = reader.join().unwrap();
+        assert_eq!(&got[..4], &[0x1A, 0x45, 0xDF, 0xA3], "an EBML stream");
+        assert!(webm_mux::reader::parse(&got).is_ok());
+    }
+}

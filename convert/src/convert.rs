@@ -323,9 +323,20 @@ pub fn convert(
         source,
     };
     let vendor = format!("mjrtool {}", env!("CARGO_PKG_VERSION"));
-    let (summary, file) = if output == Path::new(STDOUT) {
-        // A pipe: WebM without Cues or Duration (they need seeking), Ogg as usual.
-        let out = std::io::BufWriter::new(std::io::stdout().lock());
+    let stream: Option<Box<dyn std::io::Write>> = if output == Path::new(STDOUT) {
+        Some(Box::new(std::io::stdout().lock()))
+    } else {
+        device_output(output)
+            .transpose()
+            .map_err(|source| CliError::Io {
+                path: output.to_path_buf(),
+                source,
+            })?
+            .map(|f| Box::new(f) as Box<dyn std::io::Write>)
+    };
+    let (summary, file) = if let Some(stream) = stream {
+        // A pipe or a device: WebM without Cues or Duration (they need seeking), Ogg as usual.
+        let out = std::io::BufWriter::new(stream);
         let (summary, out) = match format {
             OutputFormat::Webm | OutputFormat::Mkv => {
                 let mut sink = Muxer::create_streaming(out, mux_options);
@@ -400,6 +411,16 @@ pub fn convert(
             })?;
     }
     Ok(report)
+}
+
+/// An output that exists and is not a regular file (a character device such as `/dev/null`, a
+/// named pipe, a socket) is written straight into, as a stream: renaming a finished file over
+/// it would replace the device or the pipe itself.
+fn device_output(output: &Path) -> Option<std::io::Result<File>> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::metadata(output).ok()?.file_type();
+    let device = kind.is_char_device() || kind.is_fifo() || kind.is_socket();
+    device.then(|| File::options().write(true).open(output))
 }
 
 /// The output name that means standard output.
