@@ -19,7 +19,9 @@
 //! * without arrival times (older recordings), a backwards step or a forward jump longer than
 //!   [`ClockConfig::max_blind_jump_ns`] is treated as a restart and the timeline simply continues;
 //! * the result always increases by at least [`ClockConfig::min_step_ns`] (1 ms, the resolution
-//!   of Matroska timestamps), so no two frames of a track share a timestamp.
+//!   of Matroska timestamps), so no two frames of a track share a timestamp; a frame placed more
+//!   than a frame's length behind the previous one (a damaged timestamp) re-anchors the track a
+//!   frame after it, so that frames are never piled up 1 ms apart.
 //!
 //! All arithmetic saturates: absurd timestamps from damaged recordings give absurd but valid
 //! positions, never an overflow.
@@ -199,6 +201,16 @@ impl TrackClock {
         };
         self.last_ext_ts = ext;
         let out = match self.last_out_ns {
+            // Far behind what is already placed (a damaged timestamp, or times that say the
+            // track moved back): clamping would pile every frame until it caught up 1 ms after
+            // the last one, so the timeline continues after it instead.
+            Some(last)
+                if last.saturating_sub(wall) > self.config.nominal_frame_ns
+                    && self.anchor.is_some() =>
+            {
+                let continued = last.saturating_add(self.config.nominal_frame_ns);
+                self.reanchor(ext, continued)
+            }
             Some(last) => wall.max(last.saturating_add(self.config.min_step_ns)),
             None => wall,
         };

@@ -312,3 +312,30 @@ fn a_track_whose_every_frame_is_refused_is_empty() {
     assert_eq!(summary.tracks[0].frames, 0);
     assert_eq!(summary.tracks[0].invalid_frames, 50);
 }
+
+#[test]
+fn a_timestamp_jumping_back_with_useless_arrival_times_never_piles_frames_up() {
+    // 30 fps video whose RTP timestamps jump back by 10 s after 3 s, and whose packet times are
+    // all the same (a damaged recording: every MJR time 0). Frames must stay a frame apart.
+    let frames: Vec<(u32, i64)> = (0..300i64)
+        .map(|i| {
+            let ts = if i < 90 { i * 3000 } else { i * 3000 - 900_000 };
+            ((ts + 5_000_000) as u32, 0)
+        })
+        .collect();
+    let mut mixer = Mixer::<Source>::new(
+        vec![Box::new(Frames::new(Codec::Vp8, frames))],
+        MixerOptions::default(),
+    );
+    let mut sink = CollectSink::default();
+    mixer.run(&mut sink, &mut |_| {}).unwrap();
+    let times: Vec<i64> = sink.frames.iter().map(|(_, at, _)| at.time.get()).collect();
+    assert_eq!(times.len(), 300);
+    for w in times.windows(2) {
+        assert!(
+            w[1] - w[0] >= 20 * MS,
+            "frames {} ms apart",
+            (w[1] - w[0]) / MS
+        );
+    }
+}
