@@ -213,14 +213,22 @@ impl<R: Read> MjrReader<R> {
         self.buffer_stats.peak_buffer = self.buffer_stats.peak_buffer.max(want);
         self.base += self.pos as u64;
         self.pos = 0;
-        while v.len() < want {
-            let asked = want - v.len();
-            let got = (&mut self.inner).take(asked as u64).read_to_end(&mut v)?;
-            if got < asked {
-                self.eof = true;
-                break;
+        // One read call per refill where the source gives what is asked (a file does):
+        // `read_to_end` would probe with small reads first.
+        let mut filled = v.len();
+        v.resize(want, 0);
+        while filled < want {
+            match self.inner.read(&mut v[filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
+        v.truncate(filled);
         self.chunk = Bytes::from(v);
         Ok(self.avail() >= need)
     }
