@@ -70,6 +70,7 @@ mod red;
 mod reorder;
 mod rtp;
 mod vp8;
+mod vp8_bool;
 
 pub use assemble::{AfterLoss, AssemblyStats, FrameAssembler, Limits, DEFAULT_MAX_FRAME_BYTES};
 pub use depack::{

@@ -1,6 +1,7 @@
 //! VP8 over RTP (RFC 7741): the payload descriptor, the frame header (RFC 6386), the payload
 //! rules for the shared frame assembly ([`Vp8Payload`]), and a packetizer.
 
+use crate::vp8_bool::log2_dct_partitions;
 use bytes::Bytes;
 use mjrtool_core::{
     Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError, VideoSize,
@@ -75,17 +76,24 @@ impl Vp8Descriptor {
     }
 }
 
-/// The header at the start of every VP8 frame (RFC 6386 section 9.1).
+/// The header at the start of every VP8 frame (RFC 6386 section 9.1), and the layout of the
+/// partitions after it (section 9.5).
 ///
 /// ```text
 /// frame tag, 3 bytes, little-endian:
 ///   bit 0: P (0 = keyframe)   bits 1-3: version   bit 4: show_frame   bits 5-23: first_part_size
 /// keyframes only, 7 more bytes:
 ///   9d 01 2a (start code) | width: 14 bits + 2-bit scale (LE) | height: 14 bits + 2-bit scale (LE)
+/// then:
+///   first partition (first_part_size bytes, boolean-coded, section 7; its header fields in
+///     section 19.2 end with log2_nbr_of_dct_partitions, so n = 1, 2, 4 or 8 DCT partitions)
+///   sizes of DCT partitions 1 to n-1: 3 bytes each, little-endian (section 9.5)
+///   DCT partitions 1 to n-1 (the sizes above), then partition n (the rest of the frame)
 /// ```
 ///
-/// The first partition (`first_part_size` bytes) follows the 3 or 10 header bytes; the DCT
-/// partitions follow it.
+/// [`Vp8FrameHeader::read`] accepts a frame only if all of this fits: the size table and every
+/// partition lie inside the frame and no partition is empty (a boolean decoder needs at least
+/// one byte). This is the check ffmpeg makes before decoding ("Invalid partitions").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Vp8FrameHeader {
     /// Whether the frame decodes on its own (P bit clear).
@@ -98,6 +106,9 @@ pub struct Vp8FrameHeader {
     pub first_part_size: u32,
     /// Width and height in pixels (14 bits each, never 0), for a keyframe.
     pub size: Option<(u16, u16)>,
+    /// Number of DCT partitions: 1, 2, 4 or 8 (`1 << log2_nbr_of_dct_partitions`, RFC 6386
+    /// section 9.5).
+    pub dct_partitions: u8,
 }
 
 impl Vp8FrameHeader {
@@ -107,12 +118,17 @@ impl Vp8FrameHeader {
         Vp8FrameHeader::read(frame).ok()
     }
 
-    /// Reads the header of `frame` and checks that the frame can be decoded.
+    /// Reads the header of `frame` and checks that the frame can be decoded: the frame tag and
+    /// keyframe header (RFC 6386 section 9.1), then the fields of the first partition up to
+    /// `log2_nbr_of_dct_partitions` (sections 9.2 to 9.6, 19.2), then the partition sizes
+    /// (section 9.5).
     ///
     /// # Errors
     ///
-    /// The frame is shorter than its header (3 bytes, 10 for a keyframe) and first partition, or
-    /// it is a keyframe without the start code or with a zero width or height.
+    /// The frame is shorter than its header (3 bytes, 10 for a keyframe) and first partition;
+    /// it is a keyframe without the start code or with a zero width or height; its first
+    /// partition is empty; or its DCT partition size table, or one of its DCT partitions, does
+    /// not fit in the frame or is empty.
     pub fn read(frame: &[u8]) -> Result<Vp8FrameHeader, PayloadError> {
         let tag = frame
             .get(..3)
@@ -125,6 +141,7 @@ impl Vp8FrameHeader {
             show_frame: bits & 0x10 != 0,
             first_part_size: bits >> 5,
             size: None,
+            dct_partitions: 1,
         };
         let mut header_len = 3;
         if keyframe {
@@ -160,8 +177,56 @@ impl Vp8FrameHeader {
                 needed,
             ));
         }
+        if header.first_part_size == 0 {
+            return Err(PayloadError {
+                codec: "VP8",
+                expected: "a first partition of at least 1 byte",
+                found: "a frame tag with first_part_size 0".to_string(),
+                offset: 0,
+            });
+        }
+        let log2 = log2_dct_partitions(&frame[header_len..needed], keyframe);
+        header.dct_partitions = 1 << log2;
+        check_dct_partitions(frame, needed, header.dct_partitions)?;
         Ok(header)
     }
+}
+
+/// Checks that the `count` DCT partitions, and the table of their sizes, which start at byte
+/// `start` of `frame`, lie inside it and that none is empty (RFC 6386 section 9.5).
+fn check_dct_partitions(frame: &[u8], start: usize, count: u8) -> Result<(), PayloadError> {
+    let table_len = 3 * (usize::from(count) - 1);
+    let table = frame.get(start..start + table_len).ok_or_else(|| {
+        frame_error(
+            "the DCT partition size table",
+            frame.len(),
+            start + table_len,
+        )
+    })?;
+    let mut at = start + table_len;
+    for (i, size) in table.chunks_exact(3).enumerate() {
+        let size = usize::from(size[0]) | usize::from(size[1]) << 8 | usize::from(size[2]) << 16;
+        if size == 0 {
+            return Err(PayloadError {
+                codec: "VP8",
+                expected: "a DCT partition of at least 1 byte",
+                found: format!("size 0 for partition {} of {count}", i + 1),
+                offset: start + 3 * i,
+            });
+        }
+        if frame.len() - at < size {
+            return Err(frame_error("a whole DCT partition", frame.len(), at + size));
+        }
+        at += size;
+    }
+    if at == frame.len() {
+        return Err(frame_error(
+            "a last DCT partition of at least 1 byte",
+            at,
+            at + 1,
+        ));
+    }
+    Ok(())
 }
 
 /// A frame that ends at byte `len`, before the `needed` bytes that `expected` takes.

@@ -187,16 +187,19 @@ fn unwrappers_cross_the_wrap_both_ways() {
 
 /// A VP8 frame of `len` bytes: a keyframe (with a real frame header) or an inter frame.
 /// Its frame tag (RFC 6386 section 9.1) declares a first partition of half the bytes after the
-/// header, so that a frame cut short shows.
+/// header, so that a frame cut short shows. The first partition starts with 8 zero bytes, which
+/// the boolean decoder reads as all-zero header fields (RFC 6386 sections 7, 19.2): one DCT
+/// partition, at least 1 byte long; `fill` fills the bytes after them.
 fn vp8_frame(key: bool, len: usize, fill: u8) -> Vec<u8> {
     let header_len = if key { 10 } else { 3 };
-    let len = len.max(header_len);
+    let len = len.max(header_len + 2);
     let first_part_size = ((len - header_len) / 2) as u32;
     let tag = (first_part_size << 5 | 0x10 | u32::from(!key)).to_le_bytes();
     let mut f = tag[..3].to_vec();
     if key {
         f.extend_from_slice(&[0x9d, 0x01, 0x2a, 0x40, 0x01, 0xF0, 0x00]);
     }
+    f.resize(len.min(header_len + 8), 0);
     f.resize(len, fill);
     f
 }

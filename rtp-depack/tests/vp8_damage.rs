@@ -8,7 +8,9 @@ use rtp_depack::{
 };
 
 /// A VP8 frame of `len` bytes whose first partition is `first_part` bytes; a keyframe carries
-/// the start code and `size`.
+/// the start code and `size`. The first partition starts with 8 zero bytes, which the boolean
+/// decoder reads as all-zero header fields (RFC 6386 sections 7, 19.2): one DCT partition, the
+/// rest of the frame; `fill` fills the bytes after them.
 fn frame(size: Option<(u16, u16)>, len: usize, first_part: u32, fill: u8) -> Vec<u8> {
     let tag = (first_part << 5 | 0x10 | u32::from(size.is_none())).to_le_bytes();
     let mut f = tag[..3].to_vec();
@@ -17,6 +19,8 @@ fn frame(size: Option<(u16, u16)>, len: usize, first_part: u32, fill: u8) -> Vec
         f.extend_from_slice(&w.to_le_bytes());
         f.extend_from_slice(&h.to_le_bytes());
     }
+    let zeros = f.len() + 8;
+    f.resize(len.min(zeros), 0);
     f.resize(len, fill);
     f
 }
@@ -141,21 +145,23 @@ fn keyframes_with_a_zero_size_or_no_start_code_are_dropped() {
 
 #[test]
 fn the_frame_header_is_read_as_rfc_6386_draws_it() {
-    let key = frame(Some((0x4140, 0x80F0)), 60, 50, 0);
+    let key = frame(Some((0x4140, 0x80F0)), 61, 50, 0);
     let h = Vp8FrameHeader::parse(&key).unwrap();
     assert!(h.keyframe && h.show_frame);
-    assert_eq!((h.version, h.first_part_size), (0, 50));
+    assert_eq!((h.version, h.first_part_size, h.dct_partitions), (0, 50, 1));
     assert_eq!(
         h.size,
         Some((0x0140, 0x00F0)),
         "the scale bits are not part of the size"
     );
-    // One byte short of the first partition.
+    // No byte left for the DCT partition; one byte short of the first partition.
+    assert_eq!(Vp8FrameHeader::parse(&key[..60]), None);
     assert_eq!(Vp8FrameHeader::parse(&key[..59]), None);
     assert_eq!(Vp8FrameHeader::parse(&key[..9]), None);
-    let inter = frame(None, 43, 40, 0);
+    let inter = frame(None, 44, 40, 0);
     let h = Vp8FrameHeader::parse(&inter).unwrap();
     assert_eq!((h.keyframe, h.first_part_size, h.size), (false, 40, None));
+    assert_eq!(Vp8FrameHeader::parse(&inter[..43]), None);
     assert_eq!(Vp8FrameHeader::parse(&inter[..42]), None);
     assert_eq!(Vp8FrameHeader::parse(&inter[..2]), None);
 }
