@@ -64,8 +64,8 @@ pub struct DepackStats {
     /// Frames dropped although no packet of theirs was missing, because their own header says
     /// they cannot be decoded ([`mjrtool_core::Depacketizer::inspect`]): for VP8, shorter than
     /// the first partition their header declares (their last packets were lost without a
-    /// sequence gap), or a keyframe without a start code or with a zero width or height (RFC 6386
-    /// section 9.1); for Opus, a packet that RFC 6716 section 3.4 rejects. Counted as a loss.
+    /// sequence gap), a keyframe without a start code or with a zero width or height (RFC 6386
+    /// section 9.1), or DCT partitions that do not fit the frame (section 9.5); for Opus, a packet that RFC 6716 section 3.4 rejects. Counted as a loss.
     pub frames_dropped_corrupt: u64,
     /// Complete frames dropped because an earlier frame they depend on was lost (waiting for
     /// the next keyframe), including those before the first keyframe.
