@@ -292,13 +292,14 @@ impl TrackWriter {
 }
 
 /// The smallest VP8 keyframe the depacketizer accepts (RFC 6386 section 9.1): a 16x16 frame
-/// tag and a 16-byte first partition.
+/// tag, a 16-byte first partition of zeros (header fields all zero: one DCT partition, section
+/// 9.5) and a 1-byte DCT partition.
 fn tiny_keyframe() -> Vec<u8> {
     let first_part_size: u32 = 16;
     let tag = (first_part_size << 5) | 0x10; // keyframe (P = 0), version 0, shown
     let mut f = tag.to_le_bytes()[..3].to_vec();
     f.extend_from_slice(&[0x9d, 0x01, 0x2a, 16, 0, 16, 0]);
-    f.resize(f.len() + first_part_size as usize, 0);
+    f.resize(f.len() + first_part_size as usize + 1, 0);
     f
 }
 
