@@ -10,7 +10,7 @@ use rtp_depack::{
 };
 
 mod common;
-use common::vp8_frame;
+use common::{shuffle, vp8_frame};
 
 /// One encoder run: frames (a keyframe every 10) packetized from the given bases.
 fn segment(frames: &[Vec<u8>], seq_base: u16, ts_base: u32, first_pid: u16) -> Vec<RtpPacket> {
@@ -25,25 +25,6 @@ fn segment(frames: &[Vec<u8>], seq_base: u16, ts_base: u32, first_pid: u16) -> V
             b.build(ts, m, p, &[], &mut raw);
             out.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
         });
-    }
-    out
-}
-
-/// Delays each packet by less than half the window and duplicates a few.
-fn shuffle(
-    packets: Vec<RtpPacket>,
-    window: usize,
-    jitter: &[usize],
-    dups: &[usize],
-) -> Vec<RtpPacket> {
-    let mut order: Vec<(usize, usize)> = (0..packets.len())
-        .map(|i| (i + jitter[i % jitter.len()] % (window / 2), i))
-        .collect();
-    order.sort();
-    let mut out: Vec<RtpPacket> = order.iter().map(|&(_, i)| packets[i].clone()).collect();
-    for &d in dups {
-        let i = d % out.len();
-        out.insert(i, out[i].clone());
     }
     out
 }

@@ -12,7 +12,7 @@ use rtp_depack::{
 };
 
 mod common;
-use common::vp8_frame;
+use common::{shuffle, vp8_frame};
 
 /// `n` VP8 frames, a keyframe every 10, of the given lengths in turn.
 fn vp8_frames(n: usize, lens: &[usize], first_id: u8) -> Vec<Vec<u8>> {
@@ -52,25 +52,6 @@ fn opus_segment(timestamps: &[u32], seq_base: u16) -> Vec<RtpPacket> {
             b.build(ts, m, p, &[], &mut raw);
             out.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
         });
-    }
-    out
-}
-
-/// Delays each packet by less than half the window and duplicates a few.
-fn shuffle(
-    packets: Vec<RtpPacket>,
-    window: usize,
-    jitter: &[usize],
-    dups: &[usize],
-) -> Vec<RtpPacket> {
-    let mut order: Vec<(usize, usize)> = (0..packets.len())
-        .map(|i| (i + jitter[i % jitter.len()] % (window / 2).max(1), i))
-        .collect();
-    order.sort();
-    let mut out: Vec<RtpPacket> = order.iter().map(|&(_, i)| packets[i].clone()).collect();
-    for &d in dups {
-        let i = d % out.len();
-        out.insert(i, out[i].clone());
     }
     out
 }

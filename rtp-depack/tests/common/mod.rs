@@ -1,4 +1,7 @@
 //! Builders shared by the integration tests.
+#![allow(dead_code)] // each test file uses some of them
+
+use rtp_depack::RtpPacket;
 
 /// A VP8 frame whose header (RFC 6386 section 9.1) fits it: a keyframe carries the start code
 /// and a 320x240 size, the first partition is half the rest (at least 1 byte, and so is the one
@@ -21,3 +24,22 @@ pub fn vp8_frame(key: bool, len: usize, fill: u8) -> Vec<u8> {
 /// (RFC 6386 section 7) reads its header fields (section 19.2) as all zero from them, so the
 /// frame has one DCT partition, whatever `fill` is.
 pub const ZERO_HEAD: usize = 8;
+
+/// Delays each packet by less than half the window and duplicates a few.
+pub fn shuffle(
+    packets: Vec<RtpPacket>,
+    window: usize,
+    jitter: &[usize],
+    dups: &[usize],
+) -> Vec<RtpPacket> {
+    let mut order: Vec<(usize, usize)> = (0..packets.len())
+        .map(|i| (i + jitter[i % jitter.len()] % (window / 2).max(1), i))
+        .collect();
+    order.sort();
+    let mut out: Vec<RtpPacket> = order.iter().map(|&(_, i)| packets[i].clone()).collect();
+    for &d in dups {
+        let i = d % out.len();
+        out.insert(i, out[i].clone());
+    }
+    out
+}
