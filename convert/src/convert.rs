@@ -270,15 +270,7 @@ pub fn convert(
             return Err(CliError::Usage(format!("{}: {why}", output.display())));
         }
     }
-    let format = options
-        .format
-        .or_else(|| OutputFormat::from_path(output))
-        .ok_or_else(|| {
-            CliError::Usage(format!(
-                "{}: cannot tell the output format from its name (use .webm, .mkv, .opus or .ogg)",
-                output.display()
-            ))
-        })?;
+    let format = output_format(options, output)?;
     let total: u64 = inputs
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
@@ -315,74 +307,29 @@ pub fn convert(
             paths[0].display()
         )));
     }
-
+    let target = Target {
+        format,
+        mux_options: mux_options(format, nfo.as_ref().and_then(|n| n.name.clone()), &infos),
+        paths: &paths,
+        output,
+    };
     let mut on_progress = |p: Progress| progress(p.bytes, total);
-    let mux_options = mux_options(format, nfo.as_ref().and_then(|n| n.name.clone()), &infos);
-    let output_error = |source: OutputError| CliError::Output {
-        path: output.to_path_buf(),
-        source,
-    };
-    let vendor = format!("mjrtool {}", env!("CARGO_PKG_VERSION"));
-    let stream: Option<Box<dyn std::io::Write>> = if output == Path::new(STDOUT) {
-        Some(Box::new(std::io::stdout().lock()))
-    } else {
-        device_output(output)
-            .transpose()
-            .map_err(|source| CliError::Io {
-                path: output.to_path_buf(),
-                source,
-            })?
-            .map(|f| Box::new(f) as Box<dyn std::io::Write>)
-    };
-    let (summary, file) = if let Some(stream) = stream {
-        // A pipe or a device: WebM without Cues or Duration (they need seeking), Ogg as usual.
-        let out = std::io::BufWriter::new(stream);
-        let (summary, out) = match format {
-            OutputFormat::Webm | OutputFormat::Mkv => {
-                let mut sink = Muxer::create_streaming(out, mux_options);
-                let summary = run(&mut mixer, &mut sink, &paths, output, &mut on_progress)?;
-                (
-                    summary,
-                    sink.into_inner().map_err(|e| output_error(e.into()))?,
-                )
-            }
-            OutputFormat::Ogg => {
-                let mut sink = OggOpusSink::new(out, vendor);
-                let summary = run(&mut mixer, &mut sink, &paths, output, &mut on_progress)?;
-                (
-                    summary,
-                    sink.into_inner().map_err(|e| output_error(e.into()))?,
-                )
-            }
-        };
-        crate::output::flush(out).map_err(|e| output_error(e.into()))?;
-        (summary, None)
-    } else {
-        let (guard, writer) =
-            AtomicOutput::create(output, options.force).map_err(|source| CliError::Io {
-                path: output.to_path_buf(),
-                source,
-            })?;
-        let (summary, writer) = match format {
-            OutputFormat::Webm | OutputFormat::Mkv => {
-                let mut sink =
-                    Muxer::create(writer, mux_options).map_err(|e| output_error(e.into()))?;
-                let summary = run(&mut mixer, &mut sink, &paths, output, &mut on_progress)?;
-                (
-                    summary,
-                    sink.into_inner().map_err(|e| output_error(e.into()))?,
-                )
-            }
-            OutputFormat::Ogg => {
-                let mut sink = OggOpusSink::new(writer, vendor);
-                let summary = run(&mut mixer, &mut sink, &paths, output, &mut on_progress)?;
-                (
-                    summary,
-                    sink.into_inner().map_err(|e| output_error(e.into()))?,
-                )
-            }
-        };
-        (summary, Some((guard, writer)))
+    let (summary, file) = match stream_output(output)? {
+        Some(stream) => {
+            // A pipe or a device: WebM without Cues or Duration (they need seeking).
+            let (summary, out) = target.write_stream(&mut mixer, stream, &mut on_progress)?;
+            crate::output::flush(out).map_err(|e| target.error(e.into()))?;
+            (summary, None)
+        }
+        None => {
+            let (guard, writer) =
+                AtomicOutput::create(output, options.force).map_err(|source| CliError::Io {
+                    path: output.to_path_buf(),
+                    source,
+                })?;
+            let (summary, writer) = target.write_file(&mut mixer, writer, &mut on_progress)?;
+            (summary, Some((guard, writer)))
+        }
     };
     let stats: Vec<TrackStats> = (0..paths.len())
         .filter_map(|i| mixer.source(i).map(MjrTrack::track_stats))
@@ -411,6 +358,112 @@ pub fn convert(
             })?;
     }
     Ok(report)
+}
+
+/// The container: `--format`, else the output name's extension.
+fn output_format(options: &ConvertOptions, output: &Path) -> Result<OutputFormat, CliError> {
+    options
+        .format
+        .or_else(|| OutputFormat::from_path(output))
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "{}: cannot tell the output format from its name (use .webm, .mkv, .opus or .ogg)",
+                output.display()
+            ))
+        })
+}
+
+/// Where a stream goes when the output is not a file made here: standard output, or an
+/// existing device or pipe ([`device_output`]).
+fn stream_output(output: &Path) -> Result<Option<Box<dyn std::io::Write>>, CliError> {
+    if output == Path::new(STDOUT) {
+        return Ok(Some(Box::new(std::io::stdout().lock())));
+    }
+    let device = device_output(output)
+        .transpose()
+        .map_err(|source| CliError::Io {
+            path: output.to_path_buf(),
+            source,
+        })?;
+    Ok(device.map(|f| Box::new(f) as Box<dyn std::io::Write>))
+}
+
+/// What the writing half of a conversion needs to know.
+struct Target<'a> {
+    format: OutputFormat,
+    mux_options: MuxerOptions,
+    paths: &'a [PathBuf],
+    output: &'a Path,
+}
+
+impl Target<'_> {
+    fn error(&self, source: OutputError) -> CliError {
+        CliError::Output {
+            path: self.output.to_path_buf(),
+            source,
+        }
+    }
+
+    fn vendor() -> String {
+        format!("mjrtool {}", env!("CARGO_PKG_VERSION"))
+    }
+
+    /// Runs the timeline into `sink`, then takes the writer back from it.
+    fn run_into<K, W>(
+        &self,
+        mixer: &mut Mixer<MjrTrack<File>>,
+        mut sink: K,
+        into_inner: impl FnOnce(K) -> Result<W, OutputError>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Summary, W), CliError>
+    where
+        K: FrameSink,
+        OutputError: From<K::Error>,
+    {
+        let summary = run(mixer, &mut sink, self.paths, self.output, progress)?;
+        let writer = into_inner(sink).map_err(|e| self.error(e))?;
+        Ok((summary, writer))
+    }
+
+    /// A stream: WebM/Matroska without Cues or Duration, or Ogg.
+    fn write_stream<W: std::io::Write>(
+        &self,
+        mixer: &mut Mixer<MjrTrack<File>>,
+        out: W,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Summary, std::io::BufWriter<W>), CliError> {
+        let out = std::io::BufWriter::new(out);
+        match self.format {
+            OutputFormat::Webm | OutputFormat::Mkv => {
+                let sink = Muxer::create_streaming(out, self.mux_options.clone());
+                self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
+            }
+            OutputFormat::Ogg => {
+                let sink = OggOpusSink::new(out, Self::vendor());
+                self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
+            }
+        }
+    }
+
+    /// A file: WebM/Matroska with Cues and Duration, or Ogg.
+    fn write_file<W: std::io::Write + std::io::Seek>(
+        &self,
+        mixer: &mut Mixer<MjrTrack<File>>,
+        writer: W,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Summary, W), CliError> {
+        match self.format {
+            OutputFormat::Webm | OutputFormat::Mkv => {
+                let sink = Muxer::create(writer, self.mux_options.clone())
+                    .map_err(|e| self.error(e.into()))?;
+                self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
+            }
+            OutputFormat::Ogg => {
+                let sink = OggOpusSink::new(writer, Self::vendor());
+                self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
+            }
+        }
+    }
 }
 
 /// An output that exists and is not a regular file (a character device such as `/dev/null`, a
