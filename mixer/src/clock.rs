@@ -65,6 +65,10 @@ impl ClockConfig {
     }
 }
 
+/// How much earlier than its clock the least delayed frame of a block must arrive for the anchor
+/// to catch up at once (by slewing) rather than by [`ClockConfig::max_slew_ns`] per block.
+const EARLY_NS: i64 = 50_000_000;
+
 #[derive(Debug, Clone, Copy)]
 struct Anchor {
     ext_ts: i64,
@@ -90,6 +94,8 @@ pub struct TrackClock {
     last_out_ns: Option<i64>,
     reanchors: u32,
     drift_ns: i64,
+    /// Correction of the anchor still to apply, a little at every frame (negative: earlier).
+    pending_ns: i64,
 }
 
 impl TrackClock {
@@ -104,6 +110,7 @@ impl TrackClock {
             last_out_ns: None,
             reanchors: 0,
             drift_ns: 0,
+            pending_ns: 0,
         }
     }
 
@@ -172,7 +179,8 @@ impl TrackClock {
                 });
                 wall
             }
-            Some(anchor) => {
+            Some(_) => {
+                let anchor = self.slew();
                 let expected = Self::expected(anchor, self, ext);
                 match arrival_ns {
                     Some(arrival) => {
@@ -180,7 +188,9 @@ impl TrackClock {
                         if late.saturating_abs() > self.config.reanchor_threshold_ns {
                             self.reanchor(ext, arrival)
                         } else {
-                            self.follow_drift(ext, late);
+                            // Measured against where the anchor is going, so that a correction
+                            // under way is not asked for again.
+                            self.follow_drift(ext, late.saturating_sub(self.pending_ns));
                             expected
                         }
                     }
@@ -220,7 +230,7 @@ impl TrackClock {
 
     /// Notes that the frame at `ext` arrived `late_ns` after the clock's position for it, and
     /// at the end of a drift block moves the anchor towards the block's least delayed frame.
-    fn follow_drift(&mut self, ext: i64, late_ns: i64) {
+    fn follow_drift(&mut self, ext: i64, mut late_ns: i64) {
         let block_ticks = i64::try_from(
             i128::from(self.config.drift_block_ns) * i128::from(self.config.clock_rate)
                 / 1_000_000_000,
@@ -234,10 +244,19 @@ impl TrackClock {
         let elapsed = ext.saturating_sub(block.start_ext_ts);
         if !(0..block_ticks).contains(&elapsed) {
             if let (Some(min), true) = (block.min_late_ns, elapsed >= block_ticks) {
-                let step = min.clamp(-self.config.max_slew_ns, self.config.max_slew_ns);
-                if let Some(a) = &mut self.anchor {
-                    a.wall_ns = a.wall_ns.saturating_add(step);
-                    self.drift_ns = self.drift_ns.saturating_add(step);
+                if min < -EARLY_NS {
+                    // A whole block arrived earlier than the clock allows: the anchor is late
+                    // (it was set on frames that were all delayed, or the sender's timestamps
+                    // were rewritten while it lagged). Catch up, a little at every frame.
+                    self.pending_ns = self.pending_ns.saturating_add(min);
+                    // This frame opens the next block: measured against the corrected anchor.
+                    late_ns = late_ns.saturating_sub(min);
+                } else {
+                    let step = min.clamp(-self.config.max_slew_ns, self.config.max_slew_ns);
+                    if let Some(a) = &mut self.anchor {
+                        a.wall_ns = a.wall_ns.saturating_add(step);
+                        self.drift_ns = self.drift_ns.saturating_add(step);
+                    }
                 }
             }
             *block = DriftBlock {
@@ -261,9 +280,27 @@ impl TrackClock {
         self.reanchor(ext, wall_ns);
     }
 
+    /// Moves the anchor by a part of the pending correction (at most a quarter of a nominal
+    /// frame per frame: frames come a little closer together, never out of order) and returns it.
+    fn slew(&mut self) -> Anchor {
+        let step = self.pending_ns.clamp(
+            -self.config.nominal_frame_ns / 4,
+            self.config.nominal_frame_ns / 4,
+        );
+        self.pending_ns -= step;
+        let anchor = self.anchor.get_or_insert(Anchor {
+            ext_ts: 0,
+            wall_ns: 0,
+        });
+        anchor.wall_ns = anchor.wall_ns.saturating_add(step);
+        self.drift_ns = self.drift_ns.saturating_add(step);
+        *anchor
+    }
+
     fn reanchor(&mut self, ext_ts: i64, wall_ns: i64) -> i64 {
         self.anchor = Some(Anchor { ext_ts, wall_ns });
         self.block = None;
+        self.pending_ns = 0;
         self.reanchors += 1;
         wall_ns
     }

@@ -339,3 +339,42 @@ fn a_timestamp_jumping_back_with_useless_arrival_times_never_piles_frames_up() {
         );
     }
 }
+
+#[test]
+fn a_track_anchored_late_catches_up_without_piling_frames() {
+    // 30 fps video whose first 25 s arrive 400 ms late (a sender that lagged from the start,
+    // longer than the start window), then on time: the start is anchored 400 ms late, and once
+    // whole blocks of frames prove it, the track catches up, a few ms per frame.
+    let frame_us = 1_000_000 / 30;
+    let frames: Vec<(u32, i64)> = (0..1800i64)
+        .map(|i| {
+            let capture = i * frame_us;
+            let late = if capture < 25_000_000 { 400_000 } else { 0 };
+            ((i * 3000) as u32, capture + late + jitter(i) * 1000)
+        })
+        .collect();
+    let mut mixer = Mixer::<Source>::new(
+        vec![Box::new(Frames::new(Codec::Vp8, frames))],
+        MixerOptions::default(),
+    );
+    let mut sink = CollectSink::default();
+    mixer.run(&mut sink, &mut |_| {}).unwrap();
+    let times: Vec<i64> = sink.frames.iter().map(|(_, at, _)| at.time.get()).collect();
+    assert_eq!(times.len(), 1800);
+    for w in times.windows(2) {
+        assert!(
+            w[1] - w[0] >= 20 * MS,
+            "frames {} ms apart",
+            (w[1] - w[0]) / MS
+        );
+    }
+    // Output times count from the first frame, which was placed 400 ms late: by the end the
+    // track is back on its clock, 400 ms earlier relative to that first frame.
+    let last = *times.last().unwrap();
+    let truth = 1799 * frame_us * 1000 - 400 * MS;
+    assert!(
+        (last - truth).abs() <= 15 * MS,
+        "ends {} ms off",
+        (last - truth) / MS
+    );
+}
