@@ -110,6 +110,10 @@ pub struct AssemblyStats {
 pub struct FrameAssembler<D> {
     reorder: Reorderer<(RtpPacket, Option<Nanos>)>,
     frames: Assembly<D>,
+    /// The SSRC of the stream and of the one before it.
+    ssrcs: (Option<u32>, Option<u32>),
+    /// Packets of the previous SSRC that came after the switch to the new one.
+    late_after_switch: u64,
 }
 
 impl<D: Depacketizer> FrameAssembler<D> {
@@ -124,6 +128,8 @@ impl<D: Depacketizer> FrameAssembler<D> {
         FrameAssembler {
             reorder,
             frames: Assembly::new(depacketizer),
+            ssrcs: (None, None),
+            late_after_switch: 0,
         }
     }
 
@@ -143,6 +149,21 @@ impl<D: Depacketizer> FrameAssembler<D> {
     /// Unix epoch) if known. Frames it completes are ready for [`pop`](Self::pop).
     pub fn push(&mut self, packet: RtpPacket, arrival: Option<Nanos>) {
         let (seq, ts) = (packet.header.sequence, packet.header.timestamp);
+        let ssrc = packet.header.ssrc;
+        match self.ssrcs {
+            (Some(current), _) if current == ssrc => {}
+            (Some(_), Some(previous)) if previous == ssrc => {
+                // A late packet of the stream before the switch: its slot is gone.
+                self.late_after_switch += 1;
+                return;
+            }
+            (Some(current), _) => {
+                self.reorder.new_stream();
+                self.drain();
+                self.ssrcs = (Some(ssrc), Some(current));
+            }
+            (None, _) => self.ssrcs = (Some(ssrc), None),
+        }
         let arrival_ms = arrival.map(Nanos::as_ms_floor);
         self.reorder
             .push_timed(seq, ts, arrival_ms, (packet, arrival));
@@ -164,8 +185,10 @@ impl<D: Depacketizer> FrameAssembler<D> {
 
     /// Counters so far (complete after [`finish`](Self::finish)).
     pub fn stats(&self) -> AssemblyStats {
+        let mut reorder = self.reorder.stats();
+        reorder.late += self.late_after_switch;
         AssemblyStats {
-            reorder: self.reorder.stats(),
+            reorder,
             ..self.frames.stats.clone()
         }
     }

@@ -181,6 +181,8 @@ pub struct Reorderer<T> {
     candidates: Vec<(u16, Option<Timing>, T)>,
     /// Packets of the current stream pushed since the first candidate.
     since_candidate: usize,
+    /// Set by [`Reorderer::new_stream`]: the base the next packet's extended number gets.
+    fresh_base: Option<i64>,
 }
 
 impl<T> Reorderer<T> {
@@ -209,6 +211,7 @@ impl<T> Reorderer<T> {
             seg_offset: 0,
             candidates: Vec::with_capacity(RESTART_CONFIRM),
             since_candidate: 0,
+            fresh_base: None,
         }
     }
 
@@ -300,6 +303,9 @@ impl<T> Reorderer<T> {
             if self.since_candidate >= RESTART_CONFIRM {
                 self.drop_candidates();
             }
+        }
+        if let Some(base) = self.fresh_base.take() {
+            self.seg_offset = base - i64::from(seq);
         }
         let ext = self.seg_offset + self.unwrapper.unwrap(seq);
         if self.next.is_none() {
@@ -407,6 +413,27 @@ impl<T> Reorderer<T> {
             self.stats.received -= 1;
             self.push_inner(seq, timing, item);
         }
+    }
+
+    /// The packets pushed from now on are another stream (a new SSRC): those held are handed
+    /// out, and the next packets are numbered on their own, in a new segment (a jump of two
+    /// cycles), so that numbers the new stream shares with the old one (Janus continues the
+    /// numbering from the first new packet that reaches it, so a new packet sent earlier but
+    /// arriving later gets a number of the old stream) are neither duplicates nor late.
+    pub fn new_stream(&mut self) {
+        self.drop_candidates();
+        while self.held > 0 {
+            self.release_one(false);
+        }
+        self.pending_lost = 0;
+        if self.next.is_none() {
+            return;
+        }
+        self.fresh_base = Some(self.highest.max(self.next.unwrap_or(0)) + (1 << 17));
+        self.unwrapper = SeqUnwrapper::default();
+        self.next = None;
+        self.top = None;
+        self.committed = false;
     }
 
     /// Releases the slot at `next` (or counts it lost) into the ready queue.

@@ -158,3 +158,29 @@ fn a_damaged_frame_header_says_what_was_expected_and_where() {
     let err = OpusPayload.inspect(&[0xF9, 1]).unwrap_err();
     assert_eq!((err.codec, err.offset), ("Opus", 0));
 }
+
+#[test]
+fn a_new_ssrc_whose_first_packets_arrive_late_shares_numbers_with_the_old_one_and_loses_nothing() {
+    // Janus numbers a new SSRC on from the first of its packets that reaches it; a packet the
+    // new sender sent before that one, arriving after it, gets a number the old stream already
+    // used. Within the new stream it is simply out of order: every frame of both is kept.
+    let frames: Vec<Vec<u8>> = (0..6).map(|i| vp8_frame(i % 3 == 0, 300, i)).collect();
+    let mut b = RtpBuilder::new(1, 96);
+    b.sequence = 100;
+    let mut packets = vp8_packets(&mut b, &frames[..3], 0, 120);
+    let old_last = b.sequence.wrapping_sub(1);
+    b.ssrc = 2;
+    b.sequence = old_last; // the new keyframe's first packet reuses the old last number
+    let mut new = vp8_packets(&mut b, &frames[3..], 90_000, 120);
+    new.swap(0, 1); // and arrives after the packet that followed it
+    packets.extend(new);
+    let mut a = FrameAssembler::new(Vp8Payload, 16);
+    let out = run(&mut a, &packets);
+    assert_eq!(out.len(), 6, "every frame of both streams");
+    assert!(out[3].keyframe && out[3].discontinuity);
+    let s = a.stats();
+    assert_eq!(
+        (s.reorder.duplicates, s.reorder.late, s.reorder.lost),
+        (0, 0, 0)
+    );
+}

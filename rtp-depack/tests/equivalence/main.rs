@@ -217,9 +217,26 @@ fn old_path(
             take(d, &mut segment_from);
         }
     };
+    // A new SSRC is a stream of its own (its numbers are not the old stream's); a late packet
+    // of the stream before it is dropped as late.
+    let mut ssrcs: (Option<u32>, Option<u32>) = (None, None);
+    let mut late_after_switch = 0;
     for (raw, t) in packets {
         let p = RtpPacket::parse(raw.clone()).unwrap();
-        let (seq, ts) = (p.header.sequence, p.header.timestamp);
+        let (seq, ts, ssrc) = (p.header.sequence, p.header.timestamp, p.header.ssrc);
+        match ssrcs {
+            (Some(current), _) if current == ssrc => {}
+            (Some(_), Some(previous)) if previous == ssrc => {
+                late_after_switch += 1;
+                continue;
+            }
+            (Some(current), _) => {
+                reorder.new_stream();
+                drain(&mut reorder, d);
+                ssrcs = (Some(ssrc), Some(current));
+            }
+            (None, _) => ssrcs = (Some(ssrc), None),
+        }
         reorder.push_timed(seq, ts, t.map(i64::from), (p, *t));
         drain(&mut reorder, d);
     }
@@ -227,7 +244,9 @@ fn old_path(
     drain(&mut reorder, d);
     d.finish();
     take(d, &mut segment_from);
-    (out, reorder.stats(), d.stats().clone())
+    let mut stats = reorder.stats();
+    stats.late += late_after_switch;
+    (out, stats, d.stats().clone())
 }
 
 fn new_path<D: PayloadRules>(
