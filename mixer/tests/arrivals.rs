@@ -323,21 +323,9 @@ fn a_timestamp_jumping_back_with_useless_arrival_times_never_piles_frames_up() {
             ((ts + 5_000_000) as u32, 0)
         })
         .collect();
-    let mut mixer = Mixer::<Source>::new(
-        vec![Box::new(Frames::new(Codec::Vp8, frames))],
-        MixerOptions::default(),
-    );
-    let mut sink = CollectSink::default();
-    mixer.run(&mut sink, &mut |_| {}).unwrap();
-    let times: Vec<i64> = sink.frames.iter().map(|(_, at, _)| at.time.get()).collect();
+    let times = video_times(frames);
     assert_eq!(times.len(), 300);
-    for w in times.windows(2) {
-        assert!(
-            w[1] - w[0] >= 20 * MS,
-            "frames {} ms apart",
-            (w[1] - w[0]) / MS
-        );
-    }
+    assert_frames_apart(&times, 20 * MS);
 }
 
 #[test]
@@ -353,21 +341,9 @@ fn a_track_anchored_late_catches_up_without_piling_frames() {
             ((i * 3000) as u32, capture + late + jitter(i) * 1000)
         })
         .collect();
-    let mut mixer = Mixer::<Source>::new(
-        vec![Box::new(Frames::new(Codec::Vp8, frames))],
-        MixerOptions::default(),
-    );
-    let mut sink = CollectSink::default();
-    mixer.run(&mut sink, &mut |_| {}).unwrap();
-    let times: Vec<i64> = sink.frames.iter().map(|(_, at, _)| at.time.get()).collect();
+    let times = video_times(frames);
     assert_eq!(times.len(), 1800);
-    for w in times.windows(2) {
-        assert!(
-            w[1] - w[0] >= 20 * MS,
-            "frames {} ms apart",
-            (w[1] - w[0]) / MS
-        );
-    }
+    assert_frames_apart(&times, 20 * MS);
     // Output times count from the first frame, which was placed 400 ms late: by the end the
     // track is back on its clock, 400 ms earlier relative to that first frame.
     let last = *times.last().unwrap();
@@ -377,4 +353,26 @@ fn a_track_anchored_late_catches_up_without_piling_frames() {
         "ends {} ms off",
         (last - truth) / MS
     );
+}
+
+/// Output times of a video track of `frames` (RTP timestamp, arrival in µs after `T0`).
+fn video_times(frames: Vec<(u32, i64)>) -> Vec<i64> {
+    let mut mixer = Mixer::<Source>::new(
+        vec![Box::new(Frames::new(Codec::Vp8, frames))],
+        MixerOptions::default(),
+    );
+    let mut sink = CollectSink::default();
+    mixer.run(&mut sink, &mut |_| {}).unwrap();
+    sink.frames.iter().map(|(_, at, _)| at.time.get()).collect()
+}
+
+/// Asserts that consecutive times are at least `min_ns` apart.
+fn assert_frames_apart(times: &[i64], min_ns: i64) {
+    for w in times.windows(2) {
+        assert!(
+            w[1] - w[0] >= min_ns,
+            "frames {} ms apart",
+            (w[1] - w[0]) / MS
+        );
+    }
 }
