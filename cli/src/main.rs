@@ -402,9 +402,7 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
                     s.reorder.late,
                     s.invalid_rtp
                 );
-                let dropped = s.depack.frames_dropped_incomplete
-                    + s.depack.frames_dropped_corrupt
-                    + s.depack.frames_dropped_waiting_keyframe;
+                let dropped = s.frames_dropped();
                 if t.info.codec.is_audio() {
                     outln!(out, "  frames      {} (dropped {dropped})", s.depack.frames);
                 } else {
@@ -419,9 +417,7 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
                     outln!(
                         out,
                         "  restarts    {} (SSRCs {})",
-                        (s.ssrcs.len() as u64)
-                            .saturating_sub(1)
-                            .max(s.reorder.resets),
+                        s.restarts(),
                         s.ssrcs.len()
                     );
                 }

@@ -95,14 +95,10 @@ pub fn print_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
                     s.reorder.duplicates,
                     s.reorder.reordered,
                     s.reorder.late,
-                    (s.ssrcs.len() as u64)
-                        .saturating_sub(1)
-                        .max(s.reorder.resets)
+                    s.restarts()
                 ),
             )?;
-            let dropped = s.depack.frames_dropped_incomplete
-                + s.depack.frames_dropped_corrupt
-                + s.depack.frames_dropped_waiting_keyframe;
+            let dropped = s.frames_dropped();
             if dropped > 0 || t.silence_packets > 0 {
                 line(
                     out,

@@ -54,6 +54,22 @@ pub struct TrackStats {
     pub warnings: Vec<String>,
 }
 
+impl TrackStats {
+    /// Frames dropped: with a hole, damaged, or waiting for a keyframe.
+    pub fn frames_dropped(&self) -> u64 {
+        self.depack.frames_dropped_incomplete
+            + self.depack.frames_dropped_corrupt
+            + self.depack.frames_dropped_waiting_keyframe
+    }
+
+    /// Sender restarts: new SSRCs, or new numbering under the same SSRC, whichever says more.
+    pub fn restarts(&self) -> u64 {
+        (self.ssrcs.len() as u64)
+            .saturating_sub(1)
+            .max(self.reorder.resets)
+    }
+}
+
 /// Default reorder window in packets: about 2.5 s of 2 Mbit/s video, far more than any real
 /// network reorders, small enough to keep memory flat (packets are ~1.1 kB each).
 pub const DEFAULT_REORDER_WINDOW: usize = 512;
