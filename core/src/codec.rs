@@ -68,6 +68,10 @@ pub enum Codec {
     Text,
     /// Data-channel binary messages.
     Binary,
+    /// 16-bit signed little-endian linear PCM: not an RTP codec but what the audio decoders
+    /// hand out (G.711, G.722, L16) for containers that need PCM. Its rate is the track's
+    /// [`crate::TrackSpec::sample_rate`].
+    PcmS16Le,
     /// A name this crate does not know, kept as written.
     Other(String),
 }
@@ -90,6 +94,7 @@ impl Codec {
             "l16-48" => Codec::L16_48,
             "text" => Codec::Text,
             "binary" => Codec::Binary,
+            "pcm_s16le" => Codec::PcmS16Le,
             _ => Codec::Other(name.to_string()),
         }
     }
@@ -111,6 +116,7 @@ impl Codec {
             Codec::L16_48 => "l16-48",
             Codec::Text => "text",
             Codec::Binary => "binary",
+            Codec::PcmS16Le => "pcm_s16le",
             Codec::Other(s) => s,
         }
     }
@@ -127,7 +133,8 @@ impl Codec {
             | Codec::Pcma
             | Codec::G722
             | Codec::L16
-            | Codec::L16_48 => Some(MediaKind::Audio),
+            | Codec::L16_48
+            | Codec::PcmS16Le => Some(MediaKind::Audio),
             Codec::Text | Codec::Binary => Some(MediaKind::Data),
             Codec::Other(_) => None,
         }
@@ -141,9 +148,20 @@ impl Codec {
             // G.722's RTP clock is 8 kHz by RFC 3551's historical error (§4.5.2).
             Codec::Pcmu | Codec::Pcma | Codec::G722 => 8_000,
             Codec::L16 => 16_000,
-            Codec::Text | Codec::Binary | Codec::Other(_) => return None,
+            Codec::Text | Codec::Binary | Codec::PcmS16Le | Codec::Other(_) => return None,
         };
         ClockRate::new(hz)
+    }
+
+    /// The sample rate its audio decodes to (G.722: 16 kHz on an 8 kHz RTP clock), `None` for
+    /// video, data and [`Codec::PcmS16Le`] (whose rate is the track's).
+    pub fn sample_rate(&self) -> Option<u32> {
+        Some(match self {
+            Codec::Opus | Codec::MultiOpus | Codec::L16_48 => 48_000,
+            Codec::Pcmu | Codec::Pcma => 8_000,
+            Codec::G722 | Codec::L16 => 16_000,
+            _ => return None,
+        })
     }
 
     /// True for audio codecs.
@@ -185,10 +203,12 @@ mod tests {
             Codec::L16_48,
             Codec::Text,
             Codec::Binary,
+            Codec::PcmS16Le,
         ] {
             assert_eq!(Codec::from_name(c.name()), c);
             assert!(c.kind().is_some());
-            assert_eq!(c.clock_rate().is_none(), c.kind() == Some(MediaKind::Data));
+            let timed = c.kind() != Some(MediaKind::Data) && c != Codec::PcmS16Le;
+            assert_eq!(c.clock_rate().is_some(), timed);
         }
         assert_eq!(Codec::from_name("VP8"), Codec::Vp8);
         assert_eq!(Codec::from_name("x-foo"), Codec::Other("x-foo".into()));

@@ -36,6 +36,9 @@ pub struct Frame {
     pub discontinuity: bool,
     /// A frame the pipeline made up (silence filling a hole), not one from the recording.
     pub synthetic: bool,
+    /// The codec configuration record in force from this keyframe on, for codecs that have one
+    /// (see [`crate::TrackSpec::config`]).
+    pub config: Option<Bytes>,
 }
 
 impl Frame {
@@ -50,7 +53,14 @@ impl Frame {
             size: None,
             discontinuity: false,
             synthetic: false,
+            config: None,
         }
+    }
+
+    /// The same frame, with a codec configuration record.
+    pub fn with_config(mut self, config: Option<Bytes>) -> Frame {
+        self.config = config;
+        self
     }
 
     /// The same frame, recorded at `arrival`.

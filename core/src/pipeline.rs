@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use crate::{Codec, Frame, Nanos, VideoSize};
+use crate::{ClockRate, Codec, Frame, Nanos, VideoSize};
 
 /// What a track is, as a source describes it and a sink is opened with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,13 @@ pub struct TrackSpec {
     /// The usual interval between frames (video), once known: the timeline measures it on the
     /// first frames. Containers may declare it (Matroska's DefaultDuration).
     pub frame_duration: Option<Nanos>,
+    /// Audio sample rate in Hz, when it is not the codec's own ([`Codec::sample_rate`]): the
+    /// rate of decoded PCM ([`Codec::PcmS16Le`]), or an L16 rate from the recording's fmtp.
+    pub sample_rate: Option<u32>,
+    /// The codec's configuration record, in the form ISO BMFF and Matroska both store it: `avcC`
+    /// (H.264), `hvcC` (H.265), `av1C` (AV1), an `OpusHead` (multichannel Opus). The timeline
+    /// fills it in from the first keyframe's [`Frame::config`] when the source has none.
+    pub config: Option<Bytes>,
 }
 
 impl TrackSpec {
@@ -33,7 +40,39 @@ impl TrackSpec {
             size: None,
             channels: None,
             frame_duration: None,
+            sample_rate: None,
+            config: None,
         }
+    }
+
+    /// The same track, with a number of audio channels.
+    pub fn with_channels(mut self, channels: Option<u8>) -> TrackSpec {
+        self.channels = channels;
+        self
+    }
+
+    /// The same track, with an audio sample rate.
+    pub fn with_sample_rate(mut self, sample_rate: Option<u32>) -> TrackSpec {
+        self.sample_rate = sample_rate;
+        self
+    }
+
+    /// The same track, with a codec configuration record.
+    pub fn with_config(mut self, config: Option<Bytes>) -> TrackSpec {
+        self.config = config;
+        self
+    }
+
+    /// The clock of its frames' RTP timestamps: the codec's, else (decoded PCM) the sample rate.
+    pub fn clock_rate(&self) -> Option<ClockRate> {
+        self.codec
+            .clock_rate()
+            .or_else(|| self.sample_rate.and_then(ClockRate::new))
+    }
+
+    /// The audio sample rate: [`TrackSpec::sample_rate`], else the codec's own.
+    pub fn audio_rate(&self) -> Option<u32> {
+        self.sample_rate.or_else(|| self.codec.sample_rate())
     }
 
     /// The same track, started at `start`.
@@ -179,12 +218,15 @@ pub struct PayloadError {
 }
 
 /// What a frame's own header says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FrameFacts {
     /// It decodes on its own.
     pub keyframe: bool,
     /// Its picture size, for a video keyframe.
     pub size: Option<VideoSize>,
+    /// The codec configuration record in force from this keyframe on (see
+    /// [`TrackSpec::config`]), for codecs that have one.
+    pub config: Option<Bytes>,
 }
 
 /// The payload rules of one codec, and nothing more: reordering, loss, restarts and what to do
@@ -216,4 +258,17 @@ pub trait Depacketizer {
     /// The frame is damaged (too short for what its header declares, a keyframe of size 0…):
     /// the assembly drops it and counts it as a loss.
     fn inspect(&self, frame: &[u8]) -> Result<FrameFacts, PayloadError>;
+    /// Finishes a whole frame, made of the parts [`depacketize`](Self::depacketize) pushed,
+    /// into what a container stores, and says what its header says. The default hands the
+    /// frame out as it is, with [`inspect`](Self::inspect)'s facts; a codec overrides it to
+    /// rewrite the frame (length prefixes in place of start codes, OBU sizes, a superframe
+    /// index) or to keep state across frames (parameter sets).
+    ///
+    /// # Errors
+    ///
+    /// As [`inspect`](Self::inspect): the frame is damaged, and is dropped as a loss.
+    fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
+        let facts = self.inspect(&frame)?;
+        Ok((frame, facts))
+    }
 }

@@ -2,6 +2,8 @@
 
 use std::collections::VecDeque;
 
+use bytes::Bytes;
+
 use mjrtool_core::{Codec, Frame, FrameSink, FrameSource, Nanos, Placement, TrackSpec, VideoSize};
 use serde::Serialize;
 
@@ -143,6 +145,8 @@ struct TrackState<S> {
     done: bool,
     /// From the first frame pulled: its video size, and whether it knew its arrival time.
     first_size: Option<VideoSize>,
+    /// The first frame's codec configuration record, for the sink.
+    first_config: Option<Bytes>,
     first_arrival_known: bool,
     /// The latest arrival seen so far (to tell a silence before a frame).
     last_arrival: Option<i64>,
@@ -193,6 +197,9 @@ impl<S: FrameSource> TrackState<S> {
         };
         if self.frames == 0 && self.front.is_none() && self.first_size.is_none() {
             self.first_size = frame.size;
+        }
+        if self.frames == 0 && self.front.is_none() && self.first_config.is_none() {
+            self.first_config = frame.config.clone();
         }
         let start = self.spec.start.map_or(0, Nanos::get);
         if frame.discontinuity {
@@ -421,7 +428,7 @@ impl<S: FrameSource> Mixer<S> {
             .map(|source| {
                 let spec = source.spec();
                 let codec = spec.codec.clone();
-                let rate = codec.clock_rate().map_or(90_000, |r| r.hz());
+                let rate = spec.clock_rate().map_or(90_000, |r| r.hz());
                 let mut clock = ClockConfig::new(rate);
                 if !codec.is_audio() {
                     clock.nominal_frame_ns = 33_333_333;
@@ -437,6 +444,7 @@ impl<S: FrameSource> Mixer<S> {
                     lookahead: VecDeque::new(),
                     done: false,
                     first_size: None,
+                    first_config: None,
                     first_arrival_known: false,
                     last_arrival: None,
                     last_ts: None,
@@ -540,7 +548,8 @@ impl<S: FrameSource> Mixer<S> {
                     t.spec
                         .clone()
                         .with_size(info.size.or(t.spec.size))
-                        .with_frame_duration(t.frame_step_ns.map(Nanos).or(t.spec.frame_duration)),
+                        .with_frame_duration(t.frame_step_ns.map(Nanos).or(t.spec.frame_duration))
+                        .with_config(t.spec.config.clone().or_else(|| t.first_config.clone())),
                 );
             }
         }

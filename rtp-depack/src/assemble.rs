@@ -434,7 +434,7 @@ impl<D: Depacketizer> Assembly<D> {
                 self.arena.split().freeze()
             }
         };
-        let Ok(facts) = self.depack.inspect(&data) else {
+        let Ok((data, facts)) = self.depack.complete(data) else {
             self.stats.depack.frames_dropped_corrupt += 1;
             self.lost();
             return;
@@ -458,6 +458,7 @@ impl<D: Depacketizer> Assembly<D> {
             frame: Frame::new(data, cur.timestamp, facts.keyframe)
                 .with_arrival(cur.arrival)
                 .with_size(facts.size)
+                .with_config(facts.config)
                 .with_discontinuity(discontinuity),
             first_ext_seq: cur.first_ext_seq,
             packets: cur.packets,

@@ -34,7 +34,7 @@ impl PayloadRules for OpusPayload {
         })?;
         Ok(FrameFacts {
             keyframe: true,
-            size: None,
+            ..FrameFacts::default()
         })
     }
 }

@@ -54,6 +54,13 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Opus(d) => d.inspect(frame),
         }
     }
+
+    fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
+        match self {
+            CodecPayload::Vp8(d) => d.complete(frame),
+            CodecPayload::Opus(d) => d.complete(frame),
+        }
+    }
 }
 
 #[cfg(test)]

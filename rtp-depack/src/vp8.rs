@@ -297,6 +297,7 @@ impl PayloadRules for Vp8Payload {
             size: header
                 .size
                 .map(|(width, height)| VideoSize { width, height }),
+            config: None,
         })
     }
 }
