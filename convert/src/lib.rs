@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod cleanup;
+pub mod container;
 pub mod convert;
 pub mod ivf;
 pub mod nfo;
