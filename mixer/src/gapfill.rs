@@ -1,4 +1,5 @@
-//! Keeping Opus audio in step with wall-clock time across losses and DTX pauses.
+//! Keeping audio (Opus, multichannel Opus, decoded PCM) in step with wall-clock time across
+//! losses and DTX pauses.
 //!
 //! Lost packets and discontinuous transmission (DTX: the sender stops sending during silence) leave
 //! holes in the audio timeline. Containers and players treat such holes inconsistently: an Ogg
@@ -18,18 +19,29 @@
 //! by more than half a packet.
 
 use bytes::Bytes;
-use mjrtool_core::opus::{toc, SILENCE_20MS};
-use mjrtool_core::{Frame, Nanos, Placement};
+use mjrtool_core::opus::{self, toc, OpusHead, SILENCE_20MS};
+use mjrtool_core::{Codec, Frame, Nanos, Placement, TrackSpec};
 
 const SILENCE_NS: i64 = 20_000_000;
 
-/// Fills holes in an Opus track with silence packets.
+/// How a track's frames are measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Measure {
+    /// Opus packets (also multistream): their TOC says.
+    Opus,
+    /// 16-bit PCM: the byte count says, at this many bytes a second.
+    Pcm { bytes_per_second: i64 },
+}
+
+/// Fills holes in an audio track with silence: Opus silence packets, or zero samples for
+/// decoded PCM, 20 ms at a time.
 ///
 /// A push/pop stage: [`push`](Self::push) takes the next packet, [`pop`](Self::pop) hands out
 /// the silence before it, one packet at a time, then the packet itself. The silence of a hole is
 /// only counted at `push` and made at `pop`, so an hour-long hole costs no memory.
 #[derive(Debug)]
-pub struct OpusGapFiller {
+pub struct AudioGapFiller {
+    measure: Measure,
     next_ns: Option<i64>,
     max_fill_ns: i64,
     filled_packets: u64,
@@ -46,18 +58,56 @@ pub struct OpusGapFiller {
     pending: Option<(Placement, Frame)>,
 }
 
-impl Default for OpusGapFiller {
+impl Default for AudioGapFiller {
     fn default() -> Self {
         Self::new(6 * 3600 * 1_000_000_000)
     }
 }
 
-impl OpusGapFiller {
-    /// A filler that fills holes up to `max_fill_ns` long (longer ones are left as they are, so
+impl AudioGapFiller {
+    /// The filler for a track of `spec`, `None` for a codec it cannot measure or make silence
+    /// for (video, data, undecoded G.711/G.722/L16). Multichannel Opus takes its stream count
+    /// from the OpusHead in [`TrackSpec::config`].
+    pub fn for_spec(spec: &TrackSpec) -> Option<Self> {
+        let mut filler = Self::default();
+        match spec.codec {
+            Codec::Opus => {}
+            Codec::MultiOpus => {
+                let head = OpusHead::parse(spec.config.as_deref()?).ok()?;
+                let streams = head.mapping.map_or(1, |m| m.stream_count);
+                filler.silence = Bytes::from(opus::multistream_silence(streams));
+            }
+            Codec::PcmS16Le => {
+                let rate = i64::from(spec.audio_rate()?);
+                let frame_bytes = 2 * i64::from(spec.channels.unwrap_or(1).max(1));
+                filler.measure = Measure::Pcm {
+                    bytes_per_second: rate * frame_bytes,
+                };
+                let silence_bytes = rate * frame_bytes * SILENCE_NS / 1_000_000_000;
+                filler.silence = Bytes::from(vec![0u8; usize::try_from(silence_bytes).ok()?]);
+            }
+            _ => return None,
+        }
+        Some(filler)
+    }
+
+    /// The duration of one frame in ns, `None` when it is not valid for the codec.
+    fn duration_ns(&self, data: &[u8]) -> Option<i64> {
+        match self.measure {
+            Measure::Opus => toc::packet_samples(data)
+                .ok()
+                .map(|samples| i64::from(samples) * 1_000_000_000 / 48_000),
+            Measure::Pcm { bytes_per_second } => (!data.is_empty() && bytes_per_second > 0)
+                .then(|| data.len() as i64 * 1_000_000_000 / bytes_per_second),
+        }
+    }
+
+    /// A filler of Opus tracks that fills holes up to `max_fill_ns` long (longer ones are left as they are, so
     /// that a corrupt timestamp cannot make us write hours of silence). In all, it inserts at
     /// most an hour of silence plus four times the duration of the real packets.
     pub fn new(max_fill_ns: i64) -> Self {
-        OpusGapFiller {
+        AudioGapFiller {
+            measure: Measure::Opus,
             next_ns: None,
             max_fill_ns,
             filled_packets: 0,
@@ -79,12 +129,9 @@ impl OpusGapFiller {
     /// pops until `None` first).
     pub fn push(&mut self, time: Nanos, packet: Frame) {
         let time_ns = time.get();
-        let duration_ns = match toc::packet_samples(&packet.data) {
-            Ok(samples) => i64::from(samples) * 1_000_000_000 / 48_000,
-            Err(_) => {
-                self.invalid_packets += 1;
-                return;
-            }
+        let Some(duration_ns) = self.duration_ns(&packet.data) else {
+            self.invalid_packets += 1;
+            return;
         };
         let mut time = time_ns;
         if let Some(next) = self.next_ns {
@@ -181,14 +228,14 @@ mod tests {
         synthetic: bool,
     }
 
-    fn push(f: &mut OpusGapFiller, time_ns: i64, packet: &'static [u8]) {
+    fn push(f: &mut AudioGapFiller, time_ns: i64, packet: &'static [u8]) {
         f.push(
             Nanos(time_ns),
             Frame::new(Bytes::from_static(packet), 0, true),
         );
     }
 
-    fn drain(f: &mut OpusGapFiller) -> impl Iterator<Item = Placed> + '_ {
+    fn drain(f: &mut AudioGapFiller) -> impl Iterator<Item = Placed> + '_ {
         std::iter::from_fn(|| {
             f.pop().map(|(at, frame)| Placed {
                 time_ns: at.time.get(),
@@ -200,8 +247,8 @@ mod tests {
 
     const MS: i64 = 1_000_000;
 
-    fn run(times: &[i64]) -> (Vec<Placed>, OpusGapFiller) {
-        let mut f = OpusGapFiller::default();
+    fn run(times: &[i64]) -> (Vec<Placed>, AudioGapFiller) {
+        let mut f = AudioGapFiller::default();
         let mut out = Vec::new();
         for &t in times {
             // config 1 (SILK NB 20 ms), code 0
@@ -209,6 +256,41 @@ mod tests {
             out.extend(drain(&mut f));
         }
         (out, f)
+    }
+
+    #[test]
+    fn decoded_pcm_gaps_are_filled_with_zero_samples_of_the_right_length() {
+        // 8 kHz mono: 20 ms = 160 samples = 320 bytes; a 40 ms hole after the first frame.
+        let spec = TrackSpec::new(Codec::PcmS16Le).with_sample_rate(Some(8_000));
+        let mut f = AudioGapFiller::for_spec(&spec).unwrap();
+        let frame = |ts| Frame::new(Bytes::from(vec![1u8; 320]), ts, true);
+        let mut out = Vec::new();
+        for (t, ts) in [(0, 0), (20, 160), (80, 640)] {
+            f.push(Nanos(t * MS), frame(ts));
+            out.extend(std::iter::from_fn(|| f.pop()));
+        }
+        let times: Vec<_> = out.iter().map(|(at, _)| at.time.get() / MS).collect();
+        assert_eq!(times, [0, 20, 40, 60, 80]);
+        let silence: Vec<_> = out.iter().filter(|(_, fr)| fr.synthetic).collect();
+        assert_eq!(silence.len(), 2);
+        assert!(silence
+            .iter()
+            .all(|(_, fr)| fr.data.len() == 320 && fr.data.iter().all(|&b| b == 0)));
+        assert_eq!(f.filled_ns(), 40 * MS);
+    }
+
+    #[test]
+    fn multichannel_opus_silence_has_one_packet_per_stream() {
+        let head = OpusHead::new(6, opus::PRE_SKIP, 48_000);
+        let streams = head.mapping.as_ref().unwrap().stream_count;
+        let spec = TrackSpec::new(Codec::MultiOpus).with_config(Some(Bytes::from(head.to_bytes())));
+        let mut f = AudioGapFiller::for_spec(&spec).unwrap();
+        assert_eq!(f.silence.len(), 4 * usize::from(streams) - 1);
+        f.push(Nanos(0), Frame::new(f.silence.clone(), 0, true));
+        f.push(Nanos(60 * MS), Frame::new(f.silence.clone(), 2880, true));
+        assert_eq!(std::iter::from_fn(|| f.pop()).count(), 3); // 2 silences + the packet
+        assert!(AudioGapFiller::for_spec(&TrackSpec::new(Codec::MultiOpus)).is_none());
+        assert!(AudioGapFiller::for_spec(&TrackSpec::new(Codec::Pcmu)).is_none());
     }
 
     #[test]
@@ -261,7 +343,7 @@ mod tests {
     fn a_fast_sender_clock_loses_a_packet_rather_than_drifting() {
         // Packets 19.9 ms apart (a clock 0.5 % fast), each 20 ms long: every 200 packets the
         // samples get a whole packet ahead of the timeline, and one packet is dropped.
-        let mut f = OpusGapFiller::default();
+        let mut f = AudioGapFiller::default();
         let mut last = None;
         for i in 0..1000i64 {
             let t = i * 19_900_000;
@@ -282,7 +364,7 @@ mod tests {
 
     #[test]
     fn invalid_packets_are_dropped() {
-        let mut f = OpusGapFiller::default();
+        let mut f = AudioGapFiller::default();
         push(&mut f, 0, &[]);
         push(&mut f, 0, &[0x03]); // code 3 without count byte
         assert!(f.pop().is_none());
@@ -307,7 +389,7 @@ mod tests {
         fn output_is_monotonic_and_gapless(steps in proptest::collection::vec((0i64..200, 0usize..4), 1..200)) {
             // Packets of 10/20/40/60 ms (CELT FB configs), times that never go backwards.
             let tocs = [0xF0u8, 0xF8, 0x90, 0x98];
-            let mut f = OpusGapFiller::new(1_000 * MS);
+            let mut f = AudioGapFiller::new(1_000 * MS);
             let mut out = Vec::new();
             let mut t = 0;
             for (dt, k) in steps {

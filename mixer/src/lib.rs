@@ -8,7 +8,7 @@
 //! * [`TrackClock`] places each frame using its RTP timestamp and, when the recording has them,
 //!   its arrival time: jitter and network stalls that catch up move nothing, pauses and sender
 //!   restarts stay in time, sender clock drift is followed, times always increase;
-//! * [`OpusGapFiller`] keeps audio in step across losses and DTX pauses with silence packets;
+//! * [`AudioGapFiller`] keeps audio in step across losses and DTX pauses with silence packets;
 //! * [`Mixer`] merges the tracks in time order into a sink, holding only a few frames per track
 //!   (and a bounded lookahead while it settles a disputed arrival).
 //!
@@ -53,7 +53,7 @@ mod mix;
 pub mod sink;
 
 pub use clock::{ClockConfig, TrackClock};
-pub use gapfill::OpusGapFiller;
+pub use gapfill::AudioGapFiller;
 pub use mix::{Limits, Mixer, MixerOptions, Progress, Summary, TrackInfo, TrackSummary};
 pub use sink::{CollectSink, NullSink};
 

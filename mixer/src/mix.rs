@@ -8,7 +8,7 @@ use mjrtool_core::{Codec, Frame, FrameSink, FrameSource, Nanos, Placement, Track
 use serde::Serialize;
 
 use crate::clock::{ClockConfig, TrackClock};
-use crate::gapfill::OpusGapFiller;
+use crate::gapfill::AudioGapFiller;
 use crate::MixError;
 
 /// How the mixer places tracks.
@@ -138,7 +138,7 @@ struct TrackState<S> {
     spec: TrackSpec,
     codec: Codec,
     clock: TrackClock,
-    filler: Option<OpusGapFiller>,
+    filler: Option<AudioGapFiller>,
     /// The next frame to write, on the wall clock (`zero_ns` is subtracted when it is written).
     front: Option<(Placement, Frame)>,
     lookahead: VecDeque<Frame>,
@@ -386,7 +386,7 @@ impl<S: FrameSource> TrackState<S> {
     /// refused is empty.
     fn fill(&mut self) -> Result<(), S::Error> {
         while self.front.is_none() {
-            if let Some(p) = self.filler.as_mut().and_then(OpusGapFiller::pop) {
+            if let Some(p) = self.filler.as_mut().and_then(AudioGapFiller::pop) {
                 self.front = Some(p);
                 break;
             }
@@ -434,8 +434,10 @@ impl<S: FrameSource> Mixer<S> {
                     clock.nominal_frame_ns = 33_333_333;
                 }
                 TrackState {
-                    filler: (codec == Codec::Opus && options.fill_audio_gaps)
-                        .then(OpusGapFiller::default),
+                    filler: options
+                        .fill_audio_gaps
+                        .then(|| AudioGapFiller::for_spec(&spec))
+                        .flatten(),
                     source,
                     spec,
                     codec,
@@ -639,11 +641,11 @@ impl<S> TrackState<S> {
             keyframes: self.keyframes,
             first_ns: self.first_ns,
             end_ns,
-            silence_packets: filler.map_or(0, OpusGapFiller::filled_packets),
-            silence_ns: filler.map_or(0, OpusGapFiller::filled_ns),
-            unfilled_gaps: filler.map_or(0, OpusGapFiller::unfilled_gaps),
-            invalid_frames: filler.map_or(0, OpusGapFiller::invalid_packets),
-            drift_dropped: filler.map_or(0, OpusGapFiller::dropped_packets),
+            silence_packets: filler.map_or(0, AudioGapFiller::filled_packets),
+            silence_ns: filler.map_or(0, AudioGapFiller::filled_ns),
+            unfilled_gaps: filler.map_or(0, AudioGapFiller::unfilled_gaps),
+            invalid_frames: filler.map_or(0, AudioGapFiller::invalid_packets),
+            drift_dropped: filler.map_or(0, AudioGapFiller::dropped_packets),
             reanchors: self.clock.reanchors(),
         }
     }

@@ -63,6 +63,7 @@
 #![warn(missing_docs)]
 
 pub mod assemble;
+mod audio;
 mod depack;
 mod opus;
 mod payload;
@@ -73,6 +74,7 @@ mod vp8;
 mod vp8_bool;
 
 pub use assemble::{AfterLoss, AssemblyStats, FrameAssembler, Limits, DEFAULT_MAX_FRAME_BYTES};
+pub use audio::AudioPayload;
 pub use depack::{
     DepackStats, Depacketizer, Frame, InputPacket, OpusDepacketizer, Vp8Depacketizer,
 };

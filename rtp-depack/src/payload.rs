@@ -5,17 +5,20 @@
 use bytes::Bytes;
 use mjrtool_core::{Codec, Depacketizer, FrameFacts, PacketRole, PayloadError};
 
+use crate::audio::AudioPayload;
 use crate::opus::OpusPayload;
 use crate::vp8::Vp8Payload;
 
 /// The payload rules of one of the codecs this crate knows; it delegates to them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CodecPayload {
     /// VP8 (RFC 7741).
     Vp8(Vp8Payload),
     /// Opus (RFC 7587).
     Opus(OpusPayload),
+    /// G.711, G.722, L16 and multichannel Opus: the payload is the frame.
+    Audio(AudioPayload),
 }
 
 impl CodecPayload {
@@ -24,7 +27,7 @@ impl CodecPayload {
         match codec {
             Codec::Vp8 => Some(CodecPayload::Vp8(Vp8Payload)),
             Codec::Opus => Some(CodecPayload::Opus(OpusPayload)),
-            _ => None,
+            _ => AudioPayload::new(codec).map(CodecPayload::Audio),
         }
     }
 }
@@ -34,6 +37,7 @@ impl Depacketizer for CodecPayload {
         match self {
             CodecPayload::Vp8(d) => d.codec(),
             CodecPayload::Opus(d) => d.codec(),
+            CodecPayload::Audio(d) => d.codec(),
         }
     }
 
@@ -45,6 +49,7 @@ impl Depacketizer for CodecPayload {
         match self {
             CodecPayload::Vp8(d) => d.depacketize(payload, out),
             CodecPayload::Opus(d) => d.depacketize(payload, out),
+            CodecPayload::Audio(d) => d.depacketize(payload, out),
         }
     }
 
@@ -52,6 +57,7 @@ impl Depacketizer for CodecPayload {
         match self {
             CodecPayload::Vp8(d) => d.inspect(frame),
             CodecPayload::Opus(d) => d.inspect(frame),
+            CodecPayload::Audio(d) => d.inspect(frame),
         }
     }
 
@@ -59,6 +65,7 @@ impl Depacketizer for CodecPayload {
         match self {
             CodecPayload::Vp8(d) => d.complete(frame),
             CodecPayload::Opus(d) => d.complete(frame),
+            CodecPayload::Audio(d) => d.complete(frame),
         }
     }
 }
