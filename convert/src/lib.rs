@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod cleanup;
 pub mod container;
 pub mod convert;
@@ -26,9 +27,11 @@ pub mod ivf;
 pub mod nfo;
 pub mod output;
 mod report;
+pub mod session;
 mod sinks;
 pub mod synth;
 pub mod time;
 pub mod track;
+pub mod watch;
 
 pub use sinks::OutputError;
