@@ -65,6 +65,9 @@
 pub mod assemble;
 mod audio;
 mod depack;
+mod h264;
+mod h265;
+mod nal;
 mod opus;
 mod payload;
 mod red;
@@ -78,6 +81,8 @@ pub use audio::AudioPayload;
 pub use depack::{
     DepackStats, Depacketizer, Frame, InputPacket, OpusDepacketizer, Vp8Depacketizer,
 };
+pub use h264::{avc_decoder_configuration_record, H264Packetizer, H264Payload, H264Sps};
+pub use h265::{hevc_decoder_configuration_record, H265Packetizer, H265Payload, H265Sps};
 pub use opus::{OpusPacketizer, OpusPayload};
 pub use payload::CodecPayload;
 pub use red::red_primary;

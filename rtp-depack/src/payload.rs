@@ -6,6 +6,8 @@ use bytes::Bytes;
 use mjrtool_core::{Codec, Depacketizer, FrameFacts, PacketRole, PayloadError};
 
 use crate::audio::AudioPayload;
+use crate::h264::H264Payload;
+use crate::h265::H265Payload;
 use crate::opus::OpusPayload;
 use crate::vp8::Vp8Payload;
 
@@ -19,6 +21,10 @@ pub enum CodecPayload {
     Opus(OpusPayload),
     /// G.711, G.722, L16 and multichannel Opus: the payload is the frame.
     Audio(AudioPayload),
+    /// H.264 (RFC 6184).
+    H264(H264Payload),
+    /// H.265 (RFC 7798).
+    H265(H265Payload),
 }
 
 impl CodecPayload {
@@ -27,6 +33,8 @@ impl CodecPayload {
         match codec {
             Codec::Vp8 => Some(CodecPayload::Vp8(Vp8Payload)),
             Codec::Opus => Some(CodecPayload::Opus(OpusPayload)),
+            Codec::H264 => Some(CodecPayload::H264(H264Payload::new())),
+            Codec::H265 => Some(CodecPayload::H265(H265Payload::new())),
             _ => AudioPayload::new(codec).map(CodecPayload::Audio),
         }
     }
@@ -38,6 +46,8 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Vp8(d) => d.codec(),
             CodecPayload::Opus(d) => d.codec(),
             CodecPayload::Audio(d) => d.codec(),
+            CodecPayload::H264(d) => d.codec(),
+            CodecPayload::H265(d) => d.codec(),
         }
     }
 
@@ -50,6 +60,8 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Vp8(d) => d.depacketize(payload, out),
             CodecPayload::Opus(d) => d.depacketize(payload, out),
             CodecPayload::Audio(d) => d.depacketize(payload, out),
+            CodecPayload::H264(d) => d.depacketize(payload, out),
+            CodecPayload::H265(d) => d.depacketize(payload, out),
         }
     }
 
@@ -58,6 +70,8 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Vp8(d) => d.inspect(frame),
             CodecPayload::Opus(d) => d.inspect(frame),
             CodecPayload::Audio(d) => d.inspect(frame),
+            CodecPayload::H264(d) => d.inspect(frame),
+            CodecPayload::H265(d) => d.inspect(frame),
         }
     }
 
@@ -66,6 +80,8 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Vp8(d) => d.complete(frame),
             CodecPayload::Opus(d) => d.complete(frame),
             CodecPayload::Audio(d) => d.complete(frame),
+            CodecPayload::H264(d) => d.complete(frame),
+            CodecPayload::H265(d) => d.complete(frame),
         }
     }
 }
@@ -80,7 +96,7 @@ mod tests {
             let rules = CodecPayload::for_codec(&codec).unwrap();
             assert_eq!(rules.codec(), codec);
         }
-        assert_eq!(CodecPayload::for_codec(&Codec::H264), None);
+        assert_eq!(CodecPayload::for_codec(&Codec::Other("x".into())), None);
         // Opus rules: the payload is the frame, and it must be a valid packet.
         let mut opus = CodecPayload::for_codec(&Codec::Opus).unwrap();
         let mut out = Vec::new();

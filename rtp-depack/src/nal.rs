@@ -1,0 +1,456 @@
+//! NAL unit helpers shared by H.264 and H.265: Annex B splitting, emulation-prevention removal,
+//! an exp-Golomb bit reader, bounded parameter-set tables, and the pieces the depacketizers push
+//! for the frame assembly and how [`records_to_avcc`] turns them into length-prefixed NAL units.
+//!
+//! # Pieces between `depacketize` and `complete`
+//!
+//! A NAL unit that arrives whole (single NAL packet, STAP-A, AP) has a known length, but one
+//! that arrives in fragments (FU-A, FU) only has it at its last fragment, after its first piece
+//! went to the assembly. So each piece is pushed behind a 4-byte big-endian word:
+//!
+//! ```text
+//!  bits 31-30 | bits 29-0
+//!  00         | length of the whole NAL unit that follows   (already the AVCC form)
+//!  10         | length of the first piece of a fragmented NAL unit (its header, rebuilt, and data)
+//!  11         | length of a further piece of the same fragmented NAL unit
+//! ```
+//!
+//! A frame of whole NAL units only is therefore already in AVCC form (ISO/IEC 14496-15
+//! section 5.3.2: 4-byte lengths) and [`records_to_avcc`] hands it back as it is; a frame with
+//! fragments is rewritten once, into one allocation of the exact size.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use mjrtool_core::PayloadError;
+
+/// Largest parameter set kept (bytes): real ones are tens of bytes, a few hundred with scaling
+/// lists and VUI.
+pub(crate) const MAX_PARAM_SET: usize = 4096;
+
+/// Bytes of a NAL unit read for a slice header or parameter set (after emulation prevention is
+/// removed, at most this many are looked at).
+const MAX_RBSP: usize = MAX_PARAM_SET;
+
+const KIND_MASK: u32 = 0xC000_0000;
+const KIND_WHOLE: u32 = 0;
+const KIND_FU_START: u32 = 0x8000_0000;
+const KIND_FU_MORE: u32 = 0xC000_0000;
+/// Largest piece length the 30 bits hold (RTP payloads are far smaller).
+const MAX_PIECE: usize = 0x3FFF_FFFF;
+/// Headers are carved out of blocks of this size, so pushing one does not allocate.
+const HEADER_BLOCK: usize = 4096;
+
+/// The NAL units of an Annex B byte stream (ITU-T H.264 Annex B, H.265 Annex B): what lies
+/// between start codes (`00 00 01`, with any leading zero bytes), trailing zero bytes removed.
+/// Bytes before the first start code are skipped.
+pub fn annexb_nals(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = match find_start_code(data) {
+        Some((_, end)) => &data[end..],
+        None => &data[data.len()..],
+    };
+    std::iter::from_fn(move || loop {
+        if rest.is_empty() {
+            return None;
+        }
+        let (nal, next) = match find_start_code(rest) {
+            Some((at, end)) => (&rest[..at], &rest[end..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        let trimmed = match nal.iter().rposition(|&b| b != 0) {
+            Some(last) => &nal[..=last],
+            None => &nal[..0],
+        };
+        if !trimmed.is_empty() {
+            return Some(trimmed);
+        }
+    })
+}
+
+/// Where the first `00 00 01` starts and where it ends.
+fn find_start_code(data: &[u8]) -> Option<(usize, usize)> {
+    let at = data.windows(3).position(|w| w == [0, 0, 1])?;
+    Some((at, at + 3))
+}
+
+/// The RBSP of (at most the first [`MAX_RBSP`] bytes of) `payload`, the bytes after a NAL unit
+/// header: every emulation prevention byte (the `03` of `00 00 03`, H.264 section 7.4.1,
+/// H.265 section 7.4.2) removed.
+pub(crate) fn rbsp(payload: &[u8]) -> Vec<u8> {
+    let payload = &payload[..payload.len().min(MAX_RBSP)];
+    let mut out = Vec::with_capacity(payload.len());
+    let mut zeros = 0;
+    for &b in payload {
+        if zeros >= 2 && b == 3 {
+            zeros = 0;
+            continue;
+        }
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        out.push(b);
+    }
+    out
+}
+
+/// Reads bits, most significant first, and exp-Golomb codes (H.264 section 9.1, H.265
+/// section 9.2) from an RBSP. Every read past the end gives `None`.
+#[derive(Debug, Clone)]
+pub(crate) struct BitReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> BitReader<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        BitReader { data, pos: 0 }
+    }
+
+    /// One bit, u(1).
+    pub fn bit(&mut self) -> Option<bool> {
+        let byte = self.data.get(self.pos / 8)?;
+        let bit = byte >> (7 - self.pos % 8) & 1;
+        self.pos += 1;
+        Some(bit == 1)
+    }
+
+    /// `n` bits (at most 32), u(n).
+    pub fn bits(&mut self, n: u32) -> Option<u32> {
+        let mut v: u32 = 0;
+        for _ in 0..n.min(32) {
+            v = v << 1 | u32::from(self.bit()?);
+        }
+        Some(v)
+    }
+
+    /// Passes over `n` bits.
+    pub fn skip(&mut self, n: usize) -> Option<()> {
+        let end = self.pos.checked_add(n)?;
+        if end > self.data.len() * 8 {
+            return None;
+        }
+        self.pos = end;
+        Some(())
+    }
+
+    /// An unsigned exp-Golomb code, ue(v); `None` past 32 bits of value.
+    pub fn ue(&mut self) -> Option<u32> {
+        let mut zeros = 0;
+        while !self.bit()? {
+            zeros += 1;
+            if zeros > 31 {
+                return None;
+            }
+        }
+        let rest = self.bits(zeros)?;
+        Some(((1u64 << zeros) - 1 + u64::from(rest)).min(u64::from(u32::MAX)) as u32)
+    }
+
+    /// A signed exp-Golomb code, se(v).
+    pub fn se(&mut self) -> Option<i32> {
+        let k = i64::from(self.ue()?);
+        let v = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
+        i32::try_from(v).ok()
+    }
+}
+
+/// Parameter sets by id (`0..ids`), the latest of each; a set is copied out of its frame only
+/// when it differs from the one kept, so a table holds at most `ids` sets of at most
+/// [`MAX_PARAM_SET`] bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParamTable {
+    slots: Vec<Option<Bytes>>,
+}
+
+impl ParamTable {
+    pub fn new(ids: usize) -> Self {
+        ParamTable {
+            slots: vec![None; ids],
+        }
+    }
+
+    /// Keeps `nal` as set `id`; ignored if the id is out of range or the set too large.
+    pub fn set(&mut self, id: u32, nal: &[u8]) {
+        if nal.len() > MAX_PARAM_SET {
+            return;
+        }
+        if let Some(slot) = self.slots.get_mut(id as usize) {
+            if slot.as_deref() != Some(nal) {
+                *slot = Some(Bytes::copy_from_slice(nal));
+            }
+        }
+    }
+
+    pub fn get(&self, id: u32) -> Option<&Bytes> {
+        self.slots.get(id as usize)?.as_ref()
+    }
+}
+
+/// Writes the piece headers (see the [module docs](self)) and remembers the open fragmented
+/// NAL unit.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Pieces {
+    headers: BytesMut,
+    /// The type of the NAL unit whose fragments are coming, if one is open.
+    pub open_fu: Option<u8>,
+}
+
+impl Pieces {
+    /// The header word, then `extra` (a rebuilt NAL unit header), carved out of the block.
+    fn header(&mut self, word: u32, extra: &[u8]) -> Bytes {
+        if self.headers.capacity() < 4 + extra.len() {
+            self.headers = BytesMut::with_capacity(HEADER_BLOCK);
+        }
+        self.headers.put_u32(word);
+        self.headers.extend_from_slice(extra);
+        self.headers.split().freeze()
+    }
+
+    /// A whole NAL unit (not empty, at most [`MAX_PIECE`] bytes: an RTP payload is smaller).
+    pub fn whole(&mut self, out: &mut Vec<Bytes>, nal: Bytes) {
+        self.open_fu = None;
+        out.push(self.header(KIND_WHOLE | nal.len().min(MAX_PIECE) as u32, &[]));
+        out.push(nal);
+    }
+
+    /// The first fragment of a NAL unit of type `nal_type`: its rebuilt header and data.
+    pub fn fu_start(&mut self, out: &mut Vec<Bytes>, nal_type: u8, header: &[u8], data: Bytes) {
+        self.open_fu = Some(nal_type);
+        let len = (header.len() + data.len()).min(MAX_PIECE) as u32;
+        out.push(self.header(KIND_FU_START | len, header));
+        out.push(data);
+    }
+
+    /// A further fragment of the open NAL unit; `end` closes it.
+    pub fn fu_more(&mut self, out: &mut Vec<Bytes>, data: Bytes, end: bool) {
+        out.push(self.header(KIND_FU_MORE | data.len().min(MAX_PIECE) as u32, &[]));
+        out.push(data);
+        if end {
+            self.open_fu = None;
+        }
+    }
+}
+
+/// Turns the pieces of one frame (see the [module docs](self)) into AVCC: NAL units each behind
+/// its 4-byte big-endian length. A frame of whole NAL units is returned as it is.
+///
+/// # Errors
+///
+/// The pieces do not follow one another as [`Pieces`] writes them: a length past the end, a
+/// continuation with no first fragment before it, an empty frame.
+pub(crate) fn records_to_avcc(codec: &'static str, frame: Bytes) -> Result<Bytes, PayloadError> {
+    let mut pos = 0;
+    let mut out_len = 0usize;
+    let mut fragmented = false;
+    let mut in_fu = false;
+    while pos < frame.len() {
+        let (word, body) = piece(codec, &frame, pos)?;
+        match word & KIND_MASK {
+            KIND_WHOLE => {
+                in_fu = false;
+                out_len += 4 + body;
+            }
+            KIND_FU_START => {
+                in_fu = true;
+                fragmented = true;
+                out_len += 4 + body;
+            }
+            KIND_FU_MORE if in_fu => out_len += body,
+            _ => {
+                return Err(PayloadError {
+                    codec,
+                    expected: "a NAL unit or the first fragment of one",
+                    found: "a fragment with no first fragment before it".into(),
+                    offset: pos,
+                })
+            }
+        }
+        pos += 4 + body;
+    }
+    if frame.is_empty() {
+        return Err(PayloadError {
+            codec,
+            expected: "at least one NAL unit",
+            found: "an empty frame".into(),
+            offset: 0,
+        });
+    }
+    if !fragmented {
+        return Ok(frame);
+    }
+    let mut out = BytesMut::with_capacity(out_len);
+    let mut len_at = 0;
+    pos = 0;
+    while pos < frame.len() {
+        let (word, body) = piece(codec, &frame, pos)?;
+        let data = &frame[pos + 4..pos + 4 + body];
+        if word & KIND_MASK == KIND_FU_MORE {
+            out.extend_from_slice(data);
+            let nal_len = (out.len() - len_at - 4) as u32;
+            out[len_at..len_at + 4].copy_from_slice(&nal_len.to_be_bytes());
+        } else {
+            len_at = out.len();
+            out.put_u32(body as u32);
+            out.extend_from_slice(data);
+        }
+        pos += 4 + body;
+    }
+    Ok(out.freeze())
+}
+
+/// The header word at `pos` and the length of the body after it, checked against the frame.
+fn piece(codec: &'static str, frame: &[u8], pos: usize) -> Result<(u32, usize), PayloadError> {
+    let word = frame
+        .get(pos..pos + 4)
+        .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+        .ok_or_else(|| truncated(codec, frame.len(), pos + 4))?;
+    let body = (word & !KIND_MASK) as usize;
+    if frame.len() - pos - 4 < body {
+        return Err(truncated(codec, frame.len(), pos + 4 + body));
+    }
+    Ok((word, body))
+}
+
+fn truncated(codec: &'static str, len: usize, needed: usize) -> PayloadError {
+    PayloadError {
+        codec,
+        expected: "a whole NAL unit",
+        found: format!("the frame ends after {len} of {needed} bytes"),
+        offset: len,
+    }
+}
+
+/// The NAL units of an AVCC frame (4-byte big-endian lengths), up to the first length that
+/// does not fit.
+pub(crate) fn avcc_nals(frame: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = frame;
+    std::iter::from_fn(move || {
+        let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        let nal = rest.get(4..4 + len)?;
+        rest = &rest[4 + len..];
+        Some(nal)
+    })
+}
+
+/// What the H.264 and H.265 packetizers differ in: the NAL unit header's length and how the
+/// aggregation and fragmentation headers are made from it.
+pub(crate) trait NalFormat {
+    /// Bytes of a NAL unit header (1 for H.264, 2 for H.265).
+    const HEADER_LEN: usize;
+    /// Appends the header of an aggregation packet of `nals` (STAP-A, AP).
+    fn aggregation_header(nals: &[&[u8]], out: &mut Vec<u8>);
+    /// Appends the headers of a fragment of `nal` (FU-A, FU), `start`/`end` for the first/last.
+    fn fragment_header(nal: &[u8], start: bool, end: bool, out: &mut Vec<u8>);
+}
+
+/// Packetizes one access unit (`nals`, in decoding order) for payloads of at most `max`
+/// bytes: consecutive NAL units that fit together go in one aggregation packet, a NAL unit that
+/// fits alone in a single NAL unit packet, a larger one in fragments. The marker is on the last
+/// packet. Empty NAL units and ones shorter than their header are left out.
+pub(crate) fn packetize_nals<F: NalFormat>(
+    max: usize,
+    nals: &[&[u8]],
+    buf: &mut Vec<u8>,
+    emit: &mut impl FnMut(&[u8], bool),
+) {
+    let nals: Vec<&[u8]> = nals
+        .iter()
+        .copied()
+        .filter(|n| n.len() >= F::HEADER_LEN)
+        .collect();
+    let max = max.max(F::HEADER_LEN + 2);
+    let mut i = 0;
+    while i < nals.len() {
+        let mut j = i;
+        let mut size = F::HEADER_LEN;
+        while j < nals.len() && nals[j].len() <= 0xFFFF && size + 2 + nals[j].len() <= max {
+            size += 2 + nals[j].len();
+            j += 1;
+        }
+        buf.clear();
+        if j - i >= 2 {
+            F::aggregation_header(&nals[i..j], buf);
+            for nal in &nals[i..j] {
+                buf.extend_from_slice(&(nal.len() as u16).to_be_bytes());
+                buf.extend_from_slice(nal);
+            }
+            i = j;
+            emit(buf, i == nals.len());
+        } else if nals[i].len() <= max {
+            i += 1;
+            emit(nals[i - 1], i == nals.len());
+        } else {
+            let nal = nals[i];
+            i += 1;
+            let last_nal = i == nals.len();
+            let mut start = true;
+            F::fragment_header(nal, true, false, buf);
+            let room = max.saturating_sub(buf.len()).max(1);
+            let mut chunks = nal[F::HEADER_LEN..].chunks(room).peekable();
+            while let Some(chunk) = chunks.next() {
+                let end = chunks.peek().is_none();
+                buf.clear();
+                F::fragment_header(nal, start, end, buf);
+                buf.extend_from_slice(chunk);
+                emit(buf, end && last_nal);
+                start = false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annexb_splits_on_three_and_four_byte_start_codes_and_drops_trailing_zeros() {
+        let s = [
+            9, 9, 0, 0, 0, 1, 0x67, 1, 0, 0, 0, 0, 1, 0x68, 2, 0, 0, 1, 0x65, 0, 3,
+        ];
+        let nals: Vec<&[u8]> = annexb_nals(&s).collect();
+        assert_eq!(nals, [&[0x67, 1][..], &[0x68, 2], &[0x65, 0, 3]]);
+        assert_eq!(annexb_nals(&[0, 0, 1]).count(), 0);
+    }
+
+    #[test]
+    fn emulation_prevention_bytes_are_removed() {
+        assert_eq!(rbsp(&[0, 0, 3, 1, 0, 0, 3, 0, 3]), [0, 0, 1, 0, 0, 0, 3]);
+    }
+
+    #[test]
+    fn exp_golomb_codes_read_as_the_spec_tables_say() {
+        // 1 | 010 | 011 | 00100 | 00101 -> ue 0, 1, 2, 3; then se of 4 = -2
+        let data = [0b1010_0110, 0b0100_0010, 0b1000_0000];
+        let mut r = BitReader::new(&data);
+        assert_eq!(
+            (r.ue(), r.ue(), r.ue(), r.ue()),
+            (Some(0), Some(1), Some(2), Some(3))
+        );
+        assert_eq!(r.se(), Some(-2));
+        assert_eq!(r.ue(), None); // runs out
+        assert_eq!(BitReader::new(&[0; 8]).ue(), None);
+    }
+
+    #[test]
+    fn whole_nal_pieces_are_already_avcc_and_fragments_are_joined() {
+        let mut p = Pieces::default();
+        let mut out = Vec::new();
+        p.whole(&mut out, Bytes::from_static(&[0x67, 1, 2]));
+        let joined: Vec<u8> = out.concat();
+        let same = records_to_avcc("H.264", Bytes::from(joined.clone())).unwrap();
+        assert_eq!(&same[..], &joined[..]);
+        p.fu_start(&mut out, 5, &[0x65], Bytes::from_static(&[1, 2]));
+        p.fu_more(&mut out, Bytes::from_static(&[3]), false);
+        p.fu_more(&mut out, Bytes::from_static(&[4, 5]), true);
+        let avcc = records_to_avcc("H.264", Bytes::from(out.concat())).unwrap();
+        assert_eq!(
+            &avcc[..],
+            &[0, 0, 0, 3, 0x67, 1, 2, 0, 0, 0, 6, 0x65, 1, 2, 3, 4, 5]
+        );
+        let nals: Vec<&[u8]> = avcc_nals(&avcc).collect();
+        assert_eq!(nals.len(), 2);
+        let mut lone = Vec::new();
+        p.fu_more(&mut lone, Bytes::from_static(&[3]), false);
+        assert!(records_to_avcc("H.264", Bytes::from(lone.concat())).is_err());
+        assert!(records_to_avcc("H.264", Bytes::new()).is_err());
+        assert!(records_to_avcc("H.264", Bytes::from_static(&[0, 0, 0, 9, 1])).is_err());
+    }
+}
