@@ -21,8 +21,9 @@ impl DocType {
     }
 }
 
-/// Video or audio, with what players need to know before the first frame.
+/// Video, audio or subtitles, with what players need to know before the first frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum TrackKind {
     /// A video track.
     Video {
@@ -37,7 +38,12 @@ pub enum TrackKind {
         sample_rate: f64,
         /// Channel count.
         channels: u8,
+        /// Bits per sample, for codecs that say it in the container (PCM); written as BitDepth.
+        bit_depth: Option<u8>,
     },
+    /// A subtitle track (TrackType 17): its blocks are BlockGroups with a BlockDuration, and it
+    /// never opens a cluster or a cue point.
+    Subtitle,
 }
 
 /// One track of the file.
@@ -51,7 +57,7 @@ pub struct TrackConfig {
     pub codec_id: String,
     /// Video or audio parameters.
     pub kind: TrackKind,
-    /// Codec setup data (Opus: the OpusHead).
+    /// Codec setup data (Opus: the OpusHead; H.264: avcC; H.265: hvcC; AV1: av1C).
     pub codec_private: Option<Vec<u8>>,
     /// Decoder delay in ns (Opus: pre-skip).
     pub codec_delay_ns: u64,
@@ -87,6 +93,49 @@ impl TrackConfig {
         }
     }
 
+    /// A video track of codec `codec_id` (`V_VP9`, `V_AV1`, `V_MPEG4/ISO/AVC`,
+    /// `V_MPEGH/ISO/HEVC`) with its configuration record, if the codec has one.
+    pub fn video(
+        number: u64,
+        codec_id: &str,
+        width: u16,
+        height: u16,
+        codec_private: Option<Vec<u8>>,
+    ) -> TrackConfig {
+        TrackConfig {
+            codec_id: codec_id.into(),
+            codec_private,
+            ..TrackConfig::vp8(number, width, height)
+        }
+    }
+
+    /// A 16-bit little-endian PCM track (`A_PCM/INT/LIT`, BitDepth 16; Matroska only).
+    pub fn pcm_s16le(number: u64, sample_rate: u32, channels: u8) -> TrackConfig {
+        TrackConfig {
+            codec_id: "A_PCM/INT/LIT".into(),
+            kind: TrackKind::Audio {
+                sample_rate: f64::from(sample_rate),
+                channels,
+                bit_depth: Some(16),
+            },
+            codec_private: None,
+            codec_delay_ns: 0,
+            seek_preroll_ns: 0,
+            ..TrackConfig::vp8(number, 0, 0)
+        }
+    }
+
+    /// A text subtitle track: `S_TEXT/UTF8` (Matroska) or `D_WEBVTT/SUBTITLES` (WebM's
+    /// WebVTT mapping). Not a default track: players show it when asked.
+    pub fn text(number: u64, codec_id: &str) -> TrackConfig {
+        TrackConfig {
+            codec_id: codec_id.into(),
+            kind: TrackKind::Subtitle,
+            default: false,
+            ..TrackConfig::vp8(number, 0, 0)
+        }
+    }
+
     /// An Opus audio track at 48 kHz; `opus_head` is the OpusHead (RFC 7845) and
     /// `pre_skip_samples` its pre-skip, which becomes the CodecDelay.
     pub fn opus(
@@ -102,6 +151,7 @@ impl TrackConfig {
             kind: TrackKind::Audio {
                 sample_rate: 48_000.0,
                 channels,
+                bit_depth: None,
             },
             codec_private: Some(opus_head),
             codec_delay_ns: pre_skip_samples * 1_000_000_000 / 48_000,

@@ -44,12 +44,16 @@ pub const PIXEL_HEIGHT: u32 = 0xBA;
 pub const AUDIO: u32 = 0xE1;
 pub const SAMPLING_FREQUENCY: u32 = 0xB5;
 pub const CHANNELS: u32 = 0x9F;
+/// TrackEntry > Audio > BitDepth: bits per sample (PCM).
+pub const BIT_DEPTH: u32 = 0x6264;
 pub const CLUSTER: u32 = 0x1F43_B675;
 pub const TIMESTAMP: u32 = 0xE7;
 pub const SIMPLE_BLOCK: u32 = 0xA3;
 pub const BLOCK_GROUP: u32 = 0xA0;
 pub const BLOCK: u32 = 0xA1;
 pub const REFERENCE_BLOCK: u32 = 0xFB;
+/// BlockGroup > BlockDuration: how long the block lasts, in ticks of the TimestampScale.
+pub const BLOCK_DURATION: u32 = 0x9B;
 pub const CUES: u32 = 0x1C53_BB6B;
 pub const CUE_POINT: u32 = 0xBB;
 pub const CUE_TIME: u32 = 0xB3;

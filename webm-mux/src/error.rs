@@ -47,7 +47,10 @@ pub enum MuxError {
     #[error("expected at least one track, found none")]
     NoTracks,
     /// A track of a codec this muxer cannot write to this container (nothing was written).
-    #[error("track {track}: expected VP8 or Opus (the codecs this muxer writes to {container}), found {codec}: {hint}")]
+    #[error(
+        "track {track}: expected {} (the codecs this muxer writes to {container}), found {codec}: {hint}",
+        writable(container)
+    )]
     UnsupportedCodec {
         /// The track's index in the list given to `open`.
         track: usize,
@@ -68,6 +71,17 @@ pub enum MuxError {
         /// What was given.
         found: String,
     },
+    /// A frame this track cannot hold: a subtitle without a duration, PCM that is not whole
+    /// samples.
+    #[error("track {track}: expected {expected}, found {found}")]
+    InvalidFrame {
+        /// The track number.
+        track: u64,
+        /// What would do.
+        expected: &'static str,
+        /// What was given.
+        found: String,
+    },
     /// A step out of order (a write before `open`, a second `open`, a write after `finish`…).
     #[error("expected {expected}, found {found}")]
     CallOrder {
@@ -76,4 +90,14 @@ pub enum MuxError {
         /// Where the muxer is.
         found: &'static str,
     },
+}
+
+/// The codecs this muxer writes to `container` (`WebM` or `Matroska`), for
+/// [`MuxError::UnsupportedCodec`].
+fn writable(container: &str) -> &'static str {
+    if container == "WebM" {
+        "VP8, VP9, AV1, Opus or text"
+    } else {
+        "VP8, VP9, AV1, H.264, H.265, Opus, PCM or text"
+    }
 }

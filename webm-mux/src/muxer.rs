@@ -4,6 +4,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 
 use crate::cues::CueIndex;
 use crate::ebml::{self, *};
+use crate::text::{self, TextForm};
 use crate::{DocType, MuxError, MuxerOptions, TrackConfig, TrackKind};
 
 /// Counters of a muxer.
@@ -64,8 +65,37 @@ impl Phase {
 struct TrackState {
     number: u64,
     video: bool,
+    /// A subtitle track: BlockGroups with a BlockDuration, in this text form.
+    text: Option<TextForm>,
+    /// Every block is a whole number of these bytes (PCM: one sample of every channel).
+    align: usize,
     last_ms: Option<i64>,
     last_step_ms: i64,
+}
+
+impl TrackState {
+    fn new(t: &TrackConfig) -> TrackState {
+        let video = matches!(t.kind, TrackKind::Video { .. });
+        let align = match t.kind {
+            TrackKind::Audio {
+                channels,
+                bit_depth: Some(bits),
+                ..
+            } => usize::from(channels) * usize::from(bits).div_ceil(8),
+            _ => 1,
+        };
+        TrackState {
+            number: t.number,
+            video,
+            text: match t.kind {
+                TrackKind::Subtitle => Some(TextForm::for_codec(&t.codec_id)),
+                _ => None,
+            },
+            align: align.max(1),
+            last_ms: None,
+            last_step_ms: if video { 0 } else { 20 },
+        }
+    }
 }
 
 /// Writes a WebM/Matroska file block by block, one cluster in memory at a time.
@@ -241,18 +271,7 @@ impl<W: Write> Muxer<W> {
             }
         });
         self.w.write_all(&h)?;
-        self.tracks = tracks
-            .iter()
-            .map(|t| {
-                let video = matches!(t.kind, TrackKind::Video { .. });
-                TrackState {
-                    number: t.number,
-                    video,
-                    last_ms: None,
-                    last_step_ms: if video { 0 } else { 20 },
-                }
-            })
-            .collect();
+        self.tracks = tracks.iter().map(TrackState::new).collect();
         self.has_video = self.tracks.iter().any(|t| t.video);
         self.cues = CueIndex::new(tracks.len(), options.cue_spacing_ms, options.max_cue_points);
         self.stats = MuxStats {
@@ -290,6 +309,12 @@ impl<W: Write> Muxer<W> {
 
     /// Adds a frame of `track` at `timestamp_ns` (ns from the start of the file). Blocks must
     /// come in time order (equal times are fine).
+    ///
+    /// # Errors
+    ///
+    /// [`MuxError::UnknownTrack`], [`MuxError::NonMonotonic`], [`MuxError::BlockTooLarge`],
+    /// [`MuxError::InvalidFrame`] (a PCM block that is not whole samples, a subtitle: use
+    /// [`Muxer::write_subtitle`]), [`MuxError::CallOrder`] or [`MuxError::Io`].
     pub fn write_block(
         &mut self,
         track: u64,
@@ -297,13 +322,36 @@ impl<W: Write> Muxer<W> {
         keyframe: bool,
         data: &[u8],
     ) -> Result<(), MuxError> {
-        let Some(ti) = self.tracks.iter().position(|t| t.number == track) else {
-            if self.phase != Phase::Open {
-                return Err(self.not_open());
-            }
-            return Err(MuxError::UnknownTrack { track });
-        };
-        self.write_indexed(ti, timestamp_ns, keyframe, data)
+        let ti = self.track_index(track)?;
+        self.write_indexed(ti, timestamp_ns, None, keyframe, data)
+    }
+
+    /// Adds a subtitle (one message of text) to subtitle track `track`, shown from
+    /// `timestamp_ns` for `duration_ns`: a BlockGroup with a BlockDuration. Invalid UTF-8 is
+    /// replaced (U+FFFD); see [`TrackConfig::text`] for the WebVTT form. A message with no text
+    /// left is not written.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Muxer::write_block`].
+    pub fn write_subtitle(
+        &mut self,
+        track: u64,
+        timestamp_ns: u64,
+        duration_ns: u64,
+        text: &[u8],
+    ) -> Result<(), MuxError> {
+        let ti = self.track_index(track)?;
+        self.write_indexed(ti, timestamp_ns, Some(duration_ns), true, text)
+    }
+
+    /// The index of track number `track`.
+    fn track_index(&self, track: u64) -> Result<usize, MuxError> {
+        match self.tracks.iter().position(|t| t.number == track) {
+            Some(ti) => Ok(ti),
+            None if self.phase != Phase::Open => Err(self.not_open()),
+            None => Err(MuxError::UnknownTrack { track }),
+        }
     }
 
     /// The error for a block that comes before `open` or after `finish`.
@@ -319,6 +367,7 @@ impl<W: Write> Muxer<W> {
         &mut self,
         ti: usize,
         timestamp_ns: u64,
+        duration_ns: Option<u64>,
         keyframe: bool,
         data: &[u8],
     ) -> Result<(), MuxError> {
@@ -335,6 +384,43 @@ impl<W: Write> Muxer<W> {
         if data.len() > MAX_BLOCK {
             return Err(MuxError::BlockTooLarge { len: data.len() });
         }
+        let ms = self.block_ms(&t, timestamp_ns)?;
+        let Some(form) = t.text else {
+            if data.len() % t.align != 0 {
+                return Err(MuxError::InvalidFrame {
+                    track,
+                    expected: "a PCM block of whole samples (every channel)",
+                    found: format!("{} bytes, not a multiple of {}", data.len(), t.align),
+                });
+            }
+            self.start_block(ti, ms, keyframe, data.len())?;
+            self.simple_block(track, ms, keyframe, data);
+            self.block_written(ti, ms, None);
+            return Ok(());
+        };
+        let Some(duration_ns) = duration_ns else {
+            return Err(MuxError::InvalidFrame {
+                track,
+                expected: "a subtitle with a duration (Placement::duration)",
+                found: "none".into(),
+            });
+        };
+        let payload = text::payload(form, data);
+        if payload.is_empty() {
+            return Ok(());
+        }
+        let end_ns = timestamp_ns.saturating_add(duration_ns);
+        let end_ms = (end_ns.saturating_add(500_000) / 1_000_000).min(i64::MAX as u64 / 2) as i64;
+        let duration_ms = (end_ms - ms).max(1);
+        self.start_block(ti, ms, false, payload.len())?;
+        self.group_block(track, ms, duration_ms as u64, &payload);
+        self.block_written(ti, ms, Some(duration_ms));
+        Ok(())
+    }
+
+    /// The block's time in ms (ticks), checked against what track `t` and the cluster hold.
+    fn block_ms(&self, t: &TrackState, timestamp_ns: u64) -> Result<i64, MuxError> {
+        let track = t.number;
         let ms = (timestamp_ns.saturating_add(500_000) / 1_000_000).min(i64::MAX as u64 / 2) as i64;
         if let Some(last) = t.last_ms {
             if ms < last {
@@ -353,12 +439,27 @@ impl<W: Write> Muxer<W> {
                 found_ns: timestamp_ns,
             });
         }
-        let starts_cue = keyframe && (t.video || !self.has_video);
+        Ok(ms)
+    }
+
+    /// Closes the cluster when this block must start a new one, opens one if none is open, and
+    /// adds a cue point when the block is a seek point; then makes room for `len` bytes.
+    fn start_block(
+        &mut self,
+        ti: usize,
+        ms: i64,
+        keyframe: bool,
+        len: usize,
+    ) -> Result<(), MuxError> {
+        let t = self.tracks[ti];
+        // Subtitles never start a cue point (nor, since they are never keyframes here, cut a
+        // cluster): a seek lands on video keyframes, or on audio when there is no video.
+        let starts_cue = keyframe && t.text.is_none() && (t.video || !self.has_video);
         if let Some(c) = self.cluster_ms {
             let span = ms - c;
             let cut = span > i16::MAX as i64
                 || span as u64 >= self.options.max_cluster_duration_ms
-                || self.cluster.len() + data.len() > self.options.max_cluster_bytes
+                || self.cluster.len() + len > self.options.max_cluster_bytes
                 || (t.video && keyframe && span > 0);
             if cut {
                 self.close_cluster()?;
@@ -378,7 +479,12 @@ impl<W: Write> Muxer<W> {
             self.stats.cue_spacing_ms = self.cues.spacing_ms();
             self.cluster_cued = true;
         }
-        self.reserve_cluster(data.len());
+        self.reserve_cluster(len);
+        Ok(())
+    }
+
+    /// Appends a SimpleBlock (Matroska §10.2: track, time relative to the cluster, flags).
+    fn simple_block(&mut self, track: u64, ms: i64, keyframe: bool, data: &[u8]) {
         let rel = (ms - self.cluster_ms.unwrap_or(ms)) as i16;
         write_id(&mut self.cluster, SIMPLE_BLOCK);
         let track_len = ebml::size_len(track);
@@ -387,8 +493,29 @@ impl<W: Write> Muxer<W> {
         self.cluster.extend_from_slice(&rel.to_be_bytes());
         self.cluster.push(if keyframe { 0x80 } else { 0 });
         self.cluster.extend_from_slice(data);
+    }
+
+    /// Appends a BlockGroup of a Block (no ReferenceBlock: it decodes on its own) and its
+    /// BlockDuration in ms.
+    fn group_block(&mut self, track: u64, ms: i64, duration_ms: u64, data: &[u8]) {
+        let rel = (ms - self.cluster_ms.unwrap_or(ms)) as i16;
+        write_master(&mut self.cluster, BLOCK_GROUP, |g| {
+            write_master(g, BLOCK, |b| {
+                write_size(b, track);
+                b.extend_from_slice(&rel.to_be_bytes());
+                b.push(0);
+                b.extend_from_slice(data);
+            });
+            write_uint(g, BLOCK_DURATION, duration_ms);
+        });
+    }
+
+    /// Records a block of track `ti` at `ms` (lasting `duration_ms`, when known).
+    fn block_written(&mut self, ti: usize, ms: i64, duration_ms: Option<i64>) {
         let st = &mut self.tracks[ti];
-        if let Some(last) = st.last_ms {
+        if let Some(d) = duration_ms {
+            st.last_step_ms = d;
+        } else if let Some(last) = st.last_ms {
             if ms > last {
                 st.last_step_ms = ms - last;
             }
@@ -396,7 +523,6 @@ impl<W: Write> Muxer<W> {
         st.last_ms = Some(ms);
         self.last_ms = self.last_ms.max(ms);
         self.stats.blocks += 1;
-        Ok(())
     }
 
     /// Makes room for a block of `len` bytes without letting the cluster's buffer grow past
@@ -567,15 +693,12 @@ fn write_void(out: &mut Vec<u8>, len: usize) {
 fn track_entry(e: &mut Vec<u8>, t: &TrackConfig) {
     write_uint(e, TRACK_NUMBER, t.number);
     write_uint(e, TRACK_UID, t.uid.max(1));
-    write_uint(
-        e,
-        TRACK_TYPE,
-        if matches!(t.kind, TrackKind::Video { .. }) {
-            1
-        } else {
-            2
-        },
-    );
+    let track_type = match t.kind {
+        TrackKind::Video { .. } => 1,
+        TrackKind::Audio { .. } => 2,
+        TrackKind::Subtitle => 0x11,
+    };
+    write_uint(e, TRACK_TYPE, track_type);
     write_uint(e, FLAG_DEFAULT, u64::from(t.default));
     write_uint(e, FLAG_LACING, 0);
     write_string(e, CODEC_ID, &t.codec_id);
@@ -605,9 +728,14 @@ fn track_entry(e: &mut Vec<u8>, t: &TrackConfig) {
         TrackKind::Audio {
             sample_rate,
             channels,
+            bit_depth,
         } => write_master(e, AUDIO, |a| {
             write_float(a, SAMPLING_FREQUENCY, sample_rate);
             write_uint(a, CHANNELS, u64::from(channels));
+            if let Some(bits) = bit_depth {
+                write_uint(a, BIT_DEPTH, u64::from(bits));
+            }
         }),
+        TrackKind::Subtitle => {}
     }
 }

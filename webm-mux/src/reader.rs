@@ -70,6 +70,10 @@ pub struct ParsedTrack {
     pub sample_rate: Option<f64>,
     /// Channels.
     pub channels: Option<u64>,
+    /// BitDepth (PCM).
+    pub bit_depth: Option<u64>,
+    /// FlagDefault (`None`: not written, which means 1).
+    pub default: Option<bool>,
 }
 
 /// A block.
@@ -83,6 +87,8 @@ pub struct ParsedBlock {
     pub keyframe: bool,
     /// The frame.
     pub data: Vec<u8>,
+    /// BlockDuration, in ms (BlockGroups only).
+    pub duration_ms: Option<u64>,
     /// Position of its Cluster from the Segment data start, as in [`ParsedFile::clusters`].
     pub cluster: u64,
 }
@@ -279,6 +285,7 @@ fn segment(buf: &[u8], seg: &Element, f: &mut ParsedFile) -> Result<(), ReadErro
                             TRACK_NUMBER => tr.number = uint(buf, c)?,
                             TRACK_TYPE => tr.track_type = uint(buf, c)?,
                             CODEC_ID => tr.codec_id = text(buf, c),
+                            FLAG_DEFAULT => tr.default = Some(uint(buf, c)? != 0),
                             CODEC_PRIVATE => tr.codec_private = Some(buf[c.data..c.end].to_vec()),
                             CODEC_DELAY => tr.codec_delay_ns = Some(uint(buf, c)?),
                             SEEK_PRE_ROLL => tr.seek_preroll_ns = Some(uint(buf, c)?),
@@ -287,6 +294,7 @@ fn segment(buf: &[u8], seg: &Element, f: &mut ParsedFile) -> Result<(), ReadErro
                                     PIXEL_WIDTH => tr.width = Some(uint(buf, v)?),
                                     PIXEL_HEIGHT => tr.height = Some(uint(buf, v)?),
                                     CHANNELS => tr.channels = Some(uint(buf, v)?),
+                                    BIT_DEPTH => tr.bit_depth = Some(uint(buf, v)?),
                                     SAMPLING_FREQUENCY => {
                                         tr.sample_rate = ebml::read_float(&buf[v.data..v.end])
                                     }
@@ -378,10 +386,12 @@ fn cluster(buf: &[u8], e: &Element, f: &mut ParsedFile) -> Result<usize, ReadErr
             BLOCK_GROUP => {
                 let mut inner = None;
                 let mut referenced = false;
+                let mut duration = None;
                 each_child(buf, &c, 3, &mut |g| {
                     match g.id {
                         BLOCK => inner = Some((g.start, g.data, g.end)),
                         REFERENCE_BLOCK => referenced = true,
+                        BLOCK_DURATION => duration = Some(uint(buf, g)?),
                         _ => {}
                     }
                     Ok(())
@@ -395,7 +405,15 @@ fn cluster(buf: &[u8], e: &Element, f: &mut ParsedFile) -> Result<usize, ReadErr
                         unknown: false,
                     };
                     let b = block(buf, &el, cluster_ts, f.timestamp_scale, Some(!referenced))?;
-                    f.blocks.push(ParsedBlock { cluster: at, ..b });
+                    let duration_ms = duration.map(|d| {
+                        (u128::from(d) * u128::from(f.timestamp_scale) / 1_000_000)
+                            .min(u128::from(u64::MAX)) as u64
+                    });
+                    f.blocks.push(ParsedBlock {
+                        cluster: at,
+                        duration_ms,
+                        ..b
+                    });
                 }
             }
             _ => {}
@@ -450,5 +468,6 @@ fn block(
         keyframe: key.unwrap_or(flags & 0x80 != 0),
         data: b[tl + 3..].to_vec(),
         cluster: 0,
+        duration_ms: None,
     })
 }

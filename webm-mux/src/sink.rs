@@ -6,16 +6,32 @@
 //! * Track `i` of the list given to `open` is Matroska track number `i + 1` (its TrackUID too).
 //!   [`Muxer::open_numbered`] gives other numbers, for a caller that leaves out some tracks and
 //!   keeps the others' numbers.
-//! * A VP8 track gets its picture size from the spec, or [`DEFAULT_VIDEO_SIZE`] when the spec
-//!   has none (a track whose keyframes never said): players take the real size from the
-//!   keyframes anyway.
+//! * A video track gets its picture size from the spec, or [`DEFAULT_VIDEO_SIZE`] when the
+//!   spec has none (a track whose keyframes never said): players take the real size from the
+//!   keyframes anyway. VP8 is `V_VP8` and VP9 `V_VP9`, with no CodecPrivate; AV1 is `V_AV1`
+//!   with the spec's `av1C` as CodecPrivate; H.264 is `V_MPEG4/ISO/AVC` with `avcC`, H.265
+//!   `V_MPEGH/ISO/HEVC` with `hvcC` (Matroska codec specifications). A record a codec needs is
+//!   required: a track without one is refused, as is one whose first byte is not the record's
+//!   version. H.264 and H.265 go in Matroska only: WebM allows VP8, VP9 and AV1 video.
 //! * An Opus track gets the OpusHead of WebRTC Opus as its CodecPrivate (channels from the spec,
 //!   2 when it does not say: WebRTC declares Opus as stereo; pre-skip
 //!   [`opus::PRE_SKIP`]), that pre-skip as its CodecDelay, and 80 ms of SeekPreRoll (Matroska's
-//!   Opus mapping).
-//! * Any other codec is refused at `open`, before a byte is written, with what would work.
-//! * A frame is written as a SimpleBlock at `at.time` (from the start of the file; a negative
-//!   time is written at 0) with the frame's keyframe flag; `at.duration` is not used.
+//!   Opus mapping). A multichannel Opus track (`A_OPUS` too) takes the spec's OpusHead (channel
+//!   mapping family 1, required) as it is, with its channels and its pre-skip.
+//! * Decoded PCM ([`Codec::PcmS16Le`]) is `A_PCM/INT/LIT` with BitDepth 16, the spec's
+//!   [`TrackSpec::audio_rate`] and channels (1 when it does not say): Matroska only (WebM
+//!   allows only Opus and Vorbis audio). A block must hold whole samples of every channel.
+//! * Text is a subtitle track, not a default one: `S_TEXT/UTF8` in Matroska, WebM's WebVTT
+//!   mapping `D_WEBVTT/SUBTITLES` in WebM (the message as a cue payload: see `text.rs`). Each
+//!   message is a BlockGroup whose BlockDuration is `at.duration`, which the caller must set
+//!   (a text frame without one is refused with [`MuxError::InvalidFrame`]): the muxer writes
+//!   as it goes and cannot wait for the next message. Subtitles never start a cluster or a cue
+//!   point.
+//! * Any other codec (undecoded G.711, G.722, L16; binary data channels) is refused at `open`,
+//!   before a byte is written, with what would work.
+//! * Other frames are written as SimpleBlocks at `at.time` (from the start of the file; a
+//!   negative time is written at 0) with the frame's keyframe flag; their `at.duration` is not
+//!   used.
 //! * `finish(duration)` writes `duration` as the file's Duration (seekable outputs only).
 
 use std::io::Write;
@@ -70,64 +86,155 @@ fn track_config(
     spec: &TrackSpec,
     doc_type: DocType,
 ) -> Result<TrackConfig, MuxError> {
-    match spec.codec {
-        Codec::Vp8 => {
-            let size = spec.size.unwrap_or(DEFAULT_VIDEO_SIZE);
-            let mut config = TrackConfig::vp8(number, size.width, size.height);
-            config.default_duration_ns = spec
-                .frame_duration
-                .map_or(0, |d| u64::try_from(d.get()).unwrap_or(0));
-            Ok(config)
+    let webm = doc_type == DocType::Webm;
+    let config = match spec.codec {
+        Codec::Vp8 | Codec::Vp9 | Codec::Av1 => video_config(index, number, spec)?,
+        Codec::H264 | Codec::H265 if !webm => video_config(index, number, spec)?,
+        Codec::Opus => opus_config(index, number, spec)?,
+        Codec::MultiOpus => multi_opus_config(index, number, spec)?,
+        Codec::PcmS16Le if !webm => pcm_config(index, number, spec)?,
+        Codec::Text if webm => TrackConfig::text(number, "D_WEBVTT/SUBTITLES"),
+        Codec::Text => TrackConfig::text(number, "S_TEXT/UTF8"),
+        ref codec => {
+            return Err(MuxError::UnsupportedCodec {
+                track: index,
+                codec: codec.clone(),
+                container: if webm { "WebM" } else { "Matroska" },
+                hint: refusal_hint(codec),
+            })
         }
-        Codec::Opus => {
-            let channels = match spec.channels.unwrap_or(2) {
-                c @ 1..=2 => c,
-                c => {
-                    return Err(MuxError::InvalidTrack {
-                        track: index,
-                        expected: "an Opus track of 1 or 2 channels (one Opus stream)",
-                        found: format!("{c} channels"),
-                    })
-                }
-            };
-            let head = OpusHead::new(channels, opus::PRE_SKIP, opus::RATE_HZ);
-            let pre_skip = u64::from(opus::PRE_SKIP);
-            Ok(TrackConfig::opus(
-                number,
-                channels,
-                head.to_bytes(),
-                pre_skip,
-            ))
-        }
-        ref codec => Err(MuxError::UnsupportedCodec {
-            track: index,
-            codec: codec.clone(),
-            container: match doc_type {
-                DocType::Webm => "WebM",
-                DocType::Matroska => "Matroska",
-            },
-            hint: refusal_hint(codec, doc_type),
-        }),
+    };
+    Ok(config)
+}
+
+/// The configuration record a video codec needs as CodecPrivate, as a check of its first bytes:
+/// (what it is, least length, the first byte it must have: marker and version).
+fn record_of(codec: &Codec) -> Option<(&'static str, usize, u8)> {
+    match codec {
+        // ISO 14496-15 §5.3.3.1: configurationVersion = 1, then 6 more bytes at least.
+        Codec::H264 => Some(("an avcC record (configurationVersion 1)", 7, 1)),
+        // ISO 14496-15 §8.3.3.1: configurationVersion = 1, 23 bytes before the arrays.
+        Codec::H265 => Some(("an hvcC record (configurationVersion 1)", 23, 1)),
+        // AV1 ISOBMFF binding §2.3.3: marker (1) and version (1) in the first byte, 4 bytes.
+        Codec::Av1 => Some(("an av1C record (marker and version 1)", 4, 0x81)),
+        _ => None,
     }
 }
 
-/// Why a codec other than VP8 and Opus is refused, and what would work.
-fn refusal_hint(codec: &Codec, doc_type: DocType) -> &'static str {
-    match (codec, doc_type) {
-        (Codec::Vp9 | Codec::Av1, _) => {
-            "WebM and Matroska allow it, but this muxer does not write it yet"
+/// A video track: its size from the spec (or [`DEFAULT_VIDEO_SIZE`]), its frame interval as
+/// DefaultDuration, and the codec's configuration record from the spec as CodecPrivate.
+fn video_config(index: usize, number: u64, spec: &TrackSpec) -> Result<TrackConfig, MuxError> {
+    let size = spec.size.unwrap_or(DEFAULT_VIDEO_SIZE);
+    let (codec_id, record) = match spec.codec {
+        Codec::Vp9 => ("V_VP9", None),
+        Codec::Av1 => ("V_AV1", record_of(&spec.codec)),
+        Codec::H264 => ("V_MPEG4/ISO/AVC", record_of(&spec.codec)),
+        Codec::H265 => ("V_MPEGH/ISO/HEVC", record_of(&spec.codec)),
+        _ => ("V_VP8", None),
+    };
+    let private = match (record, &spec.config) {
+        (None, _) => None,
+        (Some((what, _, _)), None) => {
+            return Err(MuxError::InvalidTrack {
+                track: index,
+                expected: what,
+                found: "none (TrackSpec::config is not set)".into(),
+            })
         }
-        (Codec::MultiOpus, _) => {
-            "multichannel Opus needs a channel mapping this muxer does not write yet"
+        (Some((what, least, first)), Some(c)) if c.len() < least || c[0] != first => {
+            return Err(MuxError::InvalidTrack {
+                track: index,
+                expected: what,
+                found: format!("{} bytes starting {:02x?}", c.len(), &c[..c.len().min(4)]),
+            })
         }
-        (Codec::Text | Codec::Binary, _) => {
-            "data-channel messages have no track in this muxer; leave them out"
+        (Some(_), Some(c)) => Some(c.to_vec()),
+    };
+    let mut config = TrackConfig::video(number, codec_id, size.width, size.height, private);
+    config.default_duration_ns = spec
+        .frame_duration
+        .map_or(0, |d| u64::try_from(d.get()).unwrap_or(0));
+    Ok(config)
+}
+
+/// A mono or stereo Opus track with the WebRTC OpusHead.
+fn opus_config(index: usize, number: u64, spec: &TrackSpec) -> Result<TrackConfig, MuxError> {
+    let channels = match spec.channels.unwrap_or(2) {
+        c @ 1..=2 => c,
+        c => {
+            return Err(MuxError::InvalidTrack {
+                track: index,
+                expected: "an Opus track of 1 or 2 channels (one Opus stream)",
+                found: format!("{c} channels"),
+            })
         }
-        (_, DocType::Webm) => {
-            "WebM allows only VP8, VP9, AV1, Vorbis and Opus, and this muxer writes no other \
-             codec to .mkv either"
+    };
+    let head = OpusHead::new(channels, opus::PRE_SKIP, opus::RATE_HZ);
+    let pre_skip = u64::from(opus::PRE_SKIP);
+    Ok(TrackConfig::opus(
+        number,
+        channels,
+        head.to_bytes(),
+        pre_skip,
+    ))
+}
+
+/// A multichannel Opus track: the spec's OpusHead (mapping family 1) as it is, its channels
+/// and its pre-skip as CodecDelay.
+fn multi_opus_config(index: usize, number: u64, spec: &TrackSpec) -> Result<TrackConfig, MuxError> {
+    let invalid = |found: String| MuxError::InvalidTrack {
+        track: index,
+        expected: "an OpusHead with channel mapping family 1 (TrackSpec::config)",
+        found,
+    };
+    let Some(bytes) = &spec.config else {
+        return Err(invalid("none (TrackSpec::config is not set)".into()));
+    };
+    let head = OpusHead::parse(bytes).map_err(|e| invalid(e.to_string()))?;
+    if head.mapping_family != 1 {
+        return Err(invalid(format!("mapping family {}", head.mapping_family)));
+    }
+    Ok(TrackConfig::opus(
+        number,
+        head.channels,
+        bytes.to_vec(),
+        u64::from(head.pre_skip),
+    ))
+}
+
+/// A 16-bit little-endian PCM track at the spec's rate, with its channels (1 when it does not
+/// say).
+fn pcm_config(index: usize, number: u64, spec: &TrackSpec) -> Result<TrackConfig, MuxError> {
+    let Some(rate) = spec.audio_rate().filter(|r| *r > 0) else {
+        return Err(MuxError::InvalidTrack {
+            track: index,
+            expected: "a PCM track with its sample rate (TrackSpec::sample_rate)",
+            found: "none".into(),
+        });
+    };
+    let channels = match spec.channels.unwrap_or(1) {
+        0 => {
+            return Err(MuxError::InvalidTrack {
+                track: index,
+                expected: "a PCM track of at least 1 channel",
+                found: "0 channels".into(),
+            })
         }
-        (_, DocType::Matroska) => "this muxer does not write it yet",
+        c => c,
+    };
+    Ok(TrackConfig::pcm_s16le(number, rate, channels))
+}
+
+/// Why a codec is refused, and what would work.
+fn refusal_hint(codec: &Codec) -> &'static str {
+    match codec {
+        Codec::H264 | Codec::H265 => "WebM allows only VP8, VP9 and AV1 video: use .mkv or .mp4",
+        Codec::PcmS16Le => "WebM allows only Opus and Vorbis audio: use .mkv or .wav",
+        Codec::Pcmu | Codec::Pcma | Codec::G722 | Codec::L16 | Codec::L16_48 => {
+            "decode to PCM first: .wav or .mkv"
+        }
+        Codec::Binary => "binary data channels: use the raw dump",
+        _ => "a codec this muxer does not know",
     }
 }
 
@@ -151,15 +258,17 @@ impl<W: Write> FrameSink for Muxer<W> {
         self.open_numbered(&numbered)
     }
 
-    /// Writes the frame as a SimpleBlock of track `track` at `at.time`.
+    /// Writes the frame as a SimpleBlock of track `track` at `at.time` (a text frame: a
+    /// BlockGroup lasting `at.duration`).
     ///
     /// # Errors
     ///
-    /// Those of [`Muxer::write_block`], [`MuxError::UnknownTrackIndex`] for a track past those
-    /// given to `open`, and [`MuxError::CallOrder`] before `open` or after `finish`.
+    /// Those of [`Muxer::write_block`], [`MuxError::InvalidFrame`] for a text frame without a
+    /// duration, [`MuxError::UnknownTrackIndex`] for a track past those given to `open`, and [`MuxError::CallOrder`] before `open` or after `finish`.
     fn write(&mut self, track: usize, at: Placement, frame: &Frame) -> Result<(), MuxError> {
         let ns = u64::try_from(at.time.get()).unwrap_or(0);
-        self.write_indexed(track, ns, frame.keyframe, &frame.data)
+        let duration = at.duration.map(|d| u64::try_from(d.get()).unwrap_or(0));
+        self.write_indexed(track, ns, duration, frame.keyframe, &frame.data)
     }
 
     /// Sets the Duration to `duration` (a negative one to 0) and finishes the file as
@@ -211,33 +320,45 @@ mod tests {
 
     #[test]
     fn codecs_the_container_cannot_hold_are_refused_with_what_would_work() {
-        let h264 = [opus(None), TrackSpec::new(Codec::H264)];
+        let avcc = Bytes::from_static(&[1, 0x42, 0xC0, 0x0C, 0xFF, 0xE0, 0x00]);
+        let h264 = [
+            opus(None),
+            TrackSpec::new(Codec::H264).with_config(Some(avcc)),
+        ];
         assert_eq!(
             refusal(DocType::Webm, &h264),
-            "track 1: expected VP8 or Opus (the codecs this muxer writes to WebM), found h264: \
-             WebM allows only VP8, VP9, AV1, Vorbis and Opus, and this muxer writes no other \
-             codec to .mkv either"
+            "track 1: expected VP8, VP9, AV1, Opus or text (the codecs this muxer writes to \
+             WebM), found h264: WebM allows only VP8, VP9 and AV1 video: use .mkv or .mp4"
+        );
+        let pcm = [TrackSpec::new(Codec::PcmS16Le).with_sample_rate(Some(16_000))];
+        assert_eq!(
+            refusal(DocType::Webm, &pcm),
+            "track 0: expected VP8, VP9, AV1, Opus or text (the codecs this muxer writes to \
+             WebM), found pcm_s16le: WebM allows only Opus and Vorbis audio: use .mkv or .wav"
         );
         assert_eq!(
-            refusal(DocType::Matroska, &h264),
-            "track 1: expected VP8 or Opus (the codecs this muxer writes to Matroska), found \
-             h264: this muxer does not write it yet"
+            refusal(DocType::Matroska, &[TrackSpec::new(Codec::Binary)]),
+            "track 0: expected VP8, VP9, AV1, H.264, H.265, Opus, PCM or text (the codecs this \
+             muxer writes to Matroska), found binary: binary data channels: use the raw dump"
         );
-        for (codec, hint) in [
-            (Codec::Vp9, "WebM and Matroska allow it"),
-            (Codec::Av1, "WebM and Matroska allow it"),
-            (
-                Codec::MultiOpus,
-                "multichannel Opus needs a channel mapping",
-            ),
-            (Codec::Text, "data-channel messages"),
-            (Codec::Pcmu, "WebM allows only"),
-            (Codec::Other("x-foo".into()), "WebM allows only"),
-        ] {
-            let name = codec.name().to_string();
-            let msg = refusal(DocType::Webm, &[TrackSpec::new(codec)]);
-            assert!(msg.starts_with("track 0: expected VP8 or Opus"), "{msg}");
-            assert!(msg.contains(&format!("found {name}: {hint}")), "{msg}");
+        for doc_type in [DocType::Webm, DocType::Matroska] {
+            for (codec, hint) in [
+                (Codec::Pcmu, "decode to PCM first: .wav or .mkv"),
+                (Codec::Pcma, "decode to PCM first: .wav or .mkv"),
+                (Codec::G722, "decode to PCM first: .wav or .mkv"),
+                (Codec::L16, "decode to PCM first: .wav or .mkv"),
+                (Codec::L16_48, "decode to PCM first: .wav or .mkv"),
+                (Codec::Binary, "binary data channels: use the raw dump"),
+                (
+                    Codec::Other("x-foo".into()),
+                    "a codec this muxer does not know",
+                ),
+            ] {
+                let name = codec.name().to_string();
+                let msg = refusal(doc_type, &[TrackSpec::new(codec)]);
+                assert!(msg.starts_with("track 0: expected VP8, VP9, AV1"), "{msg}");
+                assert!(msg.ends_with(&format!("found {name}: {hint}")), "{msg}");
+            }
         }
         assert_eq!(
             refusal(DocType::Webm, &[opus(Some(6))]),
@@ -248,6 +369,57 @@ mod tests {
             refusal(DocType::Webm, &[]),
             "expected at least one track, found none"
         );
+    }
+
+    #[test]
+    fn tracks_without_the_configuration_their_codec_needs_are_refused() {
+        let family0 = OpusHead::new(2, 312, 48_000).to_bytes();
+        for (doc_type, spec, message) in [
+            (
+                DocType::Webm,
+                TrackSpec::new(Codec::Av1),
+                "track 0: expected an av1C record (marker and version 1), found none \
+                 (TrackSpec::config is not set)",
+            ),
+            (
+                DocType::Matroska,
+                TrackSpec::new(Codec::Av1).with_config(Some(Bytes::from_static(&[1, 0, 0, 0]))),
+                "track 0: expected an av1C record (marker and version 1), found 4 bytes \
+                 starting [01, 00, 00, 00]",
+            ),
+            (
+                DocType::Matroska,
+                TrackSpec::new(Codec::H264),
+                "track 0: expected an avcC record (configurationVersion 1), found none \
+                 (TrackSpec::config is not set)",
+            ),
+            (
+                DocType::Matroska,
+                TrackSpec::new(Codec::H265).with_config(Some(Bytes::from_static(&[1; 22]))),
+                "track 0: expected an hvcC record (configurationVersion 1), found 22 bytes \
+                 starting [01, 01, 01, 01]",
+            ),
+            (
+                DocType::Webm,
+                TrackSpec::new(Codec::MultiOpus),
+                "track 0: expected an OpusHead with channel mapping family 1 \
+                 (TrackSpec::config), found none (TrackSpec::config is not set)",
+            ),
+            (
+                DocType::Webm,
+                TrackSpec::new(Codec::MultiOpus).with_config(Some(family0.into())),
+                "track 0: expected an OpusHead with channel mapping family 1 \
+                 (TrackSpec::config), found mapping family 0",
+            ),
+            (
+                DocType::Matroska,
+                TrackSpec::new(Codec::PcmS16Le),
+                "track 0: expected a PCM track with its sample rate (TrackSpec::sample_rate), \
+                 found none",
+            ),
+        ] {
+            assert_eq!(refusal(doc_type, &[spec]), message);
+        }
     }
 
     #[test]
