@@ -64,6 +64,7 @@
 
 pub mod assemble;
 mod audio;
+mod bits;
 mod depack;
 mod h264;
 mod h265;
@@ -75,6 +76,9 @@ mod reorder;
 mod rtp;
 mod vp8;
 mod vp8_bool;
+mod vp9;
+mod vp9_descriptor;
+mod vp9_frame;
 
 pub use assemble::{AfterLoss, AssemblyStats, FrameAssembler, Limits, DEFAULT_MAX_FRAME_BYTES};
 pub use audio::AudioPayload;
@@ -94,3 +98,7 @@ pub use rtp::{
     RtpHeader, RtpPacket,
 };
 pub use vp8::{vp8_keyframe_info, Vp8Descriptor, Vp8FrameHeader, Vp8Packetizer, Vp8Payload};
+pub use vp9::{
+    Vp9Descriptor, Vp9FrameHeader, Vp9GroupPicture, Vp9LayerIndex, Vp9Packetizer, Vp9Payload,
+    Vp9Scalability, VP9_MAX_SUPERFRAME_FRAMES,
+};

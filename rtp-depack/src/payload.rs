@@ -10,6 +10,7 @@ use crate::h264::H264Payload;
 use crate::h265::H265Payload;
 use crate::opus::OpusPayload;
 use crate::vp8::Vp8Payload;
+use crate::vp9::Vp9Payload;
 
 /// The payload rules of one of the codecs this crate knows; it delegates to them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub enum CodecPayload {
     Opus(OpusPayload),
     /// G.711, G.722, L16 and multichannel Opus: the payload is the frame.
     Audio(AudioPayload),
+    /// VP9 (RFC 9628).
+    Vp9(Vp9Payload),
     /// H.264 (RFC 6184).
     H264(H264Payload),
     /// H.265 (RFC 7798).
@@ -33,6 +36,7 @@ impl CodecPayload {
         match codec {
             Codec::Vp8 => Some(CodecPayload::Vp8(Vp8Payload)),
             Codec::Opus => Some(CodecPayload::Opus(OpusPayload)),
+            Codec::Vp9 => Some(CodecPayload::Vp9(Vp9Payload::new())),
             Codec::H264 => Some(CodecPayload::H264(H264Payload::new())),
             Codec::H265 => Some(CodecPayload::H265(H265Payload::new())),
             _ => AudioPayload::new(codec).map(CodecPayload::Audio),
@@ -46,6 +50,7 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Vp8(d) => d.codec(),
             CodecPayload::Opus(d) => d.codec(),
             CodecPayload::Audio(d) => d.codec(),
+            CodecPayload::Vp9(d) => d.codec(),
             CodecPayload::H264(d) => d.codec(),
             CodecPayload::H265(d) => d.codec(),
         }
@@ -60,6 +65,7 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Vp8(d) => d.depacketize(payload, out),
             CodecPayload::Opus(d) => d.depacketize(payload, out),
             CodecPayload::Audio(d) => d.depacketize(payload, out),
+            CodecPayload::Vp9(d) => d.depacketize(payload, out),
             CodecPayload::H264(d) => d.depacketize(payload, out),
             CodecPayload::H265(d) => d.depacketize(payload, out),
         }
@@ -70,6 +76,7 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Vp8(d) => d.inspect(frame),
             CodecPayload::Opus(d) => d.inspect(frame),
             CodecPayload::Audio(d) => d.inspect(frame),
+            CodecPayload::Vp9(d) => d.inspect(frame),
             CodecPayload::H264(d) => d.inspect(frame),
             CodecPayload::H265(d) => d.inspect(frame),
         }
@@ -80,6 +87,7 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Vp8(d) => d.complete(frame),
             CodecPayload::Opus(d) => d.complete(frame),
             CodecPayload::Audio(d) => d.complete(frame),
+            CodecPayload::Vp9(d) => d.complete(frame),
             CodecPayload::H264(d) => d.complete(frame),
             CodecPayload::H265(d) => d.complete(frame),
         }

@@ -1,0 +1,366 @@
+//! VP9 over RTP (RFC 9628): the payload descriptor with its scalability structure, the payload
+//! rules for the shared frame assembly ([`Vp9Payload`]), and a packetizer ([`Vp9Packetizer`]).
+//!
+//! # Pictures and layer frames
+//!
+//! A picture is the packets of one RTP timestamp; with spatial scalability it holds one *layer
+//! frame* per spatial layer (SID 0 upwards). B marks the first packet of a layer frame, E its
+//! last, and the RTP marker the last packet of the picture (RFC 9628 section 4.1). A picture
+//! starts at B on spatial layer 0, which is where the frame assembly starts a frame; a layer
+//! frame with a missing packet breaks the whole picture, since the assembly drops frames with a
+//! hole. The picture becomes one [`mjrtool_core::Frame`]: its one layer frame, or all of them
+//! joined as a VP9 superframe (VP9 spec Annex B), which is how decoders and containers take a
+//! picture of several frames.
+//!
+//! # How layer boundaries reach `complete`
+//!
+//! [`Vp9Payload::depacketize`](mjrtool_core::Depacketizer::depacketize) pushes each packet's VP9
+//! bytes as a zero-copy slice, and after the last packet of a layer frame (E) an 8-byte trailer
+//! of its own making: the layer frame's length (u32, little-endian), its SID, its P bit, and
+//! the tag `V9`. [`complete`](mjrtool_core::Depacketizer::complete) walks the trailers from the
+//! end of the joined frame back to its start; a frame they do not cover exactly is dropped as
+//! corrupt. A picture of one layer frame is then a slice of the joined bytes, without a copy.
+
+use bytes::Bytes;
+use mjrtool_core::{
+    Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError, VideoSize,
+};
+
+pub use crate::vp9_descriptor::{Vp9Descriptor, Vp9GroupPicture, Vp9LayerIndex, Vp9Scalability};
+use crate::vp9_frame::{build_superframe, superframe_frames, MAX_SUPERFRAME_FRAMES};
+pub use crate::vp9_frame::{Vp9FrameHeader, MAX_SUPERFRAME_FRAMES as VP9_MAX_SUPERFRAME_FRAMES};
+
+/// Length of the trailer `depacketize` pushes after each layer frame (see the module docs).
+const TRAILER: usize = 8;
+/// The trailer's tag.
+const TAG: [u8; 2] = *b"V9";
+
+/// The layer frame whose packets are being pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OpenLayer {
+    sid: u8,
+    inter_picture: bool,
+    bytes: usize,
+}
+
+/// The VP9 payload format (RFC 9628), for the shared frame assembly: takes the descriptor off
+/// each packet, keeps the spatial layers asked for, and makes each picture one frame (one layer
+/// frame, or a superframe of them; see the [module docs](crate::vp9)).
+///
+/// A picture is a keyframe when its lowest layer frame has P = 0 and is a VP9 key frame; its
+/// size is the highest layer's in the last scalability structure (SS), else the one in the
+/// key frame's header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vp9Payload {
+    max_spatial_layer: u8,
+    open: Option<OpenLayer>,
+    /// Layer sizes of the last SS that gave them, by SID.
+    sizes: [Option<VideoSize>; MAX_SUPERFRAME_FRAMES],
+}
+
+impl Default for Vp9Payload {
+    fn default() -> Self {
+        Vp9Payload {
+            max_spatial_layer: 7,
+            open: None,
+            sizes: [None; MAX_SUPERFRAME_FRAMES],
+        }
+    }
+}
+
+impl Vp9Payload {
+    /// Rules that keep every spatial layer.
+    pub fn new() -> Self {
+        Vp9Payload::default()
+    }
+
+    /// The same rules, keeping only the layer frames of spatial layers `0..=max_sid` (a lower
+    /// resolution of an SVC stream); the others' packets still count for loss.
+    pub fn with_max_spatial_layer(mut self, max_sid: u8) -> Self {
+        self.max_spatial_layer = max_sid;
+        self
+    }
+
+    fn trailer(open: OpenLayer) -> Bytes {
+        let len = u32::try_from(open.bytes).unwrap_or(u32::MAX).to_le_bytes();
+        let flags = u8::from(open.inter_picture);
+        Bytes::copy_from_slice(&[
+            len[0], len[1], len[2], len[3], open.sid, flags, TAG[0], TAG[1],
+        ])
+    }
+}
+
+/// One layer frame found by walking the trailers.
+struct LayerFrame {
+    sid: u8,
+    inter_picture: bool,
+    data: Bytes,
+}
+
+/// Splits a joined picture at its trailers (see the module docs), lowest layer first.
+fn layer_frames(frame: &Bytes) -> Result<Vec<LayerFrame>, PayloadError> {
+    let mut layers = Vec::new();
+    let mut end = frame.len();
+    while end > 0 {
+        let broken = |found: String| PayloadError {
+            codec: "VP9",
+            expected: "whole layer frames, each ended by a packet with the E bit",
+            found,
+            offset: end,
+        };
+        if end < TRAILER || frame[end - 2..end] != TAG || layers.len() == MAX_SUPERFRAME_FRAMES {
+            return Err(broken("bytes after the last layer frame's end".into()));
+        }
+        let t = &frame[end - TRAILER..end];
+        let len = u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize;
+        let start = (end - TRAILER)
+            .checked_sub(len)
+            .ok_or_else(|| broken(format!("a layer frame of {len} bytes")))?;
+        layers.push(LayerFrame {
+            sid: t[4],
+            inter_picture: t[5] & 1 != 0,
+            data: frame.slice(start..end - TRAILER),
+        });
+        end = start;
+    }
+    layers.reverse();
+    Ok(layers)
+}
+
+/// What a VP9 frame (or superframe: its first frame) says of itself.
+fn frame_facts(frame: &[u8]) -> Result<FrameFacts, PayloadError> {
+    let header = Vp9FrameHeader::read(frame)?;
+    Ok(FrameFacts {
+        keyframe: header.keyframe,
+        size: header.size,
+        config: None,
+    })
+}
+
+impl PayloadRules for Vp9Payload {
+    fn codec(&self) -> Codec {
+        Codec::Vp9
+    }
+
+    /// See [`Vp9Descriptor`] for the layout.
+    fn depacketize(
+        &mut self,
+        payload: &Bytes,
+        out: &mut Vec<Bytes>,
+    ) -> Result<PacketRole, PayloadError> {
+        let d = Vp9Descriptor::parse(payload)?;
+        if let Some(ss) = &d.scalability {
+            if !ss.sizes.is_empty() {
+                self.sizes = [None; MAX_SUPERFRAME_FRAMES];
+                for (slot, size) in self.sizes.iter_mut().zip(&ss.sizes) {
+                    *slot = Some(*size);
+                }
+            }
+        }
+        let sid = d.layer.map_or(0, |l| l.sid);
+        if sid > self.max_spatial_layer {
+            return Ok(PacketRole::default());
+        }
+        let starts_picture = d.start && sid == 0;
+        if d.start {
+            if let Some(open) = self.open.take() {
+                // An upper layer frame begins while the one below never saw its E bit: end it
+                // here. A new picture never closes a layer of an older one.
+                if !starts_picture {
+                    out.push(Vp9Payload::trailer(open));
+                }
+            }
+            self.open = Some(OpenLayer {
+                sid,
+                inter_picture: d.inter_picture,
+                bytes: 0,
+            });
+        }
+        let body = payload.slice(d.len..);
+        match &mut self.open {
+            Some(open) if open.sid == sid => open.bytes = open.bytes.saturating_add(body.len()),
+            Some(open) => {
+                return Err(PayloadError {
+                    codec: "VP9",
+                    expected: "the next packet of the open layer frame, or a B bit",
+                    found: format!("spatial layer {sid} inside layer {}", open.sid),
+                    offset: 0,
+                })
+            }
+            None => {} // no start: the assembly drops the frame
+        }
+        out.push(body);
+        if d.end {
+            if let Some(open) = self.open.take() {
+                out.push(Vp9Payload::trailer(open));
+            }
+        }
+        Ok(PacketRole {
+            starts_frame: starts_picture,
+        })
+    }
+
+    fn inspect(&self, frame: &[u8]) -> Result<FrameFacts, PayloadError> {
+        frame_facts(frame)
+    }
+
+    fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
+        let layers = layer_frames(&frame)?;
+        let (Some(lowest), Some(highest)) = (layers.first(), layers.last()) else {
+            return Err(PayloadError {
+                codec: "VP9",
+                expected: "at least one layer frame",
+                found: "an empty picture".into(),
+                offset: 0,
+            });
+        };
+        let mut facts = frame_facts(&lowest.data)?;
+        facts.keyframe &= !lowest.inter_picture;
+        if !facts.keyframe {
+            facts.size = None;
+        } else if let Some(size) = self.sizes.get(usize::from(highest.sid)).copied().flatten() {
+            facts.size = Some(size);
+        } else if layers.len() > 1 {
+            if let Some(size) = Vp9FrameHeader::read(&highest.data)
+                .ok()
+                .and_then(|h| h.size)
+            {
+                facts.size = Some(size);
+            }
+        }
+        if let [one] = layers.as_slice() {
+            return Ok((one.data.clone(), facts));
+        }
+        let mut frames = Vec::with_capacity(layers.len());
+        for layer in layers {
+            match superframe_frames(&layer.data)? {
+                Some(inner) => frames.extend(inner),
+                None => frames.push(layer.data),
+            }
+        }
+        Ok((Bytes::from(build_superframe(&frames)?), facts))
+    }
+}
+
+/// Splits VP9 pictures into RTP payloads of at most `max_payload` bytes (descriptor included),
+/// the way RFC 9628 describes: a 15-bit (or 7-bit) picture ID in every packet, layer indices
+/// and reference indices (flexible mode) or TL0PICIDX (non-flexible mode), and a scalability
+/// structure on the first packet of each key picture.
+#[derive(Debug, Clone)]
+pub struct Vp9Packetizer {
+    max_payload: usize,
+    flexible: bool,
+    short_picture_id: bool,
+    picture_id: u16,
+    tl0_pic_idx: u8,
+    sizes: Vec<VideoSize>,
+}
+
+impl Vp9Packetizer {
+    /// A packetizer in flexible mode (`flexible`: P_DIFF reference indices) or non-flexible
+    /// mode (TL0PICIDX and a picture group in the SS), with 15-bit picture IDs from 0.
+    pub fn new(max_payload: usize, flexible: bool) -> Self {
+        Vp9Packetizer {
+            max_payload,
+            flexible,
+            short_picture_id: false,
+            picture_id: 0,
+            tl0_pic_idx: 0,
+            sizes: Vec::new(),
+        }
+    }
+
+    /// The same, with 7-bit picture IDs.
+    pub fn with_short_picture_id(mut self) -> Self {
+        self.short_picture_id = true;
+        self
+    }
+
+    /// The same, sending each spatial layer's size (SID order, at most 8) in the SS.
+    pub fn with_layer_sizes(mut self, sizes: &[VideoSize]) -> Self {
+        self.sizes = sizes.iter().copied().take(MAX_SUPERFRAME_FRAMES).collect();
+        self
+    }
+
+    /// Emits `(payload, marker)` for each packet of a one-layer picture.
+    pub fn packetize(&mut self, frame: &[u8], emit: &mut dyn FnMut(&[u8], bool)) {
+        self.packetize_picture(&[frame], emit);
+    }
+
+    /// Emits `(payload, marker)` for each packet of a picture made of `layers` (layer frames,
+    /// spatial layer 0 first, at most 8); the marker is on the last packet. The picture is a
+    /// key picture when its first layer frame is a VP9 key frame.
+    pub fn packetize_picture(&mut self, layers: &[&[u8]], emit: &mut dyn FnMut(&[u8], bool)) {
+        let layers = &layers[..layers.len().min(MAX_SUPERFRAME_FRAMES)];
+        let key = layers
+            .first()
+            .and_then(|f| Vp9FrameHeader::read(f).ok())
+            .is_some_and(|h| h.keyframe);
+        let mut buf = Vec::new();
+        for (sid, data) in layers.iter().enumerate() {
+            let mut at = 0;
+            loop {
+                let start = at == 0;
+                let d = Vp9Descriptor {
+                    picture_id: Some(self.picture_id),
+                    long_picture_id: !self.short_picture_id,
+                    inter_picture: !key,
+                    flexible: self.flexible,
+                    start,
+                    end: false,
+                    not_reference_for_upper: sid + 1 == layers.len(),
+                    layer: (layers.len() > 1 || !self.flexible).then_some(Vp9LayerIndex {
+                        tid: 0,
+                        switching_up: false,
+                        sid: sid as u8,
+                        inter_layer: sid > 0,
+                    }),
+                    tl0_pic_idx: (!self.flexible).then_some(self.tl0_pic_idx),
+                    p_diffs: if self.flexible && !key {
+                        vec![1]
+                    } else {
+                        vec![]
+                    },
+                    scalability: (key && sid == 0 && start).then(|| self.scalability(layers)),
+                    len: 0,
+                };
+                buf.clear();
+                d.write(&mut buf);
+                let room = self.max_payload.saturating_sub(buf.len()).max(1);
+                let take = room.min(data.len() - at);
+                at += take;
+                if at == data.len() {
+                    buf[0] |= 0x04; // E
+                }
+                buf.extend_from_slice(&data[at - take..at]);
+                emit(&buf, at == data.len() && sid + 1 == layers.len());
+                if at == data.len() {
+                    break;
+                }
+            }
+        }
+        let mask = if self.short_picture_id { 0x7F } else { 0x7FFF };
+        self.picture_id = (self.picture_id + 1) & mask;
+        self.tl0_pic_idx = self.tl0_pic_idx.wrapping_add(1);
+    }
+
+    fn scalability(&self, layers: &[&[u8]]) -> Vp9Scalability {
+        Vp9Scalability {
+            spatial_layers: if self.sizes.is_empty() {
+                layers.len().max(1) as u8
+            } else {
+                self.sizes.len() as u8
+            },
+            sizes: self.sizes.clone(),
+            group: if self.flexible {
+                Vec::new()
+            } else {
+                vec![Vp9GroupPicture {
+                    tid: 0,
+                    switching_up: false,
+                    p_diffs: vec![1],
+                }]
+            },
+        }
+    }
+}
