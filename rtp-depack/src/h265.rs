@@ -44,7 +44,9 @@ fn nal_type(nal: &[u8]) -> Option<u8> {
 /// * **Keyframes and configuration.** VPS, SPS and PPS are kept across frames (the latest of
 ///   each id: 16, 16 and 64 at most, sections 7.4.3.1 to 7.4.3.3). A frame is a keyframe if it
 ///   holds an IRAP picture (types 16 to 23) whose PPS, SPS and VPS are known; it then carries
-///   the size from the SPS and an HEVCDecoderConfigurationRecord of those three.
+///   the size from the SPS and an HEVCDecoderConfigurationRecord of those three. As for H.264,
+///   an IRAP picture without them from a sender that sent them with its previous IRAP picture
+///   is taken for one whose parameter sets were lost, and dropped as corrupt.
 ///
 /// [`skipped`]: H265Payload::skipped
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +55,8 @@ pub struct H265Payload {
     /// A slice was seen since the last access unit start (or nothing yet).
     vcl_seen: bool,
     sets: ParamSets,
+    /// The last IRAP access unit carried its VPS, SPS and PPS.
+    irap_had_params: bool,
     skipped: u64,
 }
 
@@ -74,6 +78,7 @@ impl Default for H265Payload {
                 sps: ParamTable::new(16),
                 pps: ParamTable::new(64),
             },
+            irap_had_params: false,
             skipped: 0,
         }
     }
@@ -219,6 +224,18 @@ impl PayloadRules for H265Payload {
 
     fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
         let frame = nal::records_to_avcc(CODEC, frame)?;
+        let types = || nal::avcc_nals(&frame).filter_map(nal_type);
+        if types().any(|t| (16..=23).contains(&t)) {
+            let had = [VPS, SPS, PPS].iter().all(|p| types().any(|t| t == *p));
+            if std::mem::replace(&mut self.irap_had_params, had) && !had {
+                return Err(PayloadError {
+                    codec: CODEC,
+                    expected: "the VPS, SPS and PPS this sender sent with its last IRAP picture",
+                    found: "an IRAP picture without them (their packets may be lost)".into(),
+                    offset: 0,
+                });
+            }
+        }
         self.sets.update(&frame);
         let facts = self.sets.facts(&frame);
         Ok((frame, facts))

@@ -182,3 +182,48 @@ pub fn framemd5(format: &str, stream: &[u8]) -> Option<(Vec<String>, String)> {
         .collect();
     Some((hashes, String::from_utf8_lossy(&out.stderr).into_owned()))
 }
+
+/// Writes bits, exp-Golomb codes and finally the NAL unit with emulation prevention bytes.
+#[derive(Default)]
+pub struct BitWriter {
+    bits: Vec<bool>,
+}
+
+impl BitWriter {
+    pub fn u(&mut self, n: u32, v: u64) -> &mut Self {
+        for i in (0..n).rev() {
+            self.bits.push(v >> i & 1 == 1);
+        }
+        self
+    }
+    pub fn ue(&mut self, v: u64) -> &mut Self {
+        let len = 64 - (v + 1).leading_zeros();
+        self.u(len - 1, 0).u(len, v + 1)
+    }
+    pub fn se(&mut self, v: i64) -> &mut Self {
+        self.ue(if v > 0 {
+            2 * v as u64 - 1
+        } else {
+            2 * v.unsigned_abs()
+        })
+    }
+    /// The NAL unit: `header`, then the RBSP with its stop bit, escaped (section 7.4.1).
+    pub fn nal(&mut self, header: &[u8]) -> Vec<u8> {
+        self.bits.push(true);
+        while self.bits.len() % 8 != 0 {
+            self.bits.push(false);
+        }
+        let mut out = header.to_vec();
+        let mut zeros = 0;
+        for byte in self.bits.chunks(8) {
+            let b = byte.iter().fold(0u8, |a, &bit| a << 1 | u8::from(bit));
+            if zeros >= 2 && b <= 3 {
+                out.push(3);
+                zeros = 0;
+            }
+            zeros = if b == 0 { zeros + 1 } else { 0 };
+            out.push(b);
+        }
+        out
+    }
+}
