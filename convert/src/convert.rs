@@ -18,6 +18,7 @@ pub use crate::report::{
     InfoReport, InputReport, RawInfo, Report, ReportWarning, SkipReason, Skipped,
 };
 use crate::sinks::OutputError;
+use crate::source::Source;
 use crate::track::{MjrTrack, TrackError, TrackStats};
 
 /// Everything that can make a command fail. Each message is one line that names the file and,
@@ -285,8 +286,8 @@ pub fn convert(
         }));
     }
     refuse_lost(&skipped, options.skip_unsupported)?;
-    if format == OutputFormat::Ogg && (opened.len() != 1 || *opened[0].track.codec() != Codec::Opus)
-    {
+    let opus_like = |c: &Codec| matches!(c, Codec::Opus | Codec::MultiOpus);
+    if format == OutputFormat::Ogg && (opened.len() != 1 || !opus_like(opened[0].track.codec())) {
         return Err(CliError::Usage(format!(
             "{}: an Ogg Opus file holds exactly one Opus track; use .webm or .mkv for video or several tracks",
             output.display()
@@ -294,10 +295,12 @@ pub fn convert(
     }
     let paths: Vec<PathBuf> = opened.iter().map(|o| o.path.clone()).collect();
     let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
-    let mut mixer = Mixer::new(
-        opened.into_iter().map(|o| o.track).collect(),
-        MixerOptions::default().with_align(options.align),
-    );
+    let mut sources = Vec::with_capacity(opened.len());
+    for o in opened {
+        // G.711, G.722 and L16 are decoded to PCM: no container here stores them as recorded.
+        sources.push(Source::new(o.track, true).map_err(|e| input_failed(&o.path, e))?);
+    }
+    let mut mixer = Mixer::new(sources, MixerOptions::default().with_align(options.align));
     let infos = mixer
         .prepare::<OutputError>()
         .map_err(|e| mix_error(&paths, output, e))?;
@@ -332,7 +335,7 @@ pub fn convert(
         }
     };
     let stats: Vec<TrackStats> = (0..paths.len())
-        .filter_map(|i| mixer.source(i).map(MjrTrack::track_stats))
+        .filter_map(|i| mixer.source(i).map(Source::track_stats))
         .collect();
     let report = build_report(
         Some(output),
@@ -411,7 +414,7 @@ impl Target<'_> {
     /// Runs the timeline into `sink`, then takes the writer back from it.
     fn run_into<K, W>(
         &self,
-        mixer: &mut Mixer<MjrTrack<File>>,
+        mixer: &mut Mixer<Source>,
         mut sink: K,
         into_inner: impl FnOnce(K) -> Result<W, OutputError>,
         progress: &mut dyn FnMut(Progress),
@@ -428,7 +431,7 @@ impl Target<'_> {
     /// A stream: WebM/Matroska without Cues or Duration, or Ogg.
     fn write_stream<W: std::io::Write>(
         &self,
-        mixer: &mut Mixer<MjrTrack<File>>,
+        mixer: &mut Mixer<Source>,
         out: W,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(Summary, std::io::BufWriter<W>), CliError> {
@@ -448,7 +451,7 @@ impl Target<'_> {
     /// A file: WebM/Matroska with Cues and Duration, or Ogg.
     fn write_file<W: std::io::Write + std::io::Seek>(
         &self,
-        mixer: &mut Mixer<MjrTrack<File>>,
+        mixer: &mut Mixer<Source>,
         writer: W,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(Summary, W), CliError> {
@@ -501,7 +504,7 @@ fn mux_options(format: OutputFormat, title: Option<String>, infos: &[TrackInfo])
 /// Runs the timeline into a container; an error names the input (by the track that failed) or
 /// the output.
 fn run<K>(
-    mixer: &mut Mixer<MjrTrack<File>>,
+    mixer: &mut Mixer<Source>,
     sink: &mut K,
     paths: &[PathBuf],
     output: &Path,

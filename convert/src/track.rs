@@ -1,7 +1,10 @@
 //! [`MjrTrack`] reads one `.mjr` recording (MJR reader -> RTP parsing -> RED unwrapping ->
 //! frame assembly) as a [`FrameSource`] of frames for the timeline.
 
+use std::collections::VecDeque;
 use std::io::Read;
+
+use bytes::Bytes;
 
 use mjr::{Header, MjrReader, ReaderOptions};
 use mjrtool_core::{Codec, Frame, FrameSource, MediaKind, Nanos, TrackSpec};
@@ -31,9 +34,16 @@ pub struct TrackStats {
     pub mjr_packets: u64,
     /// Packets that are not valid RTP and were skipped.
     pub invalid_rtp: u64,
-    /// Packets with a payload type other than the track's main one that were skipped (none
-    /// today: RED packets are unwrapped to their primary encoding).
+    /// Packets with a payload type other than the track's main one that were skipped (RED
+    /// packets are unwrapped to their primary encoding, not counted here).
     pub other_payload_type: u64,
+    /// DTMF digits (RFC 4733 telephone-event packets) kept out of the audio: distinct events.
+    pub telephone_events: u64,
+    /// Comfort-noise packets (payload type 13, RFC 3389) passed over: the gap they leave is
+    /// filled with silence like any other.
+    pub comfort_noise: u64,
+    /// Data-channel messages (data recordings).
+    pub messages: u64,
     /// Reordering counters (duplicates, out of order, lost, late, resets).
     pub reorder: ReorderStats,
     /// Depacketizer counters (frames, keyframes, dropped frames).
@@ -98,8 +108,17 @@ pub struct MjrTrack<R: Read> {
     codec: Codec,
     red_pt: Option<u8>,
     base_ns: Option<i64>,
-    /// Reordering, frame assembly, restarts and the after-loss policy.
-    frames: FrameAssembler<CodecPayload>,
+    /// Reordering, frame assembly, restarts and the after-loss policy (audio and video).
+    frames: Option<FrameAssembler<CodecPayload>>,
+    /// Messages of a data recording, as read.
+    messages: VecDeque<Frame>,
+    /// What the recording's fmtp says: channels, and the OpusHead of multichannel Opus.
+    channels: Option<u8>,
+    config: Option<Bytes>,
+    /// The payload type of the media (not telephone events or comfort noise), once known.
+    main_pt: Option<u8>,
+    /// The RTP timestamp of the last telephone event counted.
+    last_event_ts: Option<u32>,
     stats: TrackStats,
     reader_done: bool,
     finished: bool,
@@ -140,21 +159,31 @@ impl<R: Read> MjrTrack<R> {
                 header.kind.name()
             )));
         }
-        let codec = match (header.kind, &header.codec) {
-            (MediaKind::Video, Codec::Vp8) => Codec::Vp8,
-            (MediaKind::Audio, Codec::Opus) => Codec::Opus,
-            (kind, codec) => {
+        let codec = header.codec.clone();
+        let frames = match (header.kind, codec.kind()) {
+            (MediaKind::Data, Some(MediaKind::Data)) => None,
+            (kind, Some(k)) if kind == k => match CodecPayload::for_codec(&codec) {
+                Some(payload) => {
+                    Some(FrameAssembler::new(payload, window).with_after_loss(track.after_loss))
+                }
+                None => {
+                    return Err(Error::Unsupported(format!(
+                        "{} recording with codec {codec}: no depacketizer for it",
+                        kind.name()
+                    )))
+                }
+            },
+            (kind, _) => {
                 return Err(Error::Unsupported(format!(
-                    "{} recording with codec {} (supported: VP8 video, Opus audio)",
+                    "{} recording with codec {} (supported: VP8, VP9, H.264, H.265 and AV1 video; \
+                     Opus, multiopus, G.711, G.722 and L16 audio; text and binary data)",
                     kind.name(),
                     codec.name()
                 )))
             }
         };
-        let Some(payload) = CodecPayload::for_codec(&codec) else {
-            return Err(Error::Unsupported(format!("no depacketizer for {codec}")));
-        };
-        let frames = FrameAssembler::new(payload, window).with_after_loss(track.after_loss);
+        let fmtp = crate::fmtp::Fmtp::parse(header.fmtp.as_deref().unwrap_or(""));
+        let (channels, config) = fmtp.audio(&codec).map_err(Error::Unsupported)?;
         let (base_ns, time_warning) =
             recording_start_ns(header.created_us, header.first_written_us);
         let stats = TrackStats {
@@ -167,6 +196,11 @@ impl<R: Read> MjrTrack<R> {
             codec,
             base_ns,
             frames,
+            messages: VecDeque::new(),
+            channels,
+            config,
+            main_pt: None,
+            last_event_ts: None,
             stats,
             reader_done: false,
             finished: false,
@@ -181,9 +215,11 @@ impl<R: Read> MjrTrack<R> {
     /// Counters so far (complete once [`FrameSource::next_frame`] returned `None`).
     pub fn track_stats(&self) -> TrackStats {
         let mut s = self.stats.clone();
-        let assembly = self.frames.stats();
-        s.reorder = assembly.reorder;
-        s.depack = assembly.depack;
+        if let Some(frames) = &self.frames {
+            let assembly = frames.stats();
+            s.reorder = assembly.reorder;
+            s.depack = assembly.depack;
+        }
         s.mjr_warnings = self.reader.warning_count();
         s.bytes_skipped = self.reader.bytes_skipped();
         s.warnings
@@ -202,6 +238,10 @@ impl<R: Read> MjrTrack<R> {
             let range = self.stats.packet_time_range_ms.get_or_insert((t, t));
             range.0 = range.0.min(t);
             range.1 = range.1.max(t);
+        }
+        if self.frames.is_none() {
+            self.accept_message(packet);
+            return;
         }
         let rtp = match RtpPacket::parse(packet.data) {
             Ok(rtp) => rtp,
@@ -222,6 +262,9 @@ impl<R: Read> MjrTrack<R> {
         } else {
             rtp
         };
+        if self.codec.is_audio() && !self.is_media(&rtp) {
+            return;
+        }
         let ssrc = rtp.header.ssrc;
         if self.stats.ssrcs.len() < 16 && !self.stats.ssrcs.contains(&ssrc) {
             self.stats.ssrcs.push(ssrc);
@@ -232,7 +275,69 @@ impl<R: Read> MjrTrack<R> {
             .base_ns
             .zip(packet.time_ms)
             .map(|(base, ms)| Nanos(base) + Nanos::from_ms(i64::from(ms)));
-        self.frames.push(rtp, arrival);
+        if let Some(frames) = self.frames.as_mut() {
+            frames.push(rtp, arrival);
+        }
+    }
+
+    /// Whether an audio packet is the media itself, rather than a DTMF event (RFC 4733: a
+    /// dynamic payload type of its own, 4-byte event blocks) or comfort noise (payload type 13,
+    /// RFC 3389), which are counted and kept out.
+    fn is_media(&mut self, rtp: &RtpPacket) -> bool {
+        let pt = rtp.header.payload_type;
+        if pt == 13 && self.codec != Codec::Opus {
+            self.stats.comfort_noise += 1;
+            return false;
+        }
+        let len = rtp.header.payload_len;
+        let event_shaped = pt >= 96 && len > 0 && len % 4 == 0 && len <= 16;
+        let static_pt = match self.codec {
+            Codec::Pcmu => Some(0),
+            Codec::Pcma => Some(8),
+            Codec::G722 => Some(9),
+            _ => None,
+        };
+        let main = *self.main_pt.get_or_insert_with(|| match static_pt {
+            Some(p) => p,
+            None if event_shaped => 0xFF, // decided by the first packet that is not an event
+            None => pt,
+        });
+        if main == 0xFF && !event_shaped {
+            self.main_pt = Some(pt);
+            return true;
+        }
+        if pt != main && event_shaped {
+            let ts = rtp.header.timestamp;
+            if self.last_event_ts != Some(ts) {
+                self.last_event_ts = Some(ts);
+                self.stats.telephone_events += 1;
+            }
+            return false;
+        }
+        if pt != main && main != 0xFF {
+            self.stats.other_payload_type += 1;
+            return false;
+        }
+        true
+    }
+
+    /// A data-channel message: a frame at its arrival time (µs since the epoch in the
+    /// recording; RTP timestamps made up from it at 90 kHz, the timeline's clock for data).
+    fn accept_message(&mut self, packet: mjr::Packet) {
+        self.stats.messages += 1;
+        let arrival_us = packet.data_time_us.or_else(|| {
+            let base_us = self.base_ns? / 1_000;
+            Some(base_us + i64::from(packet.time_ms?) * 1_000)
+        });
+        let Some(arrival_us) = arrival_us else {
+            self.stats.invalid_rtp += 1;
+            return;
+        };
+        let since_us = arrival_us - self.base_ns.map_or(arrival_us, |b| b / 1_000);
+        let ts = (i128::from(since_us) * 90 / 1_000) as u32;
+        let frame = Frame::new(packet.data, ts, true)
+            .with_arrival(Some(Nanos(arrival_us.saturating_mul(1_000))));
+        self.messages.push_back(frame);
     }
 }
 
@@ -247,7 +352,10 @@ impl<R: Read> FrameSource for MjrTrack<R> {
     type Error = TrackError;
 
     fn spec(&self) -> TrackSpec {
-        TrackSpec::new(self.codec.clone()).with_start(self.base_ns.map(Nanos))
+        TrackSpec::new(self.codec.clone())
+            .with_start(self.base_ns.map(Nanos))
+            .with_channels(self.channels)
+            .with_config(self.config.clone())
     }
 
     fn position(&self) -> u64 {
@@ -256,7 +364,11 @@ impl<R: Read> FrameSource for MjrTrack<R> {
 
     fn next_frame(&mut self) -> Result<Option<Frame>, Error> {
         loop {
-            if let Some(f) = self.frames.pop() {
+            let next = match &mut self.frames {
+                Some(frames) => frames.pop(),
+                None => self.messages.pop_front(),
+            };
+            if let Some(f) = next {
                 if self.stats.video_size.is_none() {
                     self.stats.video_size = f.size.map(|s| (s.width, s.height));
                 }
@@ -266,7 +378,9 @@ impl<R: Read> FrameSource for MjrTrack<R> {
                 return Ok(None);
             }
             if self.reader_done {
-                self.frames.finish();
+                if let Some(frames) = &mut self.frames {
+                    frames.finish();
+                }
                 self.finished = true;
                 continue;
             }

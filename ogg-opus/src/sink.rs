@@ -129,13 +129,33 @@ impl<W: Write> State<W> {
 }
 
 /// The channel count of an Ogg Opus file of `tracks`, or why there can be none.
-fn channels_of(tracks: &[TrackSpec]) -> Result<u8, OggError> {
+fn head_of(tracks: &[TrackSpec]) -> Result<OpusHead, OggError> {
     let [track] = tracks else {
         return Err(OggError::UnsupportedTracks {
             expected: ONE_OPUS_TRACK,
             found: describe(tracks),
         });
     };
+    if track.codec == Codec::MultiOpus {
+        // Surround Opus: the spec's OpusHead (channel mapping family 1) says how the streams
+        // of each packet make the channels (RFC 7845 §5.1.1.2).
+        let head = track
+            .config
+            .as_deref()
+            .map(OpusHead::parse)
+            .transpose()?
+            .filter(|h| h.mapping_family == 1 && h.mapping.is_some());
+        return match head {
+            Some(head) => Ok(OpusHead {
+                pre_skip: opus::PRE_SKIP,
+                ..head
+            }),
+            None => Err(OggError::UnsupportedTracks {
+                expected: "a multichannel Opus track with its OpusHead (channel mapping family 1)",
+                found: "none".into(),
+            }),
+        };
+    }
     if track.codec != Codec::Opus {
         return Err(OggError::UnsupportedTracks {
             expected: ONE_OPUS_TRACK,
@@ -143,7 +163,7 @@ fn channels_of(tracks: &[TrackSpec]) -> Result<u8, OggError> {
         });
     }
     match track.channels.unwrap_or(2) {
-        c @ 1..=2 => Ok(c),
+        c @ 1..=2 => Ok(OpusHead::new(c, opus::PRE_SKIP, opus::RATE_HZ)),
         c => Err(OggError::UnsupportedTracks {
             expected: "an Opus track of 1 or 2 channels (one Opus stream)",
             found: format!("{c} channels"),
@@ -185,14 +205,13 @@ impl<W: Write> FrameSink for OggOpusSink<W> {
                 });
             }
         };
-        let channels = match channels_of(tracks) {
-            Ok(c) => c,
+        let head = match head_of(tracks) {
+            Ok(head) => head,
             Err(e) => {
                 self.state = State::Created(w);
                 return Err(e);
             }
         };
-        let head = OpusHead::new(channels, opus::PRE_SKIP, opus::RATE_HZ);
         let tags = OpusTags::new(self.vendor.clone());
         self.state = State::Open(OggOpusWriter::new(w, self.serial, &head, &tags)?);
         Ok(())
@@ -267,6 +286,29 @@ mod tests {
     }
 
     #[test]
+    fn a_multichannel_opus_track_gets_its_own_family_1_head_and_needs_one() {
+        let msg = refusal(&[TrackSpec::new(Codec::MultiOpus)]);
+        assert!(msg.contains("channel mapping family 1"), "{msg}");
+        let mut head = OpusHead::new(6, 0, 48_000);
+        head.mapping_family = 1;
+        head.mapping = Some(crate::ChannelMapping {
+            stream_count: 4,
+            coupled_count: 2,
+            mapping: vec![0, 4, 1, 2, 3, 5],
+        });
+        let spec = TrackSpec::new(Codec::MultiOpus).with_config(Some(Bytes::from(head.to_bytes())));
+        let mut sink = OggOpusSink::new(Vec::new(), "t");
+        sink.open(&[spec]).unwrap();
+        sink.finish(Nanos(0)).unwrap();
+        let out = sink.into_inner().unwrap();
+        let written = crate::reader::read_opus_file(&out).unwrap();
+        assert_eq!(written.head.channels, 6);
+        assert_eq!(written.head.mapping_family, 1);
+        assert_eq!(written.head.pre_skip, opus::PRE_SKIP);
+        assert_eq!(written.head.mapping, head.mapping);
+    }
+
+    #[test]
     fn anything_but_one_opus_track_is_refused_before_a_byte_is_written() {
         let hint = "an Ogg Opus file holds exactly one Opus track; use .webm or .mkv for video or \
                     several tracks";
@@ -276,10 +318,6 @@ mod tests {
             (vec![video.clone()], "found 1 track (vp8)"),
             (vec![opus(None), opus(None)], "found 2 tracks (opus, opus)"),
             (vec![video, opus(None)], "found 2 tracks (vp8, opus)"),
-            (
-                vec![TrackSpec::new(Codec::MultiOpus)],
-                "found 1 track (multiopus)",
-            ),
             (vec![TrackSpec::new(Codec::Pcmu)], "found 1 track (pcmu)"),
         ] {
             let msg = refusal(&tracks);
