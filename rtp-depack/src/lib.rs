@@ -87,6 +87,7 @@ pub use depack::{
 };
 pub use h264::{avc_decoder_configuration_record, H264Packetizer, H264Payload, H264Sps};
 pub use h265::{hevc_decoder_configuration_record, H265Packetizer, H265Payload, H265Sps};
+pub use nal::annexb_nals;
 pub use opus::{OpusPacketizer, OpusPayload};
 pub use payload::CodecPayload;
 pub use red::red_primary;

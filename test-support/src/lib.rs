@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod fuzz;
+pub mod fuzz_h26x;
 pub mod rng;
 pub mod score;
 pub mod sim;
