@@ -205,7 +205,11 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
         let head = ftyp(false)?;
         let mdat = mdat_header(len)?;
         let traks = self.traks();
-        let narrow = moov(&traks, duration_ms, 0, false)?.len() as u64;
+        // The moov's size does not depend on the offsets' values, only on their width: 4 bytes
+        // less per chunk with stco than with co64.
+        let wide_size = moov(&traks, duration_ms, 0, true)?.len() as u64;
+        let chunks: u64 = self.tracks.iter().map(|t| t.table.chunk_count()).sum();
+        let narrow = wide_size - 4 * chunks;
         let last = self
             .tracks
             .iter()
@@ -214,11 +218,7 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
             .unwrap_or(0);
         let reach = head.len() as u64 + narrow + mdat.len() as u64 + last;
         let wide = reach > u64::from(u32::MAX);
-        let size = if wide {
-            moov(&traks, duration_ms, 0, true)?.len() as u64
-        } else {
-            narrow
-        };
+        let size = if wide { wide_size } else { narrow };
         let base = head.len() as u64 + size + mdat.len() as u64;
         let movie = moov(&traks, duration_ms, base, wide)?;
         drop(traks);

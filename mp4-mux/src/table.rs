@@ -123,6 +123,11 @@ impl SampleTable {
         b.close()
     }
 
+    /// Number of chunks.
+    pub(crate) fn chunk_count(&self) -> u64 {
+        self.chunks.len() as u64
+    }
+
     /// The largest chunk offset in the spool (0 when empty).
     pub(crate) fn last_offset(&self) -> u64 {
         self.chunks.last().map_or(0, |c| c.1)

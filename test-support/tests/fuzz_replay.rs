@@ -78,6 +78,11 @@ replay_tests!(
     ogg_roundtrip
 );
 
+/// Targets whose bodies live in another module and are replayed by their own test file.
+const REPLAYED_ELSEWHERE: &[&str] = &[
+    "g722_decode", // fuzz_pcm, tests/fuzz_replay_pcm.rs
+];
+
 #[test]
 fn every_fuzz_target_is_replayed() {
     let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
@@ -89,6 +94,7 @@ fn every_fuzz_target_is_replayed() {
             let line = bin.lines().map(str::trim).find(|l| l.starts_with("name"))?;
             line.split('"').nth(1)
         })
+        .filter(|t| !REPLAYED_ELSEWHERE.contains(t))
         .collect();
     assert_eq!(targets, REPLAYED);
 }
