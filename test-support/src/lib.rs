@@ -9,7 +9,8 @@
 //!   times, and measures A/V sync, duration, intact frames lost and timestamp order;
 //!   [`score::aggregate`] sums many sessions up per scenario kind;
 //! * [`fuzz`] holds the bodies of the cargo-fuzz targets, which `fuzz/` runs under libFuzzer and
-//!   `tests/fuzz_replay.rs` replays on every committed seed and past crash in plain `cargo test`.
+//!   `tests/fuzz_replay.rs` replays on every committed seed and past crash in plain `cargo test`;
+//!   [`fuzz_pcm`] the audio decoders' target (`tests/fuzz_replay_pcm.rs`).
 //!
 //! See `TIMELINE.md` at the repository root for the method and today's numbers.
 //!
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod fuzz;
+pub mod fuzz_pcm;
 pub mod fuzz_h26x;
 pub mod rng;
 pub mod score;
