@@ -69,6 +69,8 @@ struct TrackState {
     text: Option<TextForm>,
     /// Every block is a whole number of these bytes (PCM: one sample of every channel).
     align: usize,
+    /// The cluster being built holds a block of this track.
+    in_cluster: bool,
     last_ms: Option<i64>,
     last_step_ms: i64,
 }
@@ -92,6 +94,7 @@ impl TrackState {
                 _ => None,
             },
             align: align.max(1),
+            in_cluster: false,
             last_ms: None,
             last_step_ms: if video { 0 } else { 20 },
         }
@@ -454,7 +457,7 @@ impl<W: Write> Muxer<W> {
         let t = self.tracks[ti];
         // Subtitles never start a cue point (nor, since they are never keyframes here, cut a
         // cluster): a seek lands on video keyframes, or on audio when there is no video.
-        let starts_cue = keyframe && t.text.is_none() && (t.video || !self.has_video);
+        let mut starts_cue = keyframe && t.text.is_none() && (t.video || !self.has_video);
         if let Some(c) = self.cluster_ms {
             let span = ms - c;
             let cut = span > i16::MAX as i64
@@ -465,6 +468,9 @@ impl<W: Write> Muxer<W> {
                 self.close_cluster()?;
             }
         }
+        // A cue names the cluster, and a player starts decoding the track at its first block
+        // there: a keyframe after a delta frame of the same time (no new cluster) is none.
+        starts_cue &= self.cluster_ms.is_none() || !t.in_cluster;
         if self.cluster_ms.is_none() {
             self.cluster_ms = Some(ms);
             self.cluster_cued = false;
@@ -513,6 +519,7 @@ impl<W: Write> Muxer<W> {
     /// Records a block of track `ti` at `ms` (lasting `duration_ms`, when known).
     fn block_written(&mut self, ti: usize, ms: i64, duration_ms: Option<i64>) {
         let st = &mut self.tracks[ti];
+        st.in_cluster = true;
         if let Some(d) = duration_ms {
             st.last_step_ms = d;
         } else if let Some(last) = st.last_ms {
@@ -550,6 +557,9 @@ impl<W: Write> Muxer<W> {
         self.stats.bytes += n;
         self.stats.clusters += 1;
         self.cluster.clear();
+        for t in &mut self.tracks {
+            t.in_cluster = false;
+        }
         if self.cluster.capacity() > self.options.max_cluster_bytes.max(CLUSTER_START) {
             // It held one block larger than a cluster: give that memory back.
             self.cluster = Vec::with_capacity(CLUSTER_START);

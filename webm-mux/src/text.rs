@@ -5,8 +5,10 @@
 //! * Matroska's `S_TEXT/UTF8` (Matroska codec specifications, "Subtitle Codec Mappings") holds
 //!   the text itself, UTF-8, without timing: the message is written as it is, with invalid UTF-8
 //!   replaced by U+FFFD so the block is always valid UTF-8.
-//! * WebM's `D_WEBVTT/SUBTITLES` ("WebVTT in WebM") holds a WebVTT cue payload (WebVTT §4.1,
-//!   "cue text"): lines of text where `&`, `<` and `>` are markup and a blank line would end the
+//! * WebM's `D_WEBVTT/SUBTITLES` ("WebVTT in WebM", Heaney and Galligan, 2012) holds in each
+//!   block a cue's identifier line, its settings line, then its payload. Both lines are left
+//!   empty here (the block starts with two line feeds). The payload is WebVTT cue text (WebVTT
+//!   §4.1): lines of text where `&`, `<` and `>` are markup and a blank line would end the
 //!   cue. So `&`, `<` and `>` become `&amp;`, `&lt;` and `&gt;` (which also keeps `-->` out),
 //!   line breaks (`\r\n`, `\r`) become `\n`, empty lines are dropped, and U+0000 becomes U+FFFD
 //!   (what a WebVTT parser reads it as).
@@ -40,7 +42,14 @@ pub(crate) fn payload(form: TextForm, message: &[u8]) -> Cow<'_, [u8]> {
     match (form, text) {
         (TextForm::Utf8, Cow::Borrowed(_)) => Cow::Borrowed(message),
         (TextForm::Utf8, Cow::Owned(s)) => Cow::Owned(s.into_bytes()),
-        (TextForm::WebVtt, text) => Cow::Owned(webvtt_payload(&text).into_bytes()),
+        (TextForm::WebVtt, text) => {
+            let cue = webvtt_payload(&text);
+            if cue.is_empty() {
+                return Cow::Borrowed(&[]);
+            }
+            // An empty cue identifier line, an empty settings line, the payload.
+            Cow::Owned(format!("\n\n{cue}").into_bytes())
+        }
     }
 }
 
@@ -88,7 +97,7 @@ mod tests {
         );
         assert_eq!(
             std::str::from_utf8(&p).unwrap(),
-            "a&lt;b&gt; &amp; c --&gt; d\nsecond\nthird\n\u{FFFD}"
+            "\n\na&lt;b&gt; &amp; c --&gt; d\nsecond\nthird\n\u{FFFD}"
         );
         assert!(payload(TextForm::WebVtt, b"\r\n\n").is_empty());
     }

@@ -218,3 +218,278 @@ fn av1_temporal_units_make_webm_and_matroska_files_that_decode_to_the_fixtures_p
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Opus packets of an Ogg Opus fixture, each placed after the samples before it, and its
+/// OpusHead.
+fn opus_puts(name: &str, track: usize) -> (Vec<Put>, Vec<u8>) {
+    let file = ogg_opus::reader::read_opus_file(&common::fixture(name)).unwrap();
+    let mut samples = 0i64;
+    let puts = file
+        .packets
+        .into_iter()
+        .map(|data| {
+            let time = Nanos(samples * 1_000_000_000 / 48_000);
+            samples += i64::from(ogg_opus::toc::packet_samples(&data).unwrap());
+            Put {
+                track,
+                time,
+                duration: None,
+                keyframe: true,
+                data,
+            }
+        })
+        .collect();
+    (puts, file.head.to_bytes())
+}
+
+/// What ffmpeg decodes from the first audio stream of `input`, as 16-bit samples.
+fn decoded_audio(input: &str) -> Vec<u8> {
+    let out = std::process::Command::new("ffmpeg")
+        .args([
+            "-v", "error", "-i", input, "-map", "0:a:0", "-f", "s16le", "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stderr.is_empty());
+    out.stdout
+}
+
+#[test]
+fn pcm_s16le_makes_a_matroska_file_that_decodes_to_the_fixtures_samples() {
+    let be = common::fixture("tone-16k.s16be");
+    let le: Vec<u8> = be.chunks(2).flat_map(|s| [s[1], s[0]]).collect();
+    let puts: Vec<Put> = le
+        .chunks(640) // 20 ms of 16 kHz mono
+        .enumerate()
+        .map(|(i, data)| Put {
+            track: 0,
+            time: Nanos::from_ms(20 * i as i64),
+            duration: None,
+            keyframe: true,
+            data: data.to_vec(),
+        })
+        .collect();
+    let spec = TrackSpec::new(Codec::PcmS16Le).with_sample_rate(Some(16_000));
+    let file = mux(DocType::Matroska, &[spec], &puts);
+    let dir = common::temp_dir("pcm");
+    let (path, parsed) = check_file(&dir, "pcm.mka", &file);
+    let t = &parsed.tracks[0];
+    assert_eq!(t.codec_id, "A_PCM/INT/LIT");
+    let audio = (t.sample_rate, t.channels, t.bit_depth);
+    assert_eq!(audio, (Some(16_000.0), Some(1), Some(16)));
+    if have("ffprobe") && have("ffmpeg") {
+        let info = probe(&path, "a:0", "codec_name,sample_rate,channels");
+        assert_eq!(
+            info,
+            "codec_name=pcm_s16le\nsample_rate=16000\nchannels=1\n"
+        );
+        assert!(
+            decoded_audio(path.to_str().unwrap()) == le,
+            "the same samples"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_pcm_block_of_part_of_a_sample_is_refused() {
+    let spec = TrackSpec::new(Codec::PcmS16Le)
+        .with_sample_rate(Some(48_000))
+        .with_channels(Some(2));
+    let options = MuxerOptions {
+        doc_type: DocType::Matroska,
+        ..MuxerOptions::default()
+    };
+    let mut m = Muxer::create(Cursor::new(Vec::new()), options).unwrap();
+    m.open(&[spec]).unwrap();
+    let at = Placement::at(Nanos::ZERO);
+    let e = m.write(0, at, &Frame::new(Bytes::from(vec![0; 6]), 0, true));
+    assert_eq!(
+        e.unwrap_err().to_string(),
+        "track 1: expected a PCM block of whole samples (every channel), found 6 bytes, not a \
+         multiple of 4"
+    );
+    m.write(0, at, &Frame::new(Bytes::from(vec![0; 8]), 0, true))
+        .unwrap();
+}
+
+#[test]
+fn surround_opus_makes_webm_and_matroska_files_with_its_opushead_and_six_channels() {
+    let (puts, head) = opus_puts("surround.opus", 0);
+    assert_eq!(head[18], 1, "channel mapping family 1");
+    let spec = TrackSpec::new(Codec::MultiOpus).with_config(Some(Bytes::from(head.clone())));
+    let dir = common::temp_dir("surround");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/surround.opus");
+    for (doc_type, name) in [(DocType::Webm, "51.webm"), (DocType::Matroska, "51.mka")] {
+        let file = mux(doc_type, std::slice::from_ref(&spec), &puts);
+        let (path, parsed) = check_file(&dir, name, &file);
+        let t = &parsed.tracks[0];
+        assert_eq!(t.codec_id, "A_OPUS");
+        assert_eq!(t.codec_private.as_deref(), Some(&head[..]));
+        assert_eq!(t.channels, Some(6));
+        let pre_skip = u64::from(u16::from_le_bytes([head[10], head[11]]));
+        assert_eq!(t.codec_delay_ns, Some(pre_skip * 1_000_000_000 / 48_000));
+        assert_eq!(t.seek_preroll_ns, Some(80_000_000));
+        if have("ffprobe") && have("ffmpeg") {
+            let info = probe(&path, "a:0", "codec_name,sample_rate,channels");
+            assert_eq!(info, "codec_name=opus\nsample_rate=48000\nchannels=6\n");
+            let muxed = decoded_audio(path.to_str().unwrap());
+            // The same samples as the Ogg file after its pre-skip; the Ogg file also cuts the
+            // last packet's padding by its granule position (Matroska: DiscardPadding, which
+            // this muxer does not write), so the muxed audio goes on up to a packet longer.
+            let ogg = decoded_audio(fixture);
+            assert!(muxed.starts_with(&ogg), "the same samples as the Ogg file");
+            assert!(muxed.len() - ogg.len() < 960 * 12, "at most a packet more");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Data-channel messages: (start ms, duration ms, text).
+const MESSAGES: [(i64, i64, &str); 4] = [
+    (0, 1500, "hello"),
+    (2000, 1000, "two\nlines"),
+    (2500, 1500, "a < b & c"),
+    (3200, 600, "héllo ✓"),
+];
+
+/// `MESSAGES` as frames of track `track`.
+fn text_puts(track: usize) -> Vec<Put> {
+    MESSAGES
+        .iter()
+        .map(|&(start, duration, text)| Put {
+            track,
+            time: Nanos::from_ms(start),
+            duration: Some(Nanos::from_ms(duration)),
+            keyframe: true,
+            data: text.as_bytes().to_vec(),
+        })
+        .collect()
+}
+
+/// `a` and `b` merged in time order (`a` first at equal times).
+fn merge(a: Vec<Put>, b: Vec<Put>) -> Vec<Put> {
+    let mut all: Vec<Put> = a.into_iter().chain(b).collect();
+    all.sort_by_key(|p| p.time);
+    all
+}
+
+/// What ffmpeg makes of the file's subtitle track as SubRip, with the file's own times
+/// (`-copyts`: without it ffmpeg moves everything by the Opus track's CodecDelay, rounded up)
+/// and `\n` line breaks (its SubRip writer breaks WebVTT lines with `\r\n`).
+fn srt(path: &Path) -> String {
+    let p = path.to_str().unwrap();
+    let (ok, out, err) = common::run(
+        "ffmpeg",
+        &[
+            "-v", "error", "-copyts", "-i", p, "-map", "0:s", "-f", "srt", "-",
+        ],
+    );
+    assert!(ok && err.is_empty(), "{err}");
+    out.replace("\r\n", "\n")
+}
+
+/// The SubRip file of `MESSAGES`.
+fn expected_srt() -> String {
+    let time = |ms: i64| {
+        let s = ms / 1000;
+        format!("00:00:{:02},{:03}", s, ms % 1000)
+    };
+    MESSAGES
+        .iter()
+        .enumerate()
+        .map(|(i, &(start, duration, text))| {
+            format!(
+                "{}\n{} --> {}\n{text}\n\n",
+                i + 1,
+                time(start),
+                time(start + duration)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn text_messages_become_subtitles_with_their_times_and_texts_in_webm_and_matroska() {
+    let (opus, _) = opus_puts("tone.opus", 0);
+    let puts = merge(opus, text_puts(1));
+    let specs = [
+        TrackSpec::new(Codec::Opus).with_channels(Some(1)),
+        TrackSpec::new(Codec::Text),
+    ];
+    let dir = common::temp_dir("text");
+    for (doc_type, name, codec_id) in [
+        (DocType::Webm, "text.webm", "D_WEBVTT/SUBTITLES"),
+        (DocType::Matroska, "text.mkv", "S_TEXT/UTF8"),
+    ] {
+        let file = mux(doc_type, &specs, &puts);
+        let (path, parsed) = check_file(&dir, name, &file);
+        let t = &parsed.tracks[1];
+        assert_eq!((t.codec_id.as_str(), t.track_type), (codec_id, 0x11));
+        assert_eq!(t.default, Some(false));
+        let subs: Vec<_> = parsed.blocks.iter().filter(|b| b.track == 2).collect();
+        assert_eq!(subs.len(), MESSAGES.len());
+        for (b, &(start, duration, _)) in subs.iter().zip(&MESSAGES) {
+            assert_eq!(
+                (b.timestamp_ms, b.duration_ms),
+                (start, Some(duration as u64))
+            );
+        }
+        assert!(
+            parsed.cues.iter().all(|c| c.track == 1),
+            "cues on audio only"
+        );
+        if have("ffmpeg") {
+            assert_eq!(srt(&path), expected_srt(), "{name}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_matroska_file_holds_h264_opus_and_text_together() {
+    let (frames, avcc) = h264_frames();
+    let (opus, _) = opus_puts("tone.opus", 1);
+    let puts = merge(merge(video_puts(frames), opus), text_puts(2));
+    let specs = [
+        video_spec(Codec::H264, Some(avcc)),
+        TrackSpec::new(Codec::Opus).with_channels(Some(1)),
+        TrackSpec::new(Codec::Text),
+    ];
+    let file = mux(DocType::Matroska, &specs, &puts);
+    let dir = common::temp_dir("together");
+    let (path, parsed) = check_file(&dir, "all.mkv", &file);
+    let ids: Vec<&str> = parsed.tracks.iter().map(|t| t.codec_id.as_str()).collect();
+    assert_eq!(ids, ["V_MPEG4/ISO/AVC", "A_OPUS", "S_TEXT/UTF8"]);
+    assert!(!parsed.cues.is_empty() && parsed.cues.iter().all(|c| c.track == 1));
+    if have("ffprobe") && have("ffmpeg") {
+        let codecs: Vec<String> = ["v", "a", "s"]
+            .iter()
+            .map(|kind| probe(&path, kind, "codec_name"))
+            .collect();
+        assert_eq!(
+            codecs,
+            [
+                "codec_name=h264\n",
+                "codec_name=opus\n",
+                "codec_name=subrip\n"
+            ]
+        );
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/h264-160x120.h264");
+        assert_same_pictures(&path, "h264", &["-f", "h264", "-i", fixture], 30);
+        assert_eq!(srt(&path), expected_srt());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_text_frame_without_a_duration_is_refused() {
+    let mut m = Muxer::create(Cursor::new(Vec::new()), MuxerOptions::default()).unwrap();
+    m.open(&[TrackSpec::new(Codec::Text)]).unwrap();
+    let frame = Frame::new(Bytes::from_static(b"hi"), 0, true);
+    let e = m.write(0, Placement::at(Nanos::ZERO), &frame).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "track 1: expected a subtitle with a duration (Placement::duration), found none"
+    );
+}
