@@ -1,6 +1,8 @@
 //! What a file is made of: its flavour ([`DocType`]), its tracks ([`TrackConfig`]) and how to
 //! write it ([`MuxerOptions`]).
 
+use crate::ebml::*;
+
 /// Which flavour of Matroska to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DocType {
@@ -205,6 +207,60 @@ impl Default for MuxerOptions {
             writing_app: concat!("webm-mux ", env!("CARGO_PKG_VERSION")).into(),
             title: None,
             date_utc_ns: None,
+        }
+    }
+}
+
+impl TrackConfig {
+    /// Writes the children of this track's TrackEntry.
+    pub(crate) fn write_entry(&self, e: &mut Vec<u8>) {
+        let t = self;
+        write_uint(e, TRACK_NUMBER, t.number);
+        write_uint(e, TRACK_UID, t.uid.max(1));
+        let track_type = match t.kind {
+            TrackKind::Video { .. } => 1,
+            TrackKind::Audio { .. } => 2,
+            TrackKind::Subtitle => 0x11,
+        };
+        write_uint(e, TRACK_TYPE, track_type);
+        write_uint(e, FLAG_DEFAULT, u64::from(t.default));
+        write_uint(e, FLAG_LACING, 0);
+        write_string(e, CODEC_ID, &t.codec_id);
+        if let Some(p) = &t.codec_private {
+            write_binary(e, CODEC_PRIVATE, p);
+        }
+        if t.codec_delay_ns > 0 {
+            write_uint(e, CODEC_DELAY, t.codec_delay_ns);
+        }
+        if t.seek_preroll_ns > 0 {
+            write_uint(e, SEEK_PRE_ROLL, t.seek_preroll_ns);
+        }
+        if t.default_duration_ns > 0 {
+            write_uint(e, DEFAULT_DURATION, t.default_duration_ns);
+        }
+        if let Some(n) = &t.name {
+            write_string(e, NAME, n);
+        }
+        if let Some(l) = &t.language {
+            write_string(e, LANGUAGE, l);
+        }
+        match t.kind {
+            TrackKind::Video { width, height } => write_master(e, VIDEO, |v| {
+                write_uint(v, PIXEL_WIDTH, u64::from(width));
+                write_uint(v, PIXEL_HEIGHT, u64::from(height));
+            }),
+            TrackKind::Audio {
+                sample_rate,
+                channels,
+                bit_depth,
+            } => write_master(e, AUDIO, |a| {
+                write_float(a, SAMPLING_FREQUENCY, sample_rate);
+                write_uint(a, CHANNELS, u64::from(channels));
+                if let Some(bits) = bit_depth {
+                    write_uint(a, BIT_DEPTH, u64::from(bits));
+                }
+            }),
+            TrackKind::Subtitle => {}
         }
     }
 }

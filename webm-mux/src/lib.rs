@@ -3,19 +3,20 @@
 //! [`Muxer`] writes the EBML header, a Segment with SeekHead, Info (TimestampScale of 1 ms,
 //! Duration filled in at the end), Tracks (VP8 with its picture size; Opus with its OpusHead as
 //! CodecPrivate, CodecDelay and SeekPreRoll; VP9, AV1, H.264, H.265, PCM and text subtitles: see
-//! [`TrackConfig`]), Clusters of SimpleBlocks (BlockGroups with a BlockDuration for subtitles) that start on video
-//! keyframes, and Cues pointing at those clusters so that players can seek (about one point a
-//! second per track, and a bounded number in all: see [`MuxerOptions::max_cue_points`]). It keeps
-//! one cluster in memory, and nothing per block or per written cluster. Over a `Write + Seek` output ([`Muxer::new`]) the sizes and Duration are patched
-//! at the end; over a pipe ([`Muxer::new_streaming`]) the Segment has an unknown size and there
-//! are no Cues.
+//! [`TrackConfig`]), Clusters of SimpleBlocks (BlockGroups with a BlockDuration for subtitles)
+//! that start on video keyframes, and Cues pointing at those clusters so that players can seek
+//! (about one point a second per track, and a bounded number in all: see
+//! [`MuxerOptions::max_cue_points`]). It keeps one cluster in memory, and nothing per block or
+//! per written cluster. Over a `Write + Seek` output ([`Muxer::new`]) the sizes and Duration are
+//! patched at the end; over a pipe ([`Muxer::new_streaming`]) the Segment has an unknown size
+//! and there are no Cues.
 //!
 //! A muxer made without tracks ([`Muxer::create`], [`Muxer::create_streaming`]) is a
 //! [`mjrtool_core::FrameSink`]: `open` maps each [`mjrtool_core::TrackSpec`] to a Matroska track
 //! (VP8, VP9, AV1, Opus, multichannel Opus and text in WebM and Matroska; H.264, H.265 and
-//! 16-bit PCM in Matroska only; any other codec is refused with what would work), `write` places a frame at its
-//! time, `finish` sets the Duration and ends the file, and [`Muxer::into_inner`] gives the output
-//! back.
+//! 16-bit PCM in Matroska only; any other codec is refused with what would work), `write`
+//! places a frame at its time, `finish` sets the Duration and ends the file, and
+//! [`Muxer::into_inner`] gives the output back.
 //!
 //! [`reader::parse`] reads such files back (and most simple WebM files), for tests and checks.
 //!

@@ -270,7 +270,7 @@ impl<W: Write> Muxer<W> {
         let tracks_pos = start + h.len() as u64 - segment_data;
         write_master(&mut h, TRACKS, |b| {
             for t in tracks {
-                write_master(b, TRACK_ENTRY, |e| track_entry(e, t));
+                write_master(b, TRACK_ENTRY, |e| t.write_entry(e));
             }
         });
         self.w.write_all(&h)?;
@@ -698,54 +698,4 @@ fn write_void(out: &mut Vec<u8>, len: usize) {
     out.push(0xEC);
     write_size_fixed(out, (len - 1 - size_len) as u64, size_len);
     out.resize(out.len() + len - 1 - size_len, 0);
-}
-
-fn track_entry(e: &mut Vec<u8>, t: &TrackConfig) {
-    write_uint(e, TRACK_NUMBER, t.number);
-    write_uint(e, TRACK_UID, t.uid.max(1));
-    let track_type = match t.kind {
-        TrackKind::Video { .. } => 1,
-        TrackKind::Audio { .. } => 2,
-        TrackKind::Subtitle => 0x11,
-    };
-    write_uint(e, TRACK_TYPE, track_type);
-    write_uint(e, FLAG_DEFAULT, u64::from(t.default));
-    write_uint(e, FLAG_LACING, 0);
-    write_string(e, CODEC_ID, &t.codec_id);
-    if let Some(p) = &t.codec_private {
-        write_binary(e, CODEC_PRIVATE, p);
-    }
-    if t.codec_delay_ns > 0 {
-        write_uint(e, CODEC_DELAY, t.codec_delay_ns);
-    }
-    if t.seek_preroll_ns > 0 {
-        write_uint(e, SEEK_PRE_ROLL, t.seek_preroll_ns);
-    }
-    if t.default_duration_ns > 0 {
-        write_uint(e, DEFAULT_DURATION, t.default_duration_ns);
-    }
-    if let Some(n) = &t.name {
-        write_string(e, NAME, n);
-    }
-    if let Some(l) = &t.language {
-        write_string(e, LANGUAGE, l);
-    }
-    match t.kind {
-        TrackKind::Video { width, height } => write_master(e, VIDEO, |v| {
-            write_uint(v, PIXEL_WIDTH, u64::from(width));
-            write_uint(v, PIXEL_HEIGHT, u64::from(height));
-        }),
-        TrackKind::Audio {
-            sample_rate,
-            channels,
-            bit_depth,
-        } => write_master(e, AUDIO, |a| {
-            write_float(a, SAMPLING_FREQUENCY, sample_rate);
-            write_uint(a, CHANNELS, u64::from(channels));
-            if let Some(bits) = bit_depth {
-                write_uint(a, BIT_DEPTH, u64::from(bits));
-            }
-        }),
-        TrackKind::Subtitle => {}
-    }
 }
