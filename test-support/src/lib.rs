@@ -30,6 +30,7 @@
 pub mod fuzz;
 pub mod fuzz_pcm;
 pub mod fuzz_h26x;
+pub mod fuzz_wavsub;
 pub mod rng;
 pub mod score;
 pub mod sim;
