@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod fuzz;
+pub mod fuzz_mp4;
 pub mod fuzz_pcm;
 pub mod fuzz_h26x;
 pub mod fuzz_wavsub;

@@ -80,6 +80,7 @@ replay_tests!(
 
 /// Targets whose bodies live in another module and are replayed by their own test file.
 const REPLAYED_ELSEWHERE: &[&str] = &[
+    "mp4_roundtrip", // fuzz_mp4, tests/fuzz_replay_mp4.rs
     "g722_decode", // fuzz_pcm, tests/fuzz_replay_pcm.rs
 ];
 
