@@ -14,7 +14,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mjrtool_convert::convert::{self, CliError, ConvertOptions, OutputFormat};
 use mjrtool_convert::synth::{self, SynthOptions};
 use mjrtool_core::VideoSize;
+mod batch;
+mod pprec;
 mod text;
+mod watch;
 
 /// Writes one escaped line built with `format!` syntax, returning from the function on error.
 macro_rules! outln {
@@ -47,6 +50,9 @@ enum Command {
         /// Fail on the first sign of damage
         #[arg(long)]
         strict: bool,
+        /// Read each file's header alone (its first bytes), not its packets: fast on many files
+        #[arg(long)]
+        header_only: bool,
     },
     /// Convert one recording (or a recordplay .nfo) to .webm, .mkv, .opus or .ogg.
     Convert {
@@ -73,6 +79,17 @@ enum Command {
     },
     /// Generate a synthetic audio+video recording pair (MJR00002) from the built-in fixtures.
     Synth(SynthArgs),
+    /// Convert every session of a folder of recordings, one file per session.
+    Batch(batch::BatchArgs),
+    /// Keep converting the sessions of a folder as Janus completes them.
+    Watch(watch::WatchArgs),
+    /// janus-pp-rec's command line (also when run as `janus-pp-rec`); see `mjrtool pp-rec --help`.
+    #[command(disable_help_flag = true)]
+    PpRec {
+        /// janus-pp-rec's options and files
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 #[derive(Args)]
@@ -213,6 +230,9 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = pprec::dispatch(&std::env::args_os().collect::<Vec<_>>()) {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -244,9 +264,16 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Info {
+            header_only: true,
+            files,
+            json,
+            ..
+        } => batch::header_only_info(&files, json),
+        Command::Info {
             files,
             json,
             strict,
+            ..
         } => {
             let options = ConvertOptions {
                 strict,
@@ -278,6 +305,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             convert_cmd(&files, &output, format.as_deref(), &common)
         }
         Command::Synth(args) => synth_cmd(&args),
+        Command::Batch(args) => batch::run(&args),
+        Command::Watch(args) => watch::run(&args),
+        Command::PpRec { .. } => unreachable!("pprec::dispatch runs `mjrtool pp-rec` first"),
     }
 }
 

@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod folder;
 pub mod fuzz;
 pub mod fuzz_mp4;
 pub mod fuzz_pcm;
