@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use mixer::{MixError, Mixer, MixerOptions, NullSink, Progress, Summary, TrackInfo};
 use mjr::{Header, MjrReader, ReaderOptions};
 use mjrtool_core::{Codec, FrameSink};
+use mjrtool_subtitles::{BinaryDump, SubtitleFormat, SubtitleSink};
+use mjrtool_wav::{SeekOutput, StreamOutput, WavSink};
+use mp4_mux::Mp4Muxer;
 use ogg_opus::OggOpusSink;
 use serde::Serialize;
 use thiserror::Error;
@@ -85,8 +88,20 @@ pub enum OutputFormat {
     Webm,
     /// Matroska (`.mkv`, `.mka`).
     Mkv,
-    /// Ogg Opus (`.opus`, `.ogg`, `.oga`): one Opus track.
+    /// Ogg Opus (`.opus`, `.ogg`, `.oga`): one Opus or multichannel Opus track.
     Ogg,
+    /// MP4 (`.mp4`, `.m4a`, `.m4v`): H.264, H.265, AV1, VP9, Opus, PCM; faststart for a file,
+    /// fragmented for a stream.
+    Mp4,
+    /// WAV (`.wav`): one audio track as 16-bit PCM (G.711, G.722, L16 decoded).
+    Wav,
+    /// SubRip subtitles (`.srt`): one text data track.
+    Srt,
+    /// WebVTT subtitles (`.vtt`): one text data track.
+    Vtt,
+    /// The messages of one binary data track back to back (`.bin`, `.raw`, `.data`), like
+    /// janus-pp-rec's dump.
+    Raw,
 }
 
 impl OutputFormat {
@@ -97,6 +112,11 @@ impl OutputFormat {
             "webm" => Some(OutputFormat::Webm),
             "mkv" | "mka" => Some(OutputFormat::Mkv),
             "opus" | "ogg" | "oga" => Some(OutputFormat::Ogg),
+            "mp4" | "m4a" | "m4v" => Some(OutputFormat::Mp4),
+            "wav" => Some(OutputFormat::Wav),
+            "srt" => Some(OutputFormat::Srt),
+            "vtt" => Some(OutputFormat::Vtt),
+            "bin" | "raw" | "data" => Some(OutputFormat::Raw),
             _ => None,
         }
     }
@@ -370,7 +390,7 @@ fn output_format(options: &ConvertOptions, output: &Path) -> Result<OutputFormat
         .or_else(|| OutputFormat::from_path(output))
         .ok_or_else(|| {
             CliError::Usage(format!(
-                "{}: cannot tell the output format from its name (use .webm, .mkv, .opus or .ogg)",
+                "{}: cannot tell the output format from its name (use .webm, .mkv, .mp4, .opus, .ogg, .wav, .srt, .vtt or .bin)",
                 output.display()
             ))
         })
@@ -445,7 +465,35 @@ impl Target<'_> {
                 let sink = OggOpusSink::new(out, Self::vendor());
                 self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
             }
+            OutputFormat::Mp4 => {
+                let sink = Mp4Muxer::fragmented(out);
+                self.run_into(mixer, sink, |s| Ok(s.into_inner()), progress)
+            }
+            OutputFormat::Wav => {
+                let sink = WavSink::new(StreamOutput(out));
+                self.run_into(mixer, sink, |s| Ok(s.into_inner()?.into_inner()), progress)
+            }
+            _ => self.write_data(mixer, out, progress),
         }
+    }
+
+    /// Subtitles or a raw dump: the same on a stream and in a file.
+    fn write_data<W: std::io::Write>(
+        &self,
+        mixer: &mut Mixer<Source>,
+        out: W,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Summary, W), CliError> {
+        let format = match self.format {
+            OutputFormat::Srt => SubtitleFormat::Srt,
+            OutputFormat::Vtt => SubtitleFormat::WebVtt,
+            _ => {
+                let sink = BinaryDump::new(out);
+                return self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress);
+            }
+        };
+        let sink = SubtitleSink::new(out, format);
+        self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
     }
 
     /// A file: WebM/Matroska with Cues and Duration, or Ogg.
@@ -465,6 +513,19 @@ impl Target<'_> {
                 let sink = OggOpusSink::new(writer, Self::vendor());
                 self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
             }
+            OutputFormat::Mp4 => {
+                // Faststart: samples wait in a scratch file beside the output until the index
+                // (moov) is known, so that the index comes first.
+                let scratch =
+                    crate::output::scratch_beside(self.output).map_err(|e| self.error(e.into()))?;
+                let sink = Mp4Muxer::faststart(writer, scratch);
+                self.run_into(mixer, sink, |s| Ok(s.into_inner()), progress)
+            }
+            OutputFormat::Wav => {
+                let sink = WavSink::new(SeekOutput::new(writer));
+                self.run_into(mixer, sink, |s| Ok(s.into_inner()?.into_inner()), progress)
+            }
+            _ => self.write_data(mixer, writer, progress),
         }
     }
 }

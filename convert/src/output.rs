@@ -62,6 +62,42 @@ pub fn temp_name(name: &OsStr, pid: u32, random: u64) -> OsString {
     OsString::from_vec(n)
 }
 
+/// A scratch file beside `dest` (same folder, so the same file system), already unlinked: it
+/// holds data while an output is made (an MP4's samples before its index is known) and
+/// vanishes when closed, even if the process is killed.
+///
+/// # Errors
+///
+/// The folder is not writable, or no free name was found.
+pub fn scratch_beside(dest: &Path) -> io::Result<File> {
+    let dir = folder_of(dest);
+    let name = dest.file_name().unwrap_or(OsStr::new("output"));
+    for _ in 0..TEMP_NAME_TRIES {
+        let mut n = cleanup::temp_prefix(name);
+        n.extend_from_slice(
+            format!("{}-{:016x}.spool", std::process::id(), random_u64()).as_bytes(),
+        );
+        let path = dir.join(OsString::from_vec(n));
+        match File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(file) => {
+                std::fs::remove_file(&path)?;
+                return Ok(file);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("no free scratch name in {TEMP_NAME_TRIES} random tries"),
+    ))
+}
+
 /// The folder a path is in (`.` for a bare name).
 fn folder_of(path: &Path) -> PathBuf {
     match path.parent() {

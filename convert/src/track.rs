@@ -80,6 +80,10 @@ impl TrackStats {
     }
 }
 
+/// The longest a data-channel message is shown as a caption: 5 s (chat messages come minutes
+/// apart; a caption up for minutes would hide the video).
+pub const MAX_CAPTION_NS: i64 = 5_000_000_000;
+
 /// Default reorder window in packets: about 2.5 s of 2 Mbit/s video, far more than any real
 /// network reorders, small enough to keep memory flat (packets are ~1.1 kB each).
 pub const DEFAULT_REORDER_WINDOW: usize = 512;
@@ -321,6 +325,20 @@ impl<R: Read> MjrTrack<R> {
         true
     }
 
+    /// The first message read, lasting until the one after it (at most
+    /// [`MAX_CAPTION_NS`]; the last one that long).
+    fn next_message(&mut self) -> Option<Frame> {
+        let frame = self.messages.pop_front()?;
+        let start = frame.arrival.map_or(0, Nanos::get);
+        let until_next = self
+            .messages
+            .front()
+            .and_then(|n| n.arrival)
+            .map(|n| n.get().saturating_sub(start));
+        let duration = until_next.map_or(MAX_CAPTION_NS, |d| d.clamp(1_000_000, MAX_CAPTION_NS));
+        Some(frame.with_duration(Some(Nanos(duration))))
+    }
+
     /// A data-channel message: a frame at its arrival time (µs since the epoch in the
     /// recording; RTP timestamps made up from it at 90 kHz, the timeline's clock for data).
     fn accept_message(&mut self, packet: mjr::Packet) {
@@ -366,7 +384,9 @@ impl<R: Read> FrameSource for MjrTrack<R> {
         loop {
             let next = match &mut self.frames {
                 Some(frames) => frames.pop(),
-                None => self.messages.pop_front(),
+                // A message shows until the next one: it waits until that one is read.
+                None if self.messages.len() >= 2 || self.reader_done => self.next_message(),
+                None => None,
             };
             if let Some(f) = next {
                 if self.stats.video_size.is_none() {

@@ -39,6 +39,9 @@ pub struct Frame {
     /// The codec configuration record in force from this keyframe on, for codecs that have one
     /// (see [`crate::TrackSpec::config`]).
     pub config: Option<Bytes>,
+    /// How long the frame lasts, when its source knows better than the timeline (a caption:
+    /// until the next message); `None` for media, whose duration the timeline measures.
+    pub duration: Option<Nanos>,
 }
 
 impl Frame {
@@ -54,7 +57,14 @@ impl Frame {
             discontinuity: false,
             synthetic: false,
             config: None,
+            duration: None,
         }
+    }
+
+    /// The same frame, lasting `duration`.
+    pub fn with_duration(mut self, duration: Option<Nanos>) -> Frame {
+        self.duration = duration;
+        self
     }
 
     /// The same frame, with a codec configuration record.

@@ -4,7 +4,9 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use mjrtool_core::{Codec, Frame, FrameSink, FrameSource, Nanos, Placement, TrackSpec, VideoSize};
+use mjrtool_core::{
+    Codec, Frame, FrameSink, FrameSource, MediaKind, Nanos, Placement, TrackSpec, VideoSize,
+};
 use serde::Serialize;
 
 use crate::clock::{ClockConfig, TrackClock};
@@ -343,7 +345,7 @@ impl<S: FrameSource> TrackState<S> {
             return Ok(());
         };
         self.read_ahead(ts, PRIME_NS)?;
-        if !self.codec.is_audio() {
+        if self.codec.kind() == Some(MediaKind::Video) {
             self.frame_step_ns = self.usual_step_ns();
         }
         let Some(first_arrival) = self
@@ -398,7 +400,13 @@ impl<S: FrameSource> TrackState<S> {
             }
             match &mut self.filler {
                 Some(filler) => filler.push(Nanos(wall), frame),
-                None => self.front = Some((Placement::at(Nanos(wall)), frame)),
+                None => {
+                    let at = Placement {
+                        time: Nanos(wall),
+                        duration: frame.duration,
+                    };
+                    self.front = Some((at, frame));
+                }
             }
         }
         Ok(())
@@ -622,10 +630,10 @@ impl<S: FrameSource> Mixer<S> {
 impl<S> TrackState<S> {
     fn summary(&self) -> TrackSummary {
         let end_ns = self.end_ns.map(|e| {
-            if self.codec.is_audio() {
-                e
-            } else {
+            if self.codec.kind() == Some(MediaKind::Video) {
                 e.saturating_add(self.last_video_step)
+            } else {
+                e
             }
         });
         let filler = self.filler.as_ref();

@@ -1,0 +1,201 @@
+//! Recordings of every codec Janus records, made from the committed fixtures (`fixtures/`) by
+//! our own packetizers and MJR writer: the frames as an encoder made them, packetized as a
+//! WebRTC sender would, at the times a Janus recorder would have written them.
+
+use std::path::Path;
+
+use mjr::{FormatVersion, Header, MjrWriter};
+use mjrtool_core::{Codec, MediaKind};
+use rtp_depack::{H264Packetizer, H265Packetizer, OpusPacketizer, RtpBuilder, Vp9Packetizer};
+
+/// The header times of every generated recording: 2023-11-14T22:13:20Z (µs).
+pub const START_US: i64 = 1_700_000_000_000_000;
+
+/// The bytes of a committed fixture (`fixtures/<name>`).
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The access units of an Annex B stream (H.264 or H.265), split where a new picture begins:
+/// at a parameter set, or at a slice whose first-slice flag is set.
+pub fn annexb_access_units(stream: &[u8], hevc: bool) -> Vec<Vec<u8>> {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + 3 <= stream.len() {
+        if stream[i..i + 3] == [0, 0, 1] {
+            starts.push(i + 3);
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    let mut units: Vec<Vec<u8>> = Vec::new();
+    let mut current: Vec<u8> = Vec::new();
+    let mut seen_slice = false;
+    for (k, &s) in starts.iter().enumerate() {
+        let mut end = starts.get(k + 1).map_or(stream.len(), |&n| n - 3);
+        while end > s && stream[end - 1] == 0 {
+            end -= 1;
+        }
+        let nal = &stream[s..end];
+        let Some(&first) = nal.first() else { continue };
+        let (is_param, is_slice, first_slice) = if hevc {
+            let t = (first >> 1) & 0x3F;
+            let fs = nal.get(2).is_some_and(|b| b & 0x80 != 0);
+            ((32..=34).contains(&t) || t == 35, t < 32, fs)
+        } else {
+            let t = first & 0x1F;
+            let fs = nal.get(1).is_some_and(|b| b & 0x80 != 0);
+            (matches!(t, 6..=9), matches!(t, 1 | 5), fs)
+        };
+        if seen_slice && (is_param || (is_slice && first_slice)) {
+            units.push(std::mem::take(&mut current));
+            seen_slice = false;
+        }
+        current.extend_from_slice(&[0, 0, 0, 1]);
+        current.extend_from_slice(nal);
+        seen_slice |= is_slice;
+    }
+    if !current.is_empty() {
+        units.push(current);
+    }
+    units
+}
+
+/// The frames of an IVF file (32-byte file header, 12-byte frame headers).
+pub fn ivf_frames(ivf: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut at = 32;
+    while at + 12 <= ivf.len() {
+        let len = u32::from_le_bytes([ivf[at], ivf[at + 1], ivf[at + 2], ivf[at + 3]]) as usize;
+        let Some(frame) = ivf.get(at + 12..at + 12 + len) else {
+            break;
+        };
+        out.push(frame.to_vec());
+        at += 12 + len;
+    }
+    out
+}
+
+/// A recording being written: the header's times, an RTP builder, a clock.
+struct Recorder {
+    writer: MjrWriter<Vec<u8>>,
+    rtp: RtpBuilder,
+    raw: Vec<u8>,
+}
+
+impl Recorder {
+    fn new(kind: MediaKind, codec: Codec, fmtp: Option<&str>, pt: u8) -> Recorder {
+        let mut header = Header::new(kind, codec);
+        header.version = FormatVersion::Mjr2;
+        header.created_us = Some(START_US);
+        header.first_written_us = Some(START_US);
+        header.fmtp = fmtp.map(str::to_string);
+        Recorder {
+            writer: MjrWriter::new(Vec::new(), &header).expect("writing to memory"),
+            rtp: RtpBuilder::new(0x1234_5678, pt),
+            raw: Vec::new(),
+        }
+    }
+
+    fn packet(&mut self, time_ms: u32, timestamp: u32, marker: bool, payload: &[u8]) {
+        self.rtp
+            .build(timestamp, marker, payload, &[], &mut self.raw);
+        self.writer
+            .write_rtp(time_ms, &self.raw)
+            .expect("writing to memory");
+    }
+
+    fn finish(self) -> Vec<u8> {
+        self.writer.finish().expect("writing to memory")
+    }
+}
+
+/// A video recording of `codec` (VP9, H.264, H.265 or AV1) from its fixture: 30 frames at
+/// 15 fps, a keyframe every second, 1100-byte payloads.
+pub fn video(codec: Codec) -> Vec<u8> {
+    let frames: Vec<Vec<u8>> = match codec {
+        Codec::H264 => annexb_access_units(&fixture("h264-160x120.h264"), false),
+        Codec::H265 => annexb_access_units(&fixture("h265-160x120.h265"), true),
+        Codec::Vp9 => ivf_frames(&fixture("vp9-160x120.ivf")),
+        other => panic!("no video fixture for {other}"),
+    };
+    let mut rec = Recorder::new(MediaKind::Video, codec.clone(), None, 96);
+    let mut h264 = H264Packetizer::new(1100);
+    let mut h265 = H265Packetizer::new(1100);
+    let mut vp9 = Vp9Packetizer::new(1100, false);
+    for (i, frame) in frames.iter().enumerate() {
+        let (ts, ms) = (i as u32 * 6_000, i as u32 * 1_000 / 15);
+        let mut payloads: Vec<(Vec<u8>, bool)> = Vec::new();
+        let mut emit = |p: &[u8], m: bool| payloads.push((p.to_vec(), m));
+        match codec {
+            Codec::H264 => h264.packetize(frame, &mut emit),
+            Codec::H265 => h265.packetize(frame, &mut emit),
+            _ => vp9.packetize(frame, &mut emit),
+        }
+        for (p, marker) in payloads {
+            rec.packet(ms, ts, marker, &p);
+        }
+    }
+    rec.finish()
+}
+
+/// An audio recording of `codec` from its fixture, 20 ms a packet (5 ms for 48 kHz stereo L16,
+/// whose 20 ms would not fit a packet), with the fmtp Janus would record.
+pub fn audio(codec: Codec) -> Vec<u8> {
+    let (fixture_name, bytes_per_packet, ts_step, ms_step, pt, fmtp) = match codec {
+        Codec::Pcmu => ("tone.pcmu", 160, 160, 20, 0, None),
+        Codec::Pcma => ("tone.pcma", 160, 160, 20, 8, None),
+        Codec::G722 => ("tone.g722", 160, 160, 20, 9, None),
+        Codec::L16 => ("tone-16k.s16be", 640, 320, 20, 100, None),
+        Codec::L16_48 => ("tone-48k.s16be", 960, 240, 5, 100, Some("channels=2")),
+        Codec::Opus => return opus("tone.opus", codec, None),
+        Codec::MultiOpus => {
+            let fmtp = "channel_mapping=0,4,1,2,3,5;num_streams=4;coupled_streams=2";
+            return opus("surround.opus", codec, Some(fmtp));
+        }
+        other => panic!("no audio fixture for {other}"),
+    };
+    let data = fixture(fixture_name);
+    let mut rec = Recorder::new(MediaKind::Audio, codec, fmtp, pt);
+    for (i, chunk) in data.chunks(bytes_per_packet).enumerate() {
+        let i = i as u32;
+        rec.packet(i * ms_step, i * ts_step, i == 0, chunk);
+    }
+    rec.finish()
+}
+
+/// An Opus recording from an Ogg Opus fixture.
+fn opus(name: &str, codec: Codec, fmtp: Option<&str>) -> Vec<u8> {
+    let file = ogg_opus::reader::read_opus_file(&fixture(name)).expect("committed fixture");
+    let mut rec = Recorder::new(MediaKind::Audio, codec, fmtp, 111);
+    let mut packetizer = OpusPacketizer;
+    for (i, packet) in file.packets.iter().enumerate() {
+        let i = i as u32;
+        let mut payloads = Vec::new();
+        packetizer.packetize(packet, &mut |p: &[u8], m| payloads.push((p.to_vec(), m)));
+        for (p, m) in payloads {
+            rec.packet(i * 20, i * 960, m, &p);
+        }
+    }
+    rec.finish()
+}
+
+/// A text data-channel recording of `messages`, each at its ms from the start.
+pub fn text(messages: &[(u32, &str)]) -> Vec<u8> {
+    let mut header = Header::new(MediaKind::Data, Codec::Text);
+    header.version = FormatVersion::Mjr2;
+    header.created_us = Some(START_US);
+    header.first_written_us = Some(START_US);
+    let mut writer = MjrWriter::new(Vec::new(), &header).expect("writing to memory");
+    for &(ms, text) in messages {
+        let us = START_US + i64::from(ms) * 1_000;
+        writer
+            .write_data(ms, us, text.as_bytes())
+            .expect("writing to memory");
+    }
+    writer.finish().expect("writing to memory")
+}
