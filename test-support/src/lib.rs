@@ -30,9 +30,10 @@
 pub mod folder;
 pub mod fuzz;
 pub mod fuzz_mp4;
-pub mod fuzz_pcm;
+pub mod recordings;
 pub mod fuzz_h26x;
 pub mod fuzz_wavsub;
+pub mod fuzz_pcm;
 pub mod rng;
 pub mod score;
 pub mod sim;
