@@ -1,0 +1,73 @@
+//! `mjrtool watch`: sessions converted as their recordings complete, then a clean stop.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{ffmpeg_decode_clean, have, TempDir};
+use mjrtool_test_support::folder::{self, Naming};
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn watch_converts_sessions_as_files_appear_and_sigterm_stops_it_without_a_partial_file() {
+    let dir = TempDir::new("watch");
+    let (input, out, stage) = (dir.path("in"), dir.path("out"), dir.path("stage"));
+    for d in [&input, &stage] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    // One session is there before the watcher starts.
+    let first = folder::write_session(&input, Naming::VideoRoom, 0, 300).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mjrtool"))
+        .args(["watch", "--poll", "--quiet-secs", "0.5", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The others appear over time, one file at a time (written aside, then moved in).
+    let mut expected = vec![first.name.clone()];
+    for (i, naming) in [Naming::Sip, Naming::RecordPlay, Naming::Unnamed]
+        .into_iter()
+        .enumerate()
+    {
+        let e = folder::write_session(&stage, naming, i as u64 + 1, 300).unwrap();
+        for f in &e.files {
+            std::fs::rename(f, input.join(f.file_name().unwrap())).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        expected.push(e.name);
+    }
+    let mut want: Vec<String> = expected.iter().map(|n| format!("{n}.webm")).collect();
+    want.sort();
+    let start = Instant::now();
+    while names_in(&out) != want {
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("converted {:?}, expected {want:?}", names_in(&out));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + 15));
+    assert_eq!(names_in(&out), want, "no partial file, nothing else");
+    if have("ffmpeg") {
+        for name in &want {
+            ffmpeg_decode_clean(&out.join(name));
+        }
+    }
+}
