@@ -262,3 +262,30 @@ fn pcm_is_read_by_ffmpeg_as_pcm_s16le_at_its_rate() {
         assert_eq!(decode_errors(&path), "");
     }
 }
+
+#[test]
+fn vp9_decodes_like_the_fixture_in_both_layouts() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let data = fixture("vp9-160x120.ivf");
+    // VP9 §6.2 uncompressed header, profile 0: frame_marker(2) profile(2) show_existing_frame(1)
+    // frame_type(1, 0 = key frame).
+    let units: Vec<(Bytes, bool)> = ivf_frames(&data)
+        .into_iter()
+        .map(|f| (Bytes::copy_from_slice(f), f[0] & 0x0C == 0))
+        .collect();
+    assert!(units[0].1 && units.iter().filter(|u| u.1).count() == 2);
+    for layout in [Layout::Faststart, Layout::Fragmented] {
+        let mut input = video_input(Codec::Vp9, Bytes::new(), units.clone(), Nanos::ZERO);
+        input.spec.config = None;
+        let file = mux(layout, &[input], Nanos::from_secs(2));
+        check_file(
+            &format!("vp9-{layout:?}.mp4"),
+            &file,
+            "vp9-160x120.ivf",
+            "vp9",
+            None,
+        );
+    }
+}
