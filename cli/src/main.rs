@@ -26,6 +26,9 @@ macro_rules! outln {
     };
 }
 
+/// The names `--format` takes (each also an output extension).
+const FORMATS: [&str; 9] = ["webm", "mkv", "mp4", "opus", "ogg", "wav", "srt", "vtt", "bin"];
+
 #[derive(Parser)]
 #[command(
     name = "mjrtool",
@@ -54,25 +57,26 @@ enum Command {
         #[arg(long)]
         header_only: bool,
     },
-    /// Convert one recording (or a recordplay .nfo) to .webm, .mkv, .opus or .ogg.
+    /// Convert one recording (or a recordplay .nfo) to .webm, .mkv, .mp4, .opus, .wav, .srt,
+    /// .vtt or .bin (the output's extension picks the container).
     Convert {
         /// The .mjr recording or recordplay .nfo file
         input: PathBuf,
         /// The output file; its extension picks the format (`-`: standard output, with --format)
         output: PathBuf,
         /// Output format, when the extension does not say
-        #[arg(long, value_parser = ["webm", "mkv", "opus", "ogg"])]
+        #[arg(long, value_parser = FORMATS)]
         format: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Mux several recordings (e.g. audio + video) into one synchronized .webm or .mkv.
+    /// Mux several recordings (audio, video, data) into one synchronized .webm, .mkv or .mp4.
     Mux {
-        /// Input recordings, then the output file (.webm or .mkv; `-` for standard output)
+        /// Input recordings, then the output file (.webm, .mkv or .mp4; `-` for standard output)
         #[arg(required = true, num_args = 2..)]
         files: Vec<PathBuf>,
         /// Output format, when the extension does not say
-        #[arg(long, value_parser = ["webm", "mkv"])]
+        #[arg(long, value_parser = ["webm", "mkv", "mp4"])]
         format: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
@@ -321,11 +325,7 @@ fn convert_cmd(
         align: !c.no_align,
         strict: c.strict,
         force: c.force,
-        format: format.map(|f| match f {
-            "webm" => OutputFormat::Webm,
-            "mkv" => OutputFormat::Mkv,
-            _ => OutputFormat::Ogg,
-        }),
+        format: format.and_then(|f| OutputFormat::from_path(Path::new(&format!("x.{f}")))),
         reorder_window: c.reorder_window.max(1),
         after_loss: match c.after_loss {
             AfterLossArg::WaitKeyframe => mjrtool_convert::track::AfterLoss::WaitForKeyframe,
