@@ -64,6 +64,8 @@
 
 pub mod assemble;
 mod audio;
+mod av1;
+mod av1_obu;
 mod bits;
 mod depack;
 mod h264;
@@ -82,6 +84,8 @@ mod vp9_frame;
 
 pub use assemble::{AfterLoss, AssemblyStats, FrameAssembler, Limits, DEFAULT_MAX_FRAME_BYTES};
 pub use audio::AudioPayload;
+pub use av1::{Av1Packetizer, Av1Payload};
+pub use av1_obu::{av1_codec_configuration_record, Av1SequenceHeader, ObuHeader};
 pub use depack::{
     DepackStats, Depacketizer, Frame, InputPacket, OpusDepacketizer, Vp8Depacketizer,
 };

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use mjrtool_core::{Codec, Depacketizer, FrameFacts, PacketRole, PayloadError};
 
 use crate::audio::AudioPayload;
+use crate::av1::Av1Payload;
 use crate::h264::H264Payload;
 use crate::h265::H265Payload;
 use crate::opus::OpusPayload;
@@ -24,6 +25,8 @@ pub enum CodecPayload {
     Audio(AudioPayload),
     /// VP9 (RFC 9628).
     Vp9(Vp9Payload),
+    /// AV1 (AOM RTP payload format v1.0).
+    Av1(Av1Payload),
     /// H.264 (RFC 6184).
     H264(H264Payload),
     /// H.265 (RFC 7798).
@@ -37,6 +40,7 @@ impl CodecPayload {
             Codec::Vp8 => Some(CodecPayload::Vp8(Vp8Payload)),
             Codec::Opus => Some(CodecPayload::Opus(OpusPayload)),
             Codec::Vp9 => Some(CodecPayload::Vp9(Vp9Payload::new())),
+            Codec::Av1 => Some(CodecPayload::Av1(Av1Payload::new())),
             Codec::H264 => Some(CodecPayload::H264(H264Payload::new())),
             Codec::H265 => Some(CodecPayload::H265(H265Payload::new())),
             _ => AudioPayload::new(codec).map(CodecPayload::Audio),
@@ -51,6 +55,7 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Opus(d) => d.codec(),
             CodecPayload::Audio(d) => d.codec(),
             CodecPayload::Vp9(d) => d.codec(),
+            CodecPayload::Av1(d) => d.codec(),
             CodecPayload::H264(d) => d.codec(),
             CodecPayload::H265(d) => d.codec(),
         }
@@ -66,6 +71,7 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Opus(d) => d.depacketize(payload, out),
             CodecPayload::Audio(d) => d.depacketize(payload, out),
             CodecPayload::Vp9(d) => d.depacketize(payload, out),
+            CodecPayload::Av1(d) => d.depacketize(payload, out),
             CodecPayload::H264(d) => d.depacketize(payload, out),
             CodecPayload::H265(d) => d.depacketize(payload, out),
         }
@@ -77,6 +83,7 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Opus(d) => d.inspect(frame),
             CodecPayload::Audio(d) => d.inspect(frame),
             CodecPayload::Vp9(d) => d.inspect(frame),
+            CodecPayload::Av1(d) => d.inspect(frame),
             CodecPayload::H264(d) => d.inspect(frame),
             CodecPayload::H265(d) => d.inspect(frame),
         }
@@ -88,6 +95,7 @@ impl Depacketizer for CodecPayload {
             CodecPayload::Opus(d) => d.complete(frame),
             CodecPayload::Audio(d) => d.complete(frame),
             CodecPayload::Vp9(d) => d.complete(frame),
+            CodecPayload::Av1(d) => d.complete(frame),
             CodecPayload::H264(d) => d.complete(frame),
             CodecPayload::H265(d) => d.complete(frame),
         }
