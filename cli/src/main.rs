@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mjrtool_convert::convert::{self, CliError, ConvertOptions, OutputFormat};
 use mjrtool_convert::synth::{self, SynthOptions};
-use mjrtool_core::VideoSize;
+use mjrtool_core::{MediaKind, VideoSize};
 mod batch;
 mod pprec;
 mod text;
@@ -27,7 +27,9 @@ macro_rules! outln {
 }
 
 /// The names `--format` takes (each also an output extension).
-const FORMATS: [&str; 9] = ["webm", "mkv", "mp4", "opus", "ogg", "wav", "srt", "vtt", "bin"];
+const FORMATS: [&str; 9] = [
+    "webm", "mkv", "mp4", "opus", "ogg", "wav", "srt", "vtt", "bin",
+];
 
 #[derive(Parser)]
 #[command(
@@ -433,8 +435,18 @@ fn print_info(out: &mut dyn Write, report: &convert::InfoReport) -> io::Result<(
                     s.invalid_rtp
                 );
                 let dropped = s.frames_dropped();
-                if t.info.codec.is_audio() {
+                if t.info.codec.kind() == Some(MediaKind::Data) {
+                    outln!(out, "  messages    {}", s.messages);
+                } else if t.info.codec.is_audio() {
                     outln!(out, "  frames      {} (dropped {dropped})", s.depack.frames);
+                    if s.telephone_events > 0 || s.comfort_noise > 0 {
+                        outln!(
+                            out,
+                            "  kept out    {} DTMF events (RFC 4733), {} comfort-noise packets",
+                            s.telephone_events,
+                            s.comfort_noise
+                        );
+                    }
                 } else {
                     outln!(
                         out,

@@ -265,3 +265,62 @@ fn cue_times_ms(srt: &str) -> Vec<(i64, i64)> {
         .map(|(a, b)| (ms(a), ms(b)))
         .collect()
 }
+
+#[test]
+fn dtmf_events_and_comfort_noise_stay_out_of_the_audio_and_are_counted() {
+    use mjr::{FormatVersion, Header, MjrWriter};
+    use mjrtool_core::MediaKind;
+    use rtp_depack::RtpBuilder;
+    let dir = temp_dir("dtmf");
+    let mut header = Header::new(MediaKind::Audio, Codec::Pcmu);
+    header.version = FormatVersion::Mjr2;
+    header.created_us = Some(recordings::START_US);
+    header.first_written_us = Some(recordings::START_US);
+    let mut w = MjrWriter::new(Vec::new(), &header).unwrap();
+    let (mut audio, mut events, mut cn) = (
+        RtpBuilder::new(7, 0),
+        RtpBuilder::new(7, 101),
+        RtpBuilder::new(7, 13),
+    );
+    let mut raw = Vec::new();
+    for i in 0..100u32 {
+        let ts = i * 160;
+        if (40..50).contains(&i) {
+            // A digit "5" for 200 ms (RFC 4733: event, E|R|volume, duration), sent as its own
+            // packets with the same timestamp, in place of the audio.
+            let end = if i == 49 { 0x80 } else { 0 };
+            let duration = ((i - 39) * 160) as u16;
+            let mut payload = vec![5, end | 10];
+            payload.extend_from_slice(&duration.to_be_bytes());
+            events.build(40 * 160, i == 40, &payload, &[], &mut raw);
+            // The sequence numbers are shared by every payload type of the stream.
+            audio.sequence = events.sequence;
+            cn.sequence = events.sequence;
+        } else if (60..62).contains(&i) {
+            cn.build(ts, false, &[40], &[], &mut raw);
+            audio.sequence = cn.sequence;
+            events.sequence = cn.sequence;
+        } else {
+            audio.build(ts, false, &[0xFF; 160], &[], &mut raw);
+            events.sequence = audio.sequence;
+            cn.sequence = audio.sequence;
+        }
+        w.write_rtp(i * 20, &raw).unwrap();
+    }
+    let mjr = write(&dir, "dtmf.mjr", &w.finish().unwrap());
+    let wav = dir.join("dtmf.wav");
+    let report = convert(
+        std::slice::from_ref(&mjr),
+        &wav,
+        &ConvertOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let stats = report.inputs[0].source.as_ref().unwrap();
+    assert_eq!(stats.telephone_events, 1, "one digit");
+    assert_eq!(stats.comfort_noise, 2);
+    // The digit and the comfort noise leave holes that are filled with silence: the file keeps
+    // its 2 s, and no event byte became a sample.
+    let duration: f64 = ffprobe(&wav, "format=duration").parse().unwrap();
+    assert!((duration - 2.0).abs() < 0.001, "{duration} s");
+}
