@@ -34,6 +34,7 @@ pub mod recordings;
 pub mod fuzz_h26x;
 pub mod fuzz_wavsub;
 pub mod fuzz_pcm;
+pub mod fuzz_vp9av1;
 pub mod rng;
 pub mod score;
 pub mod sim;

@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mjrtool_test_support::fuzz_vp9av1::av1_depack(data));
