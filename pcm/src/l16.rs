@@ -5,11 +5,11 @@
 /// Appends the big-endian 16-bit samples of `input` to `out` as little-endian bytes; returns the
 /// number of bytes dropped (1 when `input` has an odd length, else 0).
 pub fn l16_to_s16le(input: &[u8], out: &mut Vec<u8>) -> usize {
-    let pairs = input.chunks_exact(2);
-    let dropped = pairs.remainder().len();
-    out.reserve(input.len() - dropped);
-    for pair in pairs {
-        out.extend_from_slice(&[pair[1], pair[0]]);
+    let dropped = input.len() % 2;
+    let start = out.len();
+    out.extend_from_slice(&input[..input.len() - dropped]);
+    for pair in out[start..].chunks_exact_mut(2) {
+        pair.swap(0, 1);
     }
     dropped
 }
