@@ -14,7 +14,10 @@
 //! predictor of block 4: PARREC, UPPOL2, UPPOL1, UPZERO, DELAYA, FILTEP, FILTEZ, PREDIC; and the
 //! receive QMF with its 24 coefficients). Every intermediate value is saturated to 16 bits where
 //! the recommendation saturates. The output is bit-exact with libavcodec's decoder (the one
-//! janus-pp-rec uses), checked in `tests/ffmpeg.rs`.
+//! janus-pp-rec uses), checked in `tests/ffmpeg.rs`; and the two bands' reconstructed signals
+//! matched the first 160 codes of the recommendation's own digital test sequences (Appendix II:
+//! T2R1.COD decoded to T3L1.RC1 and T3H1.RC0), compared once by hand: the ITU's files are not
+//! ours to ship.
 //!
 //! * The lower band reconstructs its output with the full 6-bit code (table QQ6) but adapts its
 //!   scale factor and predictor with the code truncated to 4 bits (QQ4), which is what lets a
