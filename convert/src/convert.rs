@@ -306,12 +306,9 @@ pub fn convert(
         }));
     }
     refuse_lost(&skipped, options.skip_unsupported)?;
-    let opus_like = |c: &Codec| matches!(c, Codec::Opus | Codec::MultiOpus);
-    if format == OutputFormat::Ogg && (opened.len() != 1 || !opus_like(opened[0].track.codec())) {
-        return Err(CliError::Usage(format!(
-            "{}: an Ogg Opus file holds exactly one Opus track; use .webm or .mkv for video or several tracks",
-            output.display()
-        )));
+    let codecs: Vec<Codec> = opened.iter().map(|o| o.track.codec().clone()).collect();
+    if let Some(why) = crate::container::refusal(format, &codecs) {
+        return Err(CliError::Usage(format!("{}: {why}", output.display())));
     }
     let paths: Vec<PathBuf> = opened.iter().map(|o| o.path.clone()).collect();
     let headers: Vec<Header> = opened.iter().map(|o| o.track.header().clone()).collect();
