@@ -69,7 +69,17 @@ pub fn clean(message: &[u8], max_bytes: usize) -> (Clean, bool) {
             at -= 1;
         }
         out.text.truncate(at);
-        out.text.truncate(out.text.trim_end_matches('\n').len());
+        // The cut may leave a last line of nothing but spaces: a blank line, which would end the
+        // cue early.
+        while let Some((rest, last)) = out.text.rsplit_once('\n') {
+            if !last.trim().is_empty() {
+                break;
+            }
+            out.text.truncate(rest.len());
+        }
+        if out.text.trim().is_empty() {
+            out.text.clear();
+        }
     }
     (out, cut)
 }
@@ -130,6 +140,9 @@ mod tests {
         let (c, cut) = clean("ééé".as_bytes(), 5);
         assert!(cut);
         assert_eq!(c.text, "éé");
+        // A cut right after the spaces that start a line leaves no blank line.
+        assert_eq!(clean(b"abc\n   xyz", 6).0.text, "abc");
+        assert_eq!(clean(b"   xyz", 2).0.text, "");
     }
 
     #[test]
