@@ -132,6 +132,10 @@ struct CommonArgs {
     /// encryption, no playable frame) instead of failing; the summary lists what was skipped
     #[arg(long)]
     skip_unsupported: bool,
+    /// VP9 SVC: keep only the spatial layers up to this id (0 = the smallest picture); by
+    /// default all layers, the picture at its full size
+    #[arg(long, value_name = "ID")]
+    svc_layer: Option<u8>,
 }
 
 /// `--after-loss` values.
@@ -336,6 +340,7 @@ fn convert_cmd(
         sync: c.sync,
         allow_nfo_outside: c.allow_nfo_outside,
         skip_unsupported: c.skip_unsupported,
+        max_spatial_layer: c.svc_layer,
     };
     if output == Path::new(convert::STDOUT) {
         mjrtool_convert::output::check_stdout_open().map_err(|source| CliError::Io {

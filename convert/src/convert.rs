@@ -142,6 +142,8 @@ pub struct ConvertOptions {
     /// Follow `.nfo` paths that lead outside the `.nfo`'s folder (absolute, `..`, symbolic
     /// links); refused by default.
     pub allow_nfo_outside: bool,
+    /// VP9 SVC: keep only the spatial layers up to this id (`None`: all, the full size).
+    pub max_spatial_layer: Option<u8>,
     /// Convert the other recordings when one cannot be (unsupported codec, encryption, no
     /// playable frame) instead of failing; it is listed in the report either way.
     pub skip_unsupported: bool,
@@ -159,6 +161,7 @@ impl Default for ConvertOptions {
             sync: false,
             skip_unsupported: false,
             allow_nfo_outside: false,
+            max_spatial_layer: None,
         }
     }
 }
@@ -258,6 +261,7 @@ fn open_tracks(
         let track_options = crate::track::TrackOptions {
             reorder_window: options.reorder_window,
             after_loss: options.after_loss,
+            max_spatial_layer: options.max_spatial_layer,
         };
         match MjrTrack::with_options(file, reader_options, track_options) {
             Ok(track) => tracks.push(Opened {

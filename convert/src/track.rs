@@ -80,6 +80,16 @@ impl TrackStats {
     }
 }
 
+/// The payload rules for `codec`, with the track's options.
+fn payload_rules(codec: &Codec, options: &TrackOptions) -> Option<CodecPayload> {
+    match (codec, options.max_spatial_layer) {
+        (Codec::Vp9, Some(sid)) => Some(CodecPayload::Vp9(
+            rtp_depack::Vp9Payload::new().with_max_spatial_layer(sid),
+        )),
+        _ => CodecPayload::for_codec(codec),
+    }
+}
+
 /// The longest a data-channel message is shown as a caption: 5 s (chat messages come minutes
 /// apart; a caption up for minutes would hide the video).
 pub const MAX_CAPTION_NS: i64 = 5_000_000_000;
@@ -95,6 +105,9 @@ pub struct TrackOptions {
     pub reorder_window: usize,
     /// What a video track does with the frames after a loss.
     pub after_loss: AfterLoss,
+    /// VP9 spatial scalability (SVC): keep only the layers up to this spatial id (`None`: all
+    /// layers, the picture at its full size).
+    pub max_spatial_layer: Option<u8>,
 }
 
 impl Default for TrackOptions {
@@ -102,6 +115,7 @@ impl Default for TrackOptions {
         TrackOptions {
             reorder_window: DEFAULT_REORDER_WINDOW,
             after_loss: AfterLoss::default(),
+            max_spatial_layer: None,
         }
     }
 }
@@ -166,7 +180,7 @@ impl<R: Read> MjrTrack<R> {
         let codec = header.codec.clone();
         let frames = match (header.kind, codec.kind()) {
             (MediaKind::Data, Some(MediaKind::Data)) => None,
-            (kind, Some(k)) if kind == k => match CodecPayload::for_codec(&codec) {
+            (kind, Some(k)) if kind == k => match payload_rules(&codec, &track) {
                 Some(payload) => {
                     Some(FrameAssembler::new(payload, window).with_after_loss(track.after_loss))
                 }
