@@ -6,7 +6,9 @@ use std::path::Path;
 
 use mjr::{FormatVersion, Header, MjrWriter};
 use mjrtool_core::{Codec, MediaKind};
-use rtp_depack::{H264Packetizer, H265Packetizer, OpusPacketizer, RtpBuilder, Vp9Packetizer};
+use rtp_depack::{
+    Av1Packetizer, H264Packetizer, H265Packetizer, OpusPacketizer, RtpBuilder, Vp9Packetizer,
+};
 
 /// The header times of every generated recording: 2023-11-14T22:13:20Z (µs).
 pub const START_US: i64 = 1_700_000_000_000_000;
@@ -121,12 +123,14 @@ pub fn video(codec: Codec) -> Vec<u8> {
         Codec::H264 => annexb_access_units(&fixture("h264-160x120.h264"), false),
         Codec::H265 => annexb_access_units(&fixture("h265-160x120.h265"), true),
         Codec::Vp9 => ivf_frames(&fixture("vp9-160x120.ivf")),
+        Codec::Av1 => ivf_frames(&fixture("av1-160x120.ivf")),
         other => panic!("no video fixture for {other}"),
     };
     let mut rec = Recorder::new(MediaKind::Video, codec.clone(), None, 96);
     let mut h264 = H264Packetizer::new(1100);
     let mut h265 = H265Packetizer::new(1100);
     let mut vp9 = Vp9Packetizer::new(1100, false);
+    let mut av1 = Av1Packetizer::new(1100);
     for (i, frame) in frames.iter().enumerate() {
         let (ts, ms) = (i as u32 * 6_000, i as u32 * 1_000 / 15);
         let mut payloads: Vec<(Vec<u8>, bool)> = Vec::new();
@@ -134,7 +138,8 @@ pub fn video(codec: Codec) -> Vec<u8> {
         match codec {
             Codec::H264 => h264.packetize(frame, &mut emit),
             Codec::H265 => h265.packetize(frame, &mut emit),
-            _ => vp9.packetize(frame, &mut emit),
+            Codec::Vp9 => vp9.packetize(frame, &mut emit),
+            _ => av1.packetize(frame, &mut emit),
         }
         for (p, marker) in payloads {
             rec.packet(ms, ts, marker, &p);

@@ -88,6 +88,12 @@ fn every_video_codec_converts_to_each_container_that_holds_it_with_the_fixtures_
             "ivf",
             &["webm", "mkv", "mp4"],
         ),
+        (
+            Codec::Av1,
+            "av1-160x120.ivf",
+            "ivf",
+            &["webm", "mkv", "mp4"],
+        ),
     ];
     for (codec, fixture_name, demuxer, containers) in cases {
         let fixture_path = Path::new(env!("CARGO_MANIFEST_DIR"))
