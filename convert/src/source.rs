@@ -10,6 +10,8 @@ use mjrtool_pcm::{PcmCodec, PcmDecoder, PcmError};
 use crate::track::{MjrTrack, TrackError, TrackStats};
 
 /// One input track of a conversion.
+// A conversion holds one per recording: the decoder's extra 250 bytes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Source {
     /// The recording's frames, as recorded.
     Track(MjrTrack<File>),

@@ -315,11 +315,14 @@ impl<R: Read> MjrTrack<R> {
             Codec::G722 => Some(9),
             _ => None,
         };
-        let main = *self.main_pt.get_or_insert_with(|| match static_pt {
+        // Without a static type, the first packet that is not event-shaped decides (0xFF: not
+        // yet known).
+        let first_guess = match static_pt {
             Some(p) => p,
-            None if event_shaped => 0xFF, // decided by the first packet that is not an event
+            None if event_shaped => 0xFF,
             None => pt,
-        });
+        };
+        let main = *self.main_pt.get_or_insert(first_guess);
         if main == 0xFF && !event_shaped {
             self.main_pt = Some(pt);
             return true;
