@@ -29,6 +29,10 @@ pub struct TrackSpec {
     /// (H.264), `hvcC` (H.265), `av1C` (AV1), an `OpusHead` (multichannel Opus). The timeline
     /// fills it in from the first keyframe's [`Frame::config`] when the source has none.
     pub config: Option<Bytes>,
+    /// How far to turn the picture clockwise to show it upright (video): 0, 90, 180 or 270
+    /// degrees, as the sender's video-orientation extension said (3GPP TS 26.114 §7.4.5).
+    /// `None`: not said (shown as it is, nothing written).
+    pub rotation: Option<u16>,
 }
 
 impl TrackSpec {
@@ -42,6 +46,7 @@ impl TrackSpec {
             frame_duration: None,
             sample_rate: None,
             config: None,
+            rotation: None,
         }
     }
 
@@ -84,6 +89,14 @@ impl TrackSpec {
     /// The same track, with a picture size.
     pub fn with_size(mut self, size: Option<VideoSize>) -> TrackSpec {
         self.size = size;
+        self
+    }
+
+    /// The same track, turned `rotation` degrees clockwise for display (see
+    /// [`TrackSpec::rotation`]; a value that is not a multiple of 90 is rounded down to one,
+    /// modulo 360).
+    pub fn with_rotation(mut self, rotation: Option<u16>) -> TrackSpec {
+        self.rotation = rotation.map(|r| r % 360 / 90 * 90);
         self
     }
 

@@ -75,6 +75,9 @@ pub struct TrackConfig {
     pub language: Option<String>,
     /// Whether players pick this track by default.
     pub default: bool,
+    /// Video: how far to turn the picture clockwise to show it upright (0, 90, 180 or 270
+    /// degrees). Not 0: written as a rectangular Projection with a ProjectionPoseRoll.
+    pub rotation: u16,
 }
 
 impl TrackConfig {
@@ -92,6 +95,7 @@ impl TrackConfig {
             name: None,
             language: None,
             default: true,
+            rotation: 0,
         }
     }
 
@@ -162,6 +166,7 @@ impl TrackConfig {
             name: None,
             language: None,
             default: true,
+            rotation: 0,
         }
     }
 }
@@ -193,6 +198,10 @@ pub struct MuxerOptions {
     pub title: Option<String>,
     /// DateUTC: ns since 2001-01-01T00:00:00 UTC.
     pub date_utc_ns: Option<i64>,
+    /// Tags of the whole file, `(name, text)`: Matroska tag names such as `TITLE`, `COMMENT`,
+    /// `DATE_RECORDED` or `DESCRIPTION` (any upper-case name will do). Not empty: written as
+    /// one Tag (TargetTypeValue 50, the whole file) in a Tags element after Tracks.
+    pub tags: Vec<(String, String)>,
 }
 
 impl Default for MuxerOptions {
@@ -207,6 +216,7 @@ impl Default for MuxerOptions {
             writing_app: concat!("webm-mux ", env!("CARGO_PKG_VERSION")).into(),
             title: None,
             date_utc_ns: None,
+            tags: Vec::new(),
         }
     }
 }
@@ -248,6 +258,12 @@ impl TrackConfig {
             TrackKind::Video { width, height } => write_master(e, VIDEO, |v| {
                 write_uint(v, PIXEL_WIDTH, u64::from(width));
                 write_uint(v, PIXEL_HEIGHT, u64::from(height));
+                if t.rotation % 360 != 0 {
+                    write_master(v, PROJECTION, |p| {
+                        write_uint(p, PROJECTION_TYPE, 0); // rectangular
+                        write_float(p, PROJECTION_POSE_ROLL, pose_roll(t.rotation));
+                    });
+                }
             }),
             TrackKind::Audio {
                 sample_rate,
@@ -263,4 +279,31 @@ impl TrackConfig {
             TrackKind::Subtitle => {}
         }
     }
+}
+
+/// The ProjectionPoseRoll for a picture to be turned `clockwise` degrees: Matroska counts the
+/// roll counter-clockwise, within -180..=180 (Matroska spec, ProjectionPoseRoll), so a quarter
+/// turn clockwise is -90.
+pub(crate) fn pose_roll(clockwise: u16) -> f64 {
+    let ccw = (360 - i32::from(clockwise % 360)) % 360;
+    f64::from(if ccw > 180 { ccw - 360 } else { ccw })
+}
+
+/// Writes the Tags element of the whole file (nothing when `tags` is empty).
+pub(crate) fn write_tags(out: &mut Vec<u8>, tags: &[(String, String)]) {
+    if tags.is_empty() {
+        return;
+    }
+    write_master(out, TAGS, |t| {
+        write_master(t, TAG, |t| {
+            write_master(t, TARGETS, |g| write_uint(g, TARGET_TYPE_VALUE, 50));
+            for (name, value) in tags {
+                write_master(t, SIMPLE_TAG, |s| {
+                    write_string(s, TAG_NAME, name);
+                    write_string(s, TAG_LANGUAGE, "und");
+                    write_string(s, TAG_STRING, value);
+                });
+            }
+        });
+    });
 }

@@ -61,6 +61,16 @@ pub const CUE_TRACK_POSITIONS: u32 = 0xB7;
 pub const CUE_TRACK: u32 = 0xF7;
 pub const CUE_CLUSTER_POSITION: u32 = 0xF1;
 pub const TAGS: u32 = 0x1254_C367;
+pub const TAG: u32 = 0x7373;
+pub const TARGETS: u32 = 0x63C0;
+pub const TARGET_TYPE_VALUE: u32 = 0x68CA;
+pub const SIMPLE_TAG: u32 = 0x67C8;
+pub const TAG_NAME: u32 = 0x45A3;
+pub const TAG_LANGUAGE: u32 = 0x447A;
+pub const TAG_STRING: u32 = 0x4487;
+pub const PROJECTION: u32 = 0x7670;
+pub const PROJECTION_TYPE: u32 = 0x7671;
+pub const PROJECTION_POSE_ROLL: u32 = 0x7675;
 pub const CHAPTERS: u32 = 0x1043_A770;
 pub const ATTACHMENTS: u32 = 0x1941_A469;
 

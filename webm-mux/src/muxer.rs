@@ -129,6 +129,7 @@ pub struct Muxer<W: Write> {
     duration_at: u64,
     info_pos: u64,
     tracks_pos: u64,
+    tags_pos: Option<u64>,
     cluster: Vec<u8>,
     cluster_ms: Option<i64>,
     cluster_cued: bool,
@@ -205,6 +206,7 @@ impl<W: Write> Muxer<W> {
             duration_at: 0,
             info_pos: 0,
             tracks_pos: 0,
+            tags_pos: None,
             cluster: Vec::new(),
             cluster_ms: None,
             cluster_cued: false,
@@ -273,6 +275,8 @@ impl<W: Write> Muxer<W> {
                 write_master(b, TRACK_ENTRY, |e| t.write_entry(e));
             }
         });
+        let tags_pos = start + h.len() as u64 - segment_data;
+        crate::config::write_tags(&mut h, &options.tags);
         self.w.write_all(&h)?;
         self.tracks = tracks.iter().map(TrackState::new).collect();
         self.has_video = self.tracks.iter().any(|t| t.video);
@@ -289,6 +293,7 @@ impl<W: Write> Muxer<W> {
         self.duration_at = duration_at;
         self.info_pos = info_pos;
         self.tracks_pos = tracks_pos;
+        self.tags_pos = (!options.tags.is_empty()).then_some(tags_pos);
         self.cluster = Vec::with_capacity(CLUSTER_START);
         self.phase = Phase::Open;
         Ok(())
@@ -654,6 +659,9 @@ impl<W: Write> Muxer<W> {
             };
             entry(INFO, self.info_pos);
             entry(TRACKS, self.tracks_pos);
+            if let Some(p) = self.tags_pos {
+                entry(TAGS, p);
+            }
             if let Some(p) = cues_pos {
                 entry(CUES, p);
             }

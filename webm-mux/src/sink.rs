@@ -154,6 +154,7 @@ fn video_config(index: usize, number: u64, spec: &TrackSpec) -> Result<TrackConf
     config.default_duration_ns = spec
         .frame_duration
         .map_or(0, |d| u64::try_from(d.get()).unwrap_or(0));
+    config.rotation = spec.rotation.unwrap_or(0);
     Ok(config)
 }
 
