@@ -86,8 +86,27 @@ impl BoxBuf {
 
     /// The unity transformation matrix of `mvhd` and `tkhd` (§8.2.2.3).
     pub(crate) fn unity_matrix(&mut self) {
-        for v in [0x0001_0000, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000u32] {
-            self.u32(v);
+        self.matrix(0, 0, 0);
+    }
+
+    /// The `tkhd` matrix (§8.2.2.3) that turns a `w`x`h` picture `clockwise` degrees (0, 90,
+    /// 180 or 270) for display. A point (p, q) is shown at (a·p + c·q + x, b·p + d·q + y), y
+    /// pointing down, with a, b, c, d, x, y in 16.16 fixed point in the order a, b, u, c, d,
+    /// v, x, y, w (u, v = 0 and w = 1 in 2.30): a quarter turn clockwise is (a, b, c, d) =
+    /// (0, 1, -1, 0), moved right by the height (x = h) so that the picture stays at x >= 0.
+    pub(crate) fn matrix(&mut self, clockwise: u16, w: u16, h: u16) {
+        const ONE: i64 = 0x0001_0000;
+        // 16.16: a width past 32 767 does not fit a signed value; its bits are written as
+        // they are (players read an offset that large as unsigned anyway).
+        let (w, h) = (i64::from(w) << 16, i64::from(h) << 16);
+        let (a, b, c, d, x, y) = match clockwise % 360 {
+            90 => (0, ONE, -ONE, 0, h, 0),
+            180 => (-ONE, 0, 0, -ONE, w, h),
+            270 => (0, -ONE, ONE, 0, 0, w),
+            _ => (ONE, 0, 0, ONE, 0, 0),
+        };
+        for v in [a, b, 0, c, d, 0, x, y, 0x4000_0000] {
+            self.u32(v as u32);
         }
     }
 }

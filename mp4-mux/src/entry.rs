@@ -42,6 +42,8 @@ pub(crate) struct TrackSetup {
     head: Option<OpusHead>,
     /// The usual frame interval, in media ticks.
     pub(crate) frame_ticks: Option<u64>,
+    /// Video: degrees to turn the picture clockwise to show it upright (the `tkhd` matrix).
+    pub(crate) rotation: u16,
 }
 
 fn refuse(track: usize, codec: &Codec) -> Mp4Error {
@@ -80,6 +82,7 @@ impl TrackSetup {
             config: None,
             head: None,
             frame_ticks: None,
+            rotation: 0,
         };
         match codec {
             Codec::H264 | Codec::H265 | Codec::Av1 | Codec::Vp9 => {
@@ -95,6 +98,7 @@ impl TrackSetup {
                     ));
                 }
                 setup.video = Some((size.width, size.height));
+                setup.rotation = spec.rotation.unwrap_or(0) % 360 / 90 * 90;
                 if codec != Codec::Vp9 {
                     let what = match codec {
                         Codec::H264 => "an avcC record (TrackSpec.config)",

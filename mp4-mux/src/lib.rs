@@ -58,6 +58,7 @@ mod muxer;
 pub mod reader;
 mod reader_trak;
 mod table;
+mod tags;
 
 pub use error::Mp4Error;
 pub use fragment::FragmentLimits;

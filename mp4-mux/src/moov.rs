@@ -49,6 +49,7 @@ pub(crate) fn moov(
     duration_ms: u64,
     base: u64,
     wide: bool,
+    tags: &[(String, String)],
 ) -> Result<Vec<u8>, Mp4Error> {
     let fragmented = traks.iter().all(|t| t.table.is_none());
     let mut b = BoxBuf::new();
@@ -70,6 +71,7 @@ pub(crate) fn moov(
         }
         b.close()?;
     }
+    crate::tags::udta(&mut b, tags)?;
     b.close()?;
     Ok(b.buf)
 }
@@ -194,8 +196,8 @@ fn tkhd(b: &mut BoxBuf, t: &Trak<'_>, id: u32, duration: u64) -> Result<(), Mp4E
     b.u16(0); // alternate_group
     b.u16(if t.setup.video.is_some() { 0 } else { 0x0100 }); // volume
     b.u16(0);
-    b.unity_matrix();
     let (w, h) = t.setup.video.unwrap_or((0, 0));
+    b.matrix(t.setup.rotation, w, h);
     b.u32(u32::from(w) << 16);
     b.u32(u32::from(h) << 16);
     b.close()

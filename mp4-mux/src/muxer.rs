@@ -84,6 +84,8 @@ pub struct Mp4Muxer<W: Write, S = NoSpool> {
     layout: Layout<S>,
     step: Step,
     tracks: Vec<Track>,
+    /// Tags of the whole file, `(name, text)` ([`Mp4Muxer::with_tags`]).
+    tags: Vec<(String, String)>,
 }
 
 impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
@@ -100,6 +102,7 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
             },
             step: Step::New,
             tracks: Vec::new(),
+            tags: Vec::new(),
         }
     }
 }
@@ -118,11 +121,21 @@ impl<W: Write> Mp4Muxer<W, NoSpool> {
             layout: Layout::Fragmented(Fragments::new(limits)),
             step: Step::New,
             tracks: Vec::new(),
+            tags: Vec::new(),
         }
     }
 }
 
 impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
+    /// The same muxer, writing `tags` (`(name, text)`, Matroska tag names: `TITLE`, `COMMENT`,
+    /// `DATE_RECORDED`, `DESCRIPTION`, `ARTIST` become the `ilst` items `©nam`, `©cmt`,
+    /// `©day`, `desc`, `©ART`; any other name a `----` item of that name) in
+    /// `moov/udta/meta/ilst`, which ffmpeg shows as the file's tags.
+    pub fn with_tags(mut self, tags: Vec<(String, String)>) -> Self {
+        self.tags = tags;
+        self
+    }
+
     /// The output, after [`FrameSink::finish`] (or as it is, if it was not called).
     pub fn into_inner(self) -> W {
         self.out
@@ -207,7 +220,7 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
         let traks = self.traks();
         // The moov's size does not depend on the offsets' values, only on their width: 4 bytes
         // less per chunk with stco than with co64.
-        let wide_size = moov(&traks, duration_ms, 0, true)?.len() as u64;
+        let wide_size = moov(&traks, duration_ms, 0, true, &self.tags)?.len() as u64;
         let chunks: u64 = self.tracks.iter().map(|t| t.table.chunk_count()).sum();
         let narrow = wide_size - 4 * chunks;
         let last = self
@@ -220,7 +233,7 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
         let wide = reach > u64::from(u32::MAX);
         let size = if wide { wide_size } else { narrow };
         let base = head.len() as u64 + size + mdat.len() as u64;
-        let movie = moov(&traks, duration_ms, base, wide)?;
+        let movie = moov(&traks, duration_ms, base, wide, &self.tags)?;
         drop(traks);
         self.out.write_all(&head)?;
         self.out.write_all(&movie)?;
@@ -246,7 +259,7 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
         if !frags.header_written() {
             let traks = self.traks();
             let head = ftyp(true)?;
-            let movie = moov(&traks, 0, 0, false)?;
+            let movie = moov(&traks, 0, 0, false, &self.tags)?;
             drop(traks);
             self.out.write_all(&head)?;
             self.out.write_all(&movie)?;
