@@ -519,6 +519,7 @@ impl Target<'_> {
                 // (moov) is known, so that the index comes first.
                 let scratch =
                     crate::output::scratch_beside(self.output).map_err(|e| self.error(e.into()))?;
+                let scratch = crate::output::BufferedScratch::new(scratch);
                 let sink = Mp4Muxer::faststart(writer, scratch);
                 self.run_into(mixer, sink, |s| Ok(s.into_inner()), progress)
             }

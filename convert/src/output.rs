@@ -98,6 +98,40 @@ pub fn scratch_beside(dest: &Path) -> io::Result<File> {
     ))
 }
 
+/// A scratch file with its writes gathered into 256 KiB blocks (an MP4 spool takes one sample
+/// at a time); a seek or a read writes the block out first.
+#[derive(Debug)]
+pub struct BufferedScratch(io::BufWriter<File>);
+
+impl BufferedScratch {
+    /// Buffers `file`.
+    pub fn new(file: File) -> Self {
+        BufferedScratch(io::BufWriter::with_capacity(256 << 10, file))
+    }
+}
+
+impl Write for BufferedScratch {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl io::Seek for BufferedScratch {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        self.0.seek(to)
+    }
+}
+
+impl io::Read for BufferedScratch {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.flush()?;
+        self.0.get_mut().read(buf)
+    }
+}
+
 /// The folder a path is in (`.` for a bare name).
 fn folder_of(path: &Path) -> PathBuf {
     match path.parent() {
