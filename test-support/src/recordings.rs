@@ -2,6 +2,7 @@
 //! our own packetizers and MJR writer: the frames as an encoder made them, packetized as a
 //! WebRTC sender would, at the times a Janus recorder would have written them.
 
+use std::io::{self, Write};
 use std::path::Path;
 
 use mjr::{FormatVersion, Header, MjrWriter};
@@ -82,58 +83,84 @@ pub fn ivf_frames(ivf: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-/// A recording being written: the header's times, an RTP builder, a clock.
-struct Recorder {
-    writer: MjrWriter<Vec<u8>>,
+/// A recording being written: an MJR writer and an RTP builder.
+struct Recorder<W: Write> {
+    writer: MjrWriter<W>,
     rtp: RtpBuilder,
     raw: Vec<u8>,
 }
 
-impl Recorder {
-    fn new(kind: MediaKind, codec: Codec, fmtp: Option<&str>, pt: u8) -> Recorder {
+impl<W: Write> Recorder<W> {
+    fn new(
+        out: W,
+        kind: MediaKind,
+        codec: Codec,
+        fmtp: Option<&str>,
+        pt: u8,
+    ) -> io::Result<Recorder<W>> {
         let mut header = Header::new(kind, codec);
         header.version = FormatVersion::Mjr2;
         header.created_us = Some(START_US);
         header.first_written_us = Some(START_US);
         header.fmtp = fmtp.map(str::to_string);
-        Recorder {
-            writer: MjrWriter::new(Vec::new(), &header).expect("writing to memory"),
+        Ok(Recorder {
+            writer: MjrWriter::new(out, &header)?,
             rtp: RtpBuilder::new(0x1234_5678, pt),
             raw: Vec::new(),
-        }
+        })
     }
 
-    fn packet(&mut self, time_ms: u32, timestamp: u32, marker: bool, payload: &[u8]) {
+    fn packet(
+        &mut self,
+        time_ms: u32,
+        timestamp: u32,
+        marker: bool,
+        payload: &[u8],
+    ) -> io::Result<()> {
         self.rtp
             .build(timestamp, marker, payload, &[], &mut self.raw);
-        self.writer
-            .write_rtp(time_ms, &self.raw)
-            .expect("writing to memory");
+        self.writer.write_rtp(time_ms, &self.raw)
     }
 
-    fn finish(self) -> Vec<u8> {
-        self.writer.finish().expect("writing to memory")
+    fn finish(self) -> io::Result<W> {
+        self.writer.finish()
     }
 }
 
-/// A video recording of `codec` (VP9, H.264, H.265 or AV1) from its fixture: 30 frames at
-/// 15 fps, a keyframe every second, 1100-byte payloads.
-pub fn video(codec: Codec) -> Vec<u8> {
-    let frames: Vec<Vec<u8>> = match codec {
-        Codec::H264 => annexb_access_units(&fixture("h264-160x120.h264"), false),
-        Codec::H265 => annexb_access_units(&fixture("h265-160x120.h265"), true),
-        Codec::Vp9 => ivf_frames(&fixture("vp9-160x120.ivf")),
-        Codec::Av1 => ivf_frames(&fixture("av1-160x120.ivf")),
-        other => panic!("no video fixture for {other}"),
-    };
-    let mut rec = Recorder::new(MediaKind::Video, codec.clone(), None, 96);
+/// The frames of a video fixture (Annex B for H.264/H.265, IVF for VP9/AV1).
+pub fn video_frames(codec: &Codec, file: &[u8]) -> Vec<Vec<u8>> {
+    match codec {
+        Codec::H264 => annexb_access_units(file, false),
+        Codec::H265 => annexb_access_units(file, true),
+        Codec::Vp9 | Codec::Av1 => ivf_frames(file),
+        other => panic!("no video frames for {other}"),
+    }
+}
+
+/// Writes a video recording of `codec` to `out`: `frames` over and over (each pass must start
+/// with a keyframe) at `fps` for `seconds`, packetized at 1100-byte payloads.
+///
+/// # Errors
+///
+/// Writing to `out` failed.
+pub fn write_video<W: Write>(
+    out: W,
+    codec: Codec,
+    frames: &[Vec<u8>],
+    fps: u32,
+    seconds: u32,
+) -> io::Result<W> {
+    let mut rec = Recorder::new(out, MediaKind::Video, codec.clone(), None, 96)?;
     let mut h264 = H264Packetizer::new(1100);
     let mut h265 = H265Packetizer::new(1100);
     let mut vp9 = Vp9Packetizer::new(1100, false);
     let mut av1 = Av1Packetizer::new(1100);
-    for (i, frame) in frames.iter().enumerate() {
-        let (ts, ms) = (i as u32 * 6_000, i as u32 * 1_000 / 15);
-        let mut payloads: Vec<(Vec<u8>, bool)> = Vec::new();
+    let mut payloads: Vec<(Vec<u8>, bool)> = Vec::new();
+    let count = u64::from(fps) * u64::from(seconds);
+    for (i, frame) in (0..count).zip(frames.iter().cycle()) {
+        let ts = (i * 90_000 / u64::from(fps)) as u32;
+        let ms = (i * 1_000 / u64::from(fps)) as u32;
+        payloads.clear();
         let mut emit = |p: &[u8], m: bool| payloads.push((p.to_vec(), m));
         match codec {
             Codec::H264 => h264.packetize(frame, &mut emit),
@@ -141,11 +168,44 @@ pub fn video(codec: Codec) -> Vec<u8> {
             Codec::Vp9 => vp9.packetize(frame, &mut emit),
             _ => av1.packetize(frame, &mut emit),
         }
-        for (p, marker) in payloads {
-            rec.packet(ms, ts, marker, &p);
+        for (p, marker) in &payloads {
+            rec.packet(ms, ts, *marker, p)?;
         }
     }
     rec.finish()
+}
+
+/// Writes an Opus recording to `out`: `packets` (20 ms each) over and over for `seconds`.
+///
+/// # Errors
+///
+/// Writing to `out` failed.
+pub fn write_opus<W: Write>(
+    out: W,
+    codec: Codec,
+    fmtp: Option<&str>,
+    packets: &[Vec<u8>],
+    seconds: u32,
+) -> io::Result<W> {
+    let mut rec = Recorder::new(out, MediaKind::Audio, codec, fmtp, 111)?;
+    for (i, packet) in (0..u64::from(seconds) * 50).zip(packets.iter().cycle()) {
+        rec.packet((i * 20) as u32, (i * 960) as u32, i == 0, packet)?;
+    }
+    rec.finish()
+}
+
+/// A video recording of `codec` (VP9, H.264, H.265 or AV1) from its fixture: 30 frames at
+/// 15 fps, a keyframe every second, 1100-byte payloads.
+pub fn video(codec: Codec) -> Vec<u8> {
+    let name = match codec {
+        Codec::H264 => "h264-160x120.h264",
+        Codec::H265 => "h265-160x120.h265",
+        Codec::Vp9 => "vp9-160x120.ivf",
+        Codec::Av1 => "av1-160x120.ivf",
+        ref other => panic!("no video fixture for {other}"),
+    };
+    let frames = video_frames(&codec, &fixture(name));
+    write_video(Vec::new(), codec, &frames, 15, 2).expect("writing to memory")
 }
 
 /// An audio recording of `codec` from its fixture, 20 ms a packet (5 ms for 48 kHz stereo L16,
@@ -165,28 +225,21 @@ pub fn audio(codec: Codec) -> Vec<u8> {
         other => panic!("no audio fixture for {other}"),
     };
     let data = fixture(fixture_name);
-    let mut rec = Recorder::new(MediaKind::Audio, codec, fmtp, pt);
+    let mut rec =
+        Recorder::new(Vec::new(), MediaKind::Audio, codec, fmtp, pt).expect("writing to memory");
     for (i, chunk) in data.chunks(bytes_per_packet).enumerate() {
         let i = i as u32;
-        rec.packet(i * ms_step, i * ts_step, i == 0, chunk);
+        rec.packet(i * ms_step, i * ts_step, i == 0, chunk)
+            .expect("writing to memory");
     }
-    rec.finish()
+    rec.finish().expect("writing to memory")
 }
 
-/// An Opus recording from an Ogg Opus fixture.
+/// An Opus recording from an Ogg Opus fixture (2 s).
 fn opus(name: &str, codec: Codec, fmtp: Option<&str>) -> Vec<u8> {
     let file = ogg_opus::reader::read_opus_file(&fixture(name)).expect("committed fixture");
-    let mut rec = Recorder::new(MediaKind::Audio, codec, fmtp, 111);
-    let mut packetizer = OpusPacketizer;
-    for (i, packet) in file.packets.iter().enumerate() {
-        let i = i as u32;
-        let mut payloads = Vec::new();
-        packetizer.packetize(packet, &mut |p: &[u8], m| payloads.push((p.to_vec(), m)));
-        for (p, m) in payloads {
-            rec.packet(i * 20, i * 960, m, &p);
-        }
-    }
-    rec.finish()
+    let seconds = (file.packets.len() / 50) as u32;
+    write_opus(Vec::new(), codec, fmtp, &file.packets, seconds).expect("writing to memory")
 }
 
 /// A text data-channel recording of `messages`, each at its ms from the start.
