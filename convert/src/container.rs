@@ -69,6 +69,11 @@ pub fn holders(codecs: &[Codec]) -> Vec<&'static str> {
         .collect()
 }
 
+/// The usual extension of `format`.
+pub fn extension(format: OutputFormat) -> &'static str {
+    ALL.iter().find(|(_, f)| *f == format).map_or("?", |(e, _)| e)
+}
+
 /// Every output format, by its usual extension.
 const ALL: [(&str, OutputFormat); 9] = [
     ("webm", OutputFormat::Webm),

@@ -198,6 +198,7 @@ pub fn expand_inputs(
             }
             out.extend(nfo.audio.iter().cloned());
             out.extend(nfo.video.iter().cloned());
+            out.extend(nfo.data.iter().cloned());
             nfo_found = Some(nfo);
         } else {
             out.push(p.clone());
@@ -278,6 +279,33 @@ fn open_tracks(
     Ok(tracks)
 }
 
+/// A `.nfo`'s data-channel recording is left out (with why) when the container cannot hold it
+/// beside the media: the `.nfo` names it, the user did not ask for it by name.
+fn leave_out_unheld_data(
+    mut opened: Vec<Opened>,
+    format: OutputFormat,
+    nfo: Option<&Nfo>,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<Opened> {
+    let Some(data) = nfo.and_then(|n| n.data.clone()) else {
+        return opened;
+    };
+    let codecs: Vec<Codec> = opened.iter().map(|o| o.track.codec().clone()).collect();
+    if opened.len() < 2 || crate::container::can_hold(format, &codecs) {
+        return opened;
+    }
+    if let Some(i) = opened.iter().position(|o| o.path == data) {
+        opened.remove(i);
+        skipped.push(Skipped {
+            path: data,
+            reason: SkipReason::DataNotHeld {
+                container: crate::container::extension(format).to_string(),
+            },
+        });
+    }
+    opened
+}
+
 /// Converts `inputs` (`.mjr` files or `.nfo` files) into one `output` file. `progress` gets
 /// `(bytes read, total bytes)` now and then.
 pub fn convert(
@@ -310,6 +338,7 @@ pub fn convert(
         }));
     }
     refuse_lost(&skipped, options.skip_unsupported)?;
+    let opened = leave_out_unheld_data(opened, format, nfo.as_ref(), &mut skipped);
     let codecs: Vec<Codec> = opened.iter().map(|o| o.track.codec().clone()).collect();
     if let Some(why) = crate::container::refusal(format, &codecs) {
         return Err(CliError::Usage(format!("{}: {why}", output.display())));

@@ -144,6 +144,12 @@ pub enum SkipReason {
         /// Packets in the recording.
         packets: u64,
     },
+    /// A data-channel recording named by a `.nfo` that the chosen container cannot hold beside
+    /// the media.
+    DataNotHeld {
+        /// The container's extension.
+        container: String,
+    },
 }
 
 impl std::fmt::Display for SkipReason {
@@ -157,6 +163,10 @@ impl std::fmt::Display for SkipReason {
             SkipReason::NoPlayableFrame { packets } => {
                 write!(f, "no playable frame in its {packets} packets")
             }
+            SkipReason::DataNotHeld { container } => write!(
+                f,
+                "a .{container} file cannot hold this data channel beside the media; convert it alone (.srt, .vtt or .bin) or to .mkv"
+            ),
         }
     }
 }

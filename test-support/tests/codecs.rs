@@ -330,3 +330,43 @@ fn dtmf_events_and_comfort_noise_stay_out_of_the_audio_and_are_counted() {
     let duration: f64 = ffprobe(&wav, "format=duration").parse().unwrap();
     assert!((duration - 2.0).abs() < 0.001, "{duration} s");
 }
+
+#[test]
+fn a_recordplay_nfo_brings_its_data_channel_along_where_the_container_holds_it() {
+    let dir = temp_dir("nfo");
+    write(&dir, "v.mjr", &recordings::video(Codec::Vp9));
+    write(&dir, "a.mjr", &recordings::audio(Codec::Opus));
+    write(
+        &dir,
+        "d.mjr",
+        &recordings::text(&[(100, "hi"), (1_200, "there")]),
+    );
+    let nfo = write(
+        &dir,
+        "rec.nfo",
+        b"[12345]\nname = demo\ndate = 2023-11-14 22:13:20\naudio = a.mjr\nvideo = v.mjr\ndata = d.mjr\n",
+    );
+    // Matroska and WebM hold the captions beside the media.
+    for ext in ["mkv", "webm"] {
+        let out = dir.join(format!("rec.{ext}"));
+        run(std::slice::from_ref(&nfo), &out);
+        let codecs = ffprobe(&out, "stream=codec_type");
+        assert_eq!(
+            codecs.lines().filter(|l| *l == "subtitle").count(),
+            1,
+            ".{ext}: {codecs}"
+        );
+    }
+    // MP4 does not: the captions are left out, with why, and the media converted.
+    let out = dir.join("rec.mp4");
+    let report = convert(
+        std::slice::from_ref(&nfo),
+        &out,
+        &ConvertOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(ffprobe(&out, "stream=codec_name"), "opus\nvp9");
+    let why = report.skipped[0].reason.to_string();
+    assert!(why.contains("cannot hold this data channel"), "{why}");
+}
