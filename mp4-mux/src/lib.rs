@@ -62,4 +62,4 @@ mod tags;
 
 pub use error::Mp4Error;
 pub use fragment::FragmentLimits;
-pub use muxer::{Mp4Muxer, NoSpool};
+pub use muxer::{Mp4Muxer, Mp4Plan, NoSpool};

@@ -46,8 +46,70 @@ enum Layout<S> {
         len: u64,
         /// The track of the last sample spooled (a new chunk starts when it changes).
         last: Option<usize>,
+        /// A planning pass: `finish` writes the head only, no sample ([`Mp4Muxer::plan`]).
+        planning: bool,
+    },
+    /// Samples go straight to the output after the head a planning pass made.
+    Planned {
+        head: Option<Vec<u8>>,
+        expected: Tally,
     },
     Fragmented(Fragments),
+}
+
+/// What a faststart file's samples were: how many, their bytes, and a digest of their tracks
+/// and sizes in order (FNV-1a), which says whether a second pass wrote the same samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tally {
+    samples: u64,
+    bytes: u64,
+    digest: u64,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            samples: 0,
+            bytes: 0,
+            digest: 0xcbf2_9ce4_8422_2325,
+        }
+    }
+}
+
+impl Tally {
+    fn add(&mut self, track: usize, size: u32) {
+        self.samples += 1;
+        self.bytes = self.bytes.saturating_add(u64::from(size));
+        for b in (track as u64)
+            .to_le_bytes()
+            .into_iter()
+            .chain(size.to_le_bytes())
+        {
+            self.digest = (self.digest ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// What a planning pass learned ([`Mp4Muxer::plan`]): the head of a faststart file (`ftyp`,
+/// `moov` with every sample's size, time and offset, the `mdat` header) and a tally of the
+/// samples that must follow it. [`Mp4Muxer::planned`] then writes the file in one pass, with no
+/// spool: the samples are written once, straight after the head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mp4Plan {
+    head: Vec<u8>,
+    samples: Tally,
+}
+
+impl Mp4Plan {
+    /// Bytes of the head (`ftyp`, `moov`, `mdat` header).
+    pub fn head_len(&self) -> usize {
+        self.head.len()
+    }
+
+    /// Bytes of the samples that follow it.
+    pub fn data_len(&self) -> u64 {
+        self.samples.bytes
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +148,8 @@ pub struct Mp4Muxer<W: Write, S = NoSpool> {
     tracks: Vec<Track>,
     /// Tags of the whole file, `(name, text)` ([`Mp4Muxer::with_tags`]).
     tags: Vec<(String, String)>,
+    /// The samples written so far (faststart layouts).
+    tally: Tally,
 }
 
 impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
@@ -99,15 +163,62 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
                 spool: scratch,
                 len: 0,
                 last: None,
+                planning: false,
             },
             step: Step::New,
             tracks: Vec::new(),
             tags: Vec::new(),
+            tally: Tally::default(),
         }
     }
 }
 
+impl Mp4Muxer<Vec<u8>, NoSpool> {
+    /// The first of two passes that write a faststart file without a spool: give it the same
+    /// tracks and frames as the second, then [`Mp4Muxer::into_plan`]. It keeps the sample
+    /// tables (as [`Mp4Muxer::faststart`] does) and no sample.
+    pub fn plan() -> Mp4Muxer<Vec<u8>, NoSpool> {
+        let mut muxer = Mp4Muxer::faststart(Vec::new(), NoSpool);
+        if let Layout::Faststart { planning, .. } = &mut muxer.layout {
+            *planning = true;
+        }
+        muxer
+    }
+
+    /// The plan, once [`FrameSink::finish`] was called.
+    ///
+    /// # Errors
+    ///
+    /// [`Mp4Error::CallOrder`] before `finish`.
+    pub fn into_plan(self) -> Result<Mp4Plan, Mp4Error> {
+        self.order(Step::Finished, "into_plan")?;
+        let samples = self.tally;
+        Ok(Mp4Plan {
+            head: self.out,
+            samples,
+        })
+    }
+}
+
 impl<W: Write> Mp4Muxer<W, NoSpool> {
+    /// The second pass of a faststart file without a spool: writes `plan`'s head at `open`,
+    /// then each sample as it comes; `finish` checks that the samples were those of the
+    /// planning pass ([`Mp4Error::PlanMismatch`] if not: the file must then be thrown away).
+    /// Memory holds nothing per sample.
+    pub fn planned(out: W, plan: Mp4Plan) -> Mp4Muxer<W, NoSpool> {
+        Mp4Muxer {
+            out,
+            layout: Layout::Planned {
+                head: Some(plan.head),
+                expected: plan.samples,
+            },
+            step: Step::New,
+            tracks: Vec::new(),
+            tags: Vec::new(),
+            tally: Tally::default(),
+        }
+    }
+
     /// A fragmented muxer with [`FragmentLimits::default`]: writes to `out` as it goes (a pipe
     /// will do), holding at most one fragment in memory.
     pub fn fragmented(out: W) -> Mp4Muxer<W, NoSpool> {
@@ -122,6 +233,7 @@ impl<W: Write> Mp4Muxer<W, NoSpool> {
             step: Step::New,
             tracks: Vec::new(),
             tags: Vec::new(),
+            tally: Tally::default(),
         }
     }
 }
@@ -238,7 +350,12 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
         self.out.write_all(&head)?;
         self.out.write_all(&movie)?;
         self.out.write_all(&mdat)?;
-        if let Layout::Faststart { spool, .. } = &mut self.layout {
+        if let Layout::Faststart {
+            spool,
+            planning: false,
+            ..
+        } = &mut self.layout
+        {
             spool.flush()?;
             spool.seek(SeekFrom::Start(0))?;
             let copied = io::copy(&mut Read::by_ref(spool).take(len), &mut self.out)?;
@@ -328,7 +445,19 @@ impl<W: Write, S: Read + Write + Seek> FrameSink for Mp4Muxer<W, S> {
         let video = t.setup.video.is_some();
         let sync = !video || frame.keyframe;
         let ticks = t.last.unwrap_or(0);
-        if let Layout::Faststart { spool, len, last } = &mut self.layout {
+        if let Layout::Planned { head, .. } = &mut self.layout {
+            if let Some(head) = head.take() {
+                self.out.write_all(&head)?;
+            }
+            self.tally.add(track, size);
+            self.out.write_all(&frame.data)?;
+            return Ok(());
+        }
+        if let Layout::Faststart {
+            spool, len, last, ..
+        } = &mut self.layout
+        {
+            self.tally.add(track, size);
             if let Some(d) = delta {
                 t.table.push_duration(d);
             }
@@ -384,13 +513,26 @@ impl<W: Write, S: Read + Write + Seek> FrameSink for Mp4Muxer<W, S> {
             match &mut self.layout {
                 Layout::Faststart { .. } => t.table.push_duration(d),
                 Layout::Fragmented(frags) => frags.accept(i, Some(d))?,
+                Layout::Planned { .. } => {}
             }
         }
         let duration_ms = u64::try_from(duration.get().max(0) / 1_000_000).unwrap_or(0);
-        if matches!(self.layout, Layout::Faststart { .. }) {
-            self.finish_faststart(duration_ms)?;
-        } else {
-            self.flush_fragment()?;
+        match &mut self.layout {
+            Layout::Faststart { .. } => self.finish_faststart(duration_ms)?,
+            Layout::Fragmented(_) => self.flush_fragment()?,
+            Layout::Planned { head, expected } => {
+                if let Some(head) = head.take() {
+                    self.out.write_all(&head)?;
+                }
+                if self.tally != *expected {
+                    return Err(Mp4Error::PlanMismatch {
+                        expected_samples: expected.samples,
+                        expected_bytes: expected.bytes,
+                        found_samples: self.tally.samples,
+                        found_bytes: self.tally.bytes,
+                    });
+                }
+            }
         }
         self.out.flush()?;
         Ok(())

@@ -136,6 +136,54 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn a_planned_file_is_byte_for_byte_the_spooled_faststart_file(
+        v in steps(9_000, 3_000),
+        a in steps(4_000, 200),
+    ) {
+        let video = plan(0, v, false);
+        let audio = plan(100, a, true);
+        let mut spooled = Mp4Muxer::faststart(Vec::new(), Cursor::new(Vec::new()));
+        write_all(&mut spooled, &video, &audio);
+        let mut first = Mp4Muxer::plan();
+        write_all(&mut first, &video, &audio);
+        let plan = first.into_plan().unwrap();
+        let mut second = Mp4Muxer::planned(Vec::new(), plan);
+        write_all(&mut second, &video, &audio);
+        prop_assert_eq!(second.into_inner(), spooled.into_inner());
+    }
+}
+
+#[test]
+fn a_second_pass_with_other_samples_than_the_plan_fails_at_finish() {
+    let video = plan(0, vec![(3_000, 100, true), (3_000, 50, false)], false);
+    let audio = plan(0, vec![(960, 10, true)], true);
+    let mut first = Mp4Muxer::plan();
+    write_all(&mut first, &video, &audio);
+    let plan = first.into_plan().unwrap();
+    let mut other = video.clone();
+    other[1].1.push(0); // one byte more
+    let mut second = Mp4Muxer::planned(Vec::new(), plan);
+    second
+        .open(&[video_spec(), TrackSpec::new(Codec::Opus)])
+        .unwrap();
+    for (i, s) in other.iter().enumerate() {
+        let frame = Frame::new(Bytes::from(s.1.clone()), 0, s.2);
+        second
+            .write(0, Placement::at(ns(s.0 + i as u64, 90_000)), &frame)
+            .unwrap();
+    }
+    let e = second.finish(Nanos::from_secs(1)).unwrap_err();
+    assert!(matches!(e, Mp4Error::PlanMismatch { .. }), "{e}");
+    assert!(
+        Mp4Muxer::plan().into_plan().is_err(),
+        "a plan needs finish first"
+    );
+}
+
 #[test]
 fn codecs_mp4_cannot_hold_are_refused_at_open_naming_where_they_go() {
     for (codec, hint) in [
