@@ -136,6 +136,10 @@ struct CommonArgs {
     /// default all layers, the picture at its full size
     #[arg(long, value_name = "ID")]
     svc_layer: Option<u8>,
+    /// Save this text in the output as its comment (Matroska COMMENT tag, MP4 ©cmt), as
+    /// janus-pp-rec's --metadata
+    #[arg(short = 'm', long, value_name = "TEXT")]
+    metadata: Option<String>,
 }
 
 /// `--after-loss` values.
@@ -341,6 +345,8 @@ fn convert_cmd(
         allow_nfo_outside: c.allow_nfo_outside,
         skip_unsupported: c.skip_unsupported,
         max_spatial_layer: c.svc_layer,
+        metadata: c.metadata.clone(),
+        ..ConvertOptions::default()
     };
     if output == Path::new(convert::STDOUT) {
         mjrtool_convert::output::check_stdout_open().map_err(|source| CliError::Io {

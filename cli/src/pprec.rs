@@ -23,9 +23,10 @@ const AFTER_HELP: &str = "\
 What mjrtool does instead of janus-pp-rec's timing options: --audioskew, --silence-distance,
 --restamp, --restamp-packets and --restamp-min-th are accepted and ignored: every track is placed
 on one timeline from the packets' arrival times (MJR00002), which absorbs clock skew, silence
-suppression (DTX) and latency jumps without thresholds. --ignore-first, --payload-type,
---audiolevel-ext, --videoorient-ext and --metadata are accepted and ignored too (the recording's
-header gives the extension ids); --debug-level 0 prints nothing but errors.";
+suppression (DTX) and latency jumps without thresholds. --ignore-first and --payload-type are
+accepted and ignored too. --videoorient-ext and --audiolevel-ext give the extension ids when the
+recording's header does not (the rotation goes into the output, the audio level into the
+report); --metadata is saved as the output's comment; --debug-level 0 prints nothing but errors.";
 
 /// janus-pp-rec's command line.
 #[derive(Parser, Debug)]
@@ -52,7 +53,7 @@ pub struct PpRecArgs {
     /// Only print extended JSON report (automatically enables --json)
     #[arg(short = 'e', long = "extended-json")]
     extended_json: bool,
-    /// Save this metadata string in the target file (ignored)
+    /// Save this metadata string in the target file (its comment tag)
     #[arg(short = 'm', long = "metadata")]
     metadata: Option<String>,
     /// Number of first packets to ignore when processing (ignored)
@@ -61,10 +62,10 @@ pub struct PpRecArgs {
     /// Ignore all RTP packets that don't match the specified payload type (ignored)
     #[arg(short = 'P', long = "payload-type", allow_negative_numbers = true)]
     payload_type: Option<i64>,
-    /// ID of the audio-levels RTP extension (ignored: the header has it)
+    /// ID of the audio-levels RTP extension (when the header's extmap does not say it)
     #[arg(short = 'a', long = "audiolevel-ext", allow_negative_numbers = true)]
     audiolevel_ext: Option<i64>,
-    /// ID of the video-orientation RTP extension (ignored: the header has it)
+    /// ID of the video-orientation RTP extension (when the header's extmap does not say it)
     #[arg(short = 'v', long = "videoorient-ext", allow_negative_numbers = true)]
     videoorient_ext: Option<i64>,
     /// Debug/logging level (0: only errors)
@@ -214,6 +215,9 @@ fn convert_to(a: &PpRecArgs, source: &Path, destination: &Path) -> Result<(), St
         // janus-pp-rec replaces the destination.
         force: true,
         format: Some(format),
+        metadata: a.metadata.clone(),
+        video_orientation_ext: extension_id(a.videoorient_ext),
+        audio_level_ext: extension_id(a.audiolevel_ext),
         ..ConvertOptions::default()
     };
     let report = convert::convert(
@@ -227,6 +231,12 @@ fn convert_to(a: &PpRecArgs, source: &Path, destination: &Path) -> Result<(), St
         text::print_report(&mut io::stderr().lock(), &report).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// An extension id given on the command line: 1 to 255 (RFC 8285); anything else (janus-pp-rec
+/// takes -1 for none) is no id.
+fn extension_id(v: Option<i64>) -> Option<u8> {
+    v.and_then(|v| u8::try_from(v).ok()).filter(|&id| id > 0)
 }
 
 /// The JSON info header as stored in the file (`-j`); a legacy `MEETECHO` recording has none.

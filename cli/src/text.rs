@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use mjrtool_convert::convert::Report;
+use mjrtool_convert::track::TrackStats;
 
 /// Whether `c` must not reach a terminal as it is.
 fn is_unsafe(c: char) -> bool {
@@ -110,6 +111,7 @@ pub fn print_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
                     ),
                 )?;
             }
+            print_extensions(out, s)?;
         }
     }
     if !report.aligned && report.inputs.len() > 1 {
@@ -120,6 +122,33 @@ pub fn print_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     }
     for w in &report.warnings {
         line(out, &format!("warning: {w}"))?;
+    }
+    Ok(())
+}
+
+/// The rotation (and its changes) and the audio level a track's header extensions told.
+fn print_extensions(out: &mut dyn Write, s: &TrackStats) -> io::Result<()> {
+    if let Some(r) = s.rotation {
+        let mut l = format!("    rotation {r}° clockwise (video orientation)");
+        if s.rotation_changes > 0 {
+            let _ = write!(l, ", changed {} times:", s.rotation_changes);
+            for (ms, deg) in s.rotations.iter().skip(1) {
+                let _ = write!(l, " {deg}° at {:.3} s", *ms as f64 / 1000.0);
+            }
+        }
+        line(out, &l)?;
+    }
+    if let Some(a) = &s.audio_level {
+        line(
+            out,
+            &format!(
+                "    speaking {:.3} s of {:.3} s ({}), mean level {:.1} dBov",
+                a.speaking_ms() as f64 / 1000.0,
+                a.total_ms as f64 / 1000.0,
+                a.speaking_by(),
+                a.mean_dbov().unwrap_or(-127.0)
+            ),
+        )?;
     }
     Ok(())
 }

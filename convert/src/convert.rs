@@ -147,6 +147,18 @@ pub struct ConvertOptions {
     /// Convert the other recordings when one cannot be (unsupported codec, encryption, no
     /// playable frame) instead of failing; it is listed in the report either way.
     pub skip_unsupported: bool,
+    /// Text saved as the output's comment (janus-pp-rec `--metadata`): Matroska's COMMENT
+    /// tag, MP4's `©cmt`.
+    pub metadata: Option<String>,
+    /// More tags of the output, `(name, text)` with Matroska tag names (a session's ROOM and
+    /// USER…); the recording date and the recordings' descriptions are added on their own.
+    pub tags: Vec<(String, String)>,
+    /// The id of the video-orientation RTP extension (janus-pp-rec `-v`), when the recordings'
+    /// extmap does not say it.
+    pub video_orientation_ext: Option<u8>,
+    /// The id of the audio-level RTP extension (janus-pp-rec `-a`), when the recordings' extmap
+    /// does not say it.
+    pub audio_level_ext: Option<u8>,
 }
 
 impl Default for ConvertOptions {
@@ -162,6 +174,10 @@ impl Default for ConvertOptions {
             skip_unsupported: false,
             allow_nfo_outside: false,
             max_spatial_layer: None,
+            metadata: None,
+            tags: Vec::new(),
+            video_orientation_ext: None,
+            audio_level_ext: None,
         }
     }
 }
@@ -263,6 +279,8 @@ fn open_tracks(
             reorder_window: options.reorder_window,
             after_loss: options.after_loss,
             max_spatial_layer: options.max_spatial_layer,
+            video_orientation_ext: options.video_orientation_ext,
+            audio_level_ext: options.audio_level_ext,
         };
         match MjrTrack::with_options(file, reader_options, track_options) {
             Ok(track) => tracks.push(Opened {
@@ -360,9 +378,11 @@ pub fn convert(
             paths[0].display()
         )));
     }
+    let mut mux_options = mux_options(format, nfo.as_ref().and_then(|n| n.name.clone()), &infos);
+    mux_options.tags = output_tags(options, &headers, &infos);
     let target = Target {
         format,
-        mux_options: mux_options(format, nfo.as_ref().and_then(|n| n.name.clone()), &infos),
+        mux_options,
         paths: &paths,
         output,
     };
@@ -457,6 +477,13 @@ impl Target<'_> {
         }
     }
 
+    /// The tags for MP4, which has no Info Title: the title as a TITLE tag.
+    fn mp4_tags(&self) -> Vec<(String, String)> {
+        let o = &self.mux_options;
+        let title = o.title.clone().map(|t| ("TITLE".to_string(), t));
+        title.into_iter().chain(o.tags.iter().cloned()).collect()
+    }
+
     fn vendor() -> String {
         format!("mjrtool {}", env!("CARGO_PKG_VERSION"))
     }
@@ -496,7 +523,7 @@ impl Target<'_> {
                 self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
             }
             OutputFormat::Mp4 => {
-                let sink = Mp4Muxer::fragmented(out);
+                let sink = Mp4Muxer::fragmented(out).with_tags(self.mp4_tags());
                 self.run_into(mixer, sink, |s| Ok(s.into_inner()), progress)
             }
             OutputFormat::Wav => {
@@ -549,7 +576,7 @@ impl Target<'_> {
                 let scratch =
                     crate::output::scratch_beside(self.output).map_err(|e| self.error(e.into()))?;
                 let scratch = crate::output::BufferedScratch::new(scratch);
-                let sink = Mp4Muxer::faststart(writer, scratch);
+                let sink = Mp4Muxer::faststart(writer, scratch).with_tags(self.mp4_tags());
                 self.run_into(mixer, sink, |s| Ok(s.into_inner()), progress)
             }
             OutputFormat::Wav => {
@@ -606,7 +633,13 @@ where
     K: FrameSink,
     OutputError: From<K::Error>,
 {
-    mixer.run(sink, progress).map_err(|e| {
+    let infos = mixer.prepare::<K::Error>().unwrap_or_default();
+    let rotations = (0..infos.len())
+        .filter(|&i| !infos[i].empty)
+        .map(|i| mixer.source(i).and_then(|s| s.track_stats().rotation))
+        .collect();
+    let mut sink = crate::track::Oriented { sink, rotations };
+    mixer.run(&mut sink, progress).map_err(|e| {
         mix_error(
             paths,
             output,
@@ -645,6 +678,36 @@ pub(crate) fn input_failed(path: &Path, source: TrackError) -> CliError {
             source,
         },
     }
+}
+
+/// The output's tags: the options' (COMMENT from `--metadata`, then any others), the
+/// recording date (DATE_RECORDED, the earliest track's first frame, UTC) and the recordings'
+/// descriptions (DESCRIPTION, the distinct ones joined by "; ").
+fn output_tags(
+    options: &ConvertOptions,
+    headers: &[Header],
+    infos: &[TrackInfo],
+) -> Vec<(String, String)> {
+    let mut tags = Vec::new();
+    let mut add = |name: &str, text: String| tags.push((name.to_string(), text));
+    if let Some(m) = &options.metadata {
+        add("COMMENT", m.clone());
+    }
+    let first_ns = infos.iter().filter_map(|i| i.first_wall_ns).min();
+    if let Some(ns) = first_ns {
+        add("DATE_RECORDED", crate::time::rfc3339_us(ns / 1_000));
+    }
+    let mut descriptions: Vec<&str> = Vec::new();
+    for d in headers.iter().filter_map(|h| h.description.as_deref()) {
+        if !d.trim().is_empty() && !descriptions.contains(&d) {
+            descriptions.push(d);
+        }
+    }
+    if !descriptions.is_empty() {
+        add("DESCRIPTION", descriptions.join("; "));
+    }
+    tags.extend(options.tags.iter().cloned());
+    tags
 }
 
 /// Matroska's DateUTC counts ns from 2001-01-01T00:00:00Z.

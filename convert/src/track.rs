@@ -12,6 +12,13 @@ pub use rtp_depack::AfterLoss;
 use rtp_depack::{CodecPayload, DepackStats, FrameAssembler, ReorderStats, RtpPacket};
 use serde::Serialize;
 
+mod extensions;
+pub(crate) use extensions::Oriented;
+pub use extensions::{
+    AudioLevelStats, AUDIO_LEVEL_URI, MAX_ROTATIONS_LISTED, SPEECH_THRESHOLD_DBOV,
+    VIDEO_ORIENTATION_URI,
+};
+
 /// Shorthand for this module's results.
 type Error = TrackError;
 
@@ -62,6 +69,16 @@ pub struct TrackStats {
     pub time_warning: Option<String>,
     /// The MJR reader's first warnings, one line each.
     pub warnings: Vec<String>,
+    /// Video: the first rotation the video-orientation extension said (degrees clockwise to
+    /// show the picture upright, 3GPP TS 26.114 §7.4.5): the one written into the output.
+    pub rotation: Option<u16>,
+    /// Times the rotation changed after the first.
+    pub rotation_changes: u64,
+    /// The first rotation and the changes, as (ms from the first packet, degrees), up to
+    /// [`MAX_ROTATIONS_LISTED`].
+    pub rotations: Vec<(u64, u16)>,
+    /// Audio: what the audio-level extension said (RFC 6464), when packets carried it.
+    pub audio_level: Option<AudioLevelStats>,
 }
 
 impl TrackStats {
@@ -108,6 +125,12 @@ pub struct TrackOptions {
     /// VP9 spatial scalability (SVC): keep only the layers up to this spatial id (`None`: all
     /// layers, the picture at its full size).
     pub max_spatial_layer: Option<u8>,
+    /// The id of the video-orientation extension (janus-pp-rec `-v`), when the recording's
+    /// extmap does not say it ([`VIDEO_ORIENTATION_URI`]).
+    pub video_orientation_ext: Option<u8>,
+    /// The id of the audio-level extension (janus-pp-rec `-a`), when the recording's extmap does
+    /// not say it ([`AUDIO_LEVEL_URI`]).
+    pub audio_level_ext: Option<u8>,
 }
 
 impl Default for TrackOptions {
@@ -116,6 +139,8 @@ impl Default for TrackOptions {
             reorder_window: DEFAULT_REORDER_WINDOW,
             after_loss: AfterLoss::default(),
             max_spatial_layer: None,
+            video_orientation_ext: None,
+            audio_level_ext: None,
         }
     }
 }
@@ -138,6 +163,8 @@ pub struct MjrTrack<R: Read> {
     /// The RTP timestamp of the last telephone event counted.
     last_event_ts: Option<u32>,
     stats: TrackStats,
+    /// The header extensions read from each media packet.
+    extensions: extensions::ExtensionReader,
     reader_done: bool,
     finished: bool,
 }
@@ -200,6 +227,12 @@ impl<R: Read> MjrTrack<R> {
                 )))
             }
         };
+        let extensions = extensions::ExtensionReader::new(
+            &header.extmaps,
+            track.video_orientation_ext,
+            track.audio_level_ext,
+            codec.clock_rate().map_or(90_000, |c| c.hz()),
+        );
         let fmtp = crate::fmtp::Fmtp::parse(header.fmtp.as_deref().unwrap_or(""));
         let (channels, config) = fmtp.audio(&codec).map_err(Error::Unsupported)?;
         let (base_ns, time_warning) =
@@ -220,6 +253,7 @@ impl<R: Read> MjrTrack<R> {
             main_pt: None,
             last_event_ts: None,
             stats,
+            extensions,
             reader_done: false,
             finished: false,
         })
@@ -283,6 +317,7 @@ impl<R: Read> MjrTrack<R> {
         if self.codec.is_audio() && !self.is_media(&rtp) {
             return;
         }
+        self.extensions.observe(&rtp, &mut self.stats);
         let ssrc = rtp.header.ssrc;
         if self.stats.ssrcs.len() < 16 && !self.stats.ssrcs.contains(&ssrc) {
             self.stats.ssrcs.push(ssrc);
@@ -391,6 +426,7 @@ impl<R: Read> FrameSource for MjrTrack<R> {
             .with_start(self.base_ns.map(Nanos))
             .with_channels(self.channels)
             .with_config(self.config.clone())
+            .with_rotation(self.stats.rotation)
     }
 
     fn position(&self) -> u64 {
