@@ -2,7 +2,7 @@
 """Mutation campaign against mjrtool, the way a security reviewer would run one.
 
 Makes N mutated recordings per family from seed recordings (real Janus
-recordings when there are some, else `mjrtool synth` outputs and examples/),
+recordings when there are some, else `mjr-synth` outputs and examples/),
 runs mjrtool on each under a timeout and /usr/bin/time, and classifies:
 
   PANIC          exit 101, a signal, or "panicked" on stderr
@@ -585,7 +585,7 @@ def load_seeds(args, tmp):
                                   ["--restart-at", "3", "--raw-restart"]]):
             d = os.path.join(tmp, "synth%d" % i)
             os.makedirs(d, exist_ok=True)
-            subprocess.run([args.bin, "synth", "--out-dir", d, "--duration", str(args.synth_duration),
+            subprocess.run([args.synth_bin, "--out-dir", d, "--duration", str(args.synth_duration),
                             "--seed", str(args.seed + i), "-y"] + opts, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             pairs.append(("synth%d" % i, os.path.join(d, "audio.mjr"), os.path.join(d, "video.mjr")))
@@ -732,7 +732,9 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--bin", default=os.path.join(here, "..", "target", "release", "mjrtool"))
     ap.add_argument("--seeds", default="/tmp/realcheck/rec", help="folder of NAME/{audio,video}.mjr")
-    ap.add_argument("--synth", action="store_true", help="add mjrtool synth seeds even with real ones")
+    ap.add_argument("--synth", action="store_true", help="add mjr-synth seeds even with real ones")
+    ap.add_argument("--synth-bin", default=os.path.join(here, "..", "target", "release", "mjr-synth"),
+                    help="mjr-synth (cargo build --release -p mjrtool-test-support --bin mjr-synth)")
     ap.add_argument("--synth-duration", type=int, default=6)
     ap.add_argument("--trim", type=float, default=4.0, help="seconds of each seed kept (speed)")
     ap.add_argument("--per-family", type=int, default=115)
@@ -745,6 +747,7 @@ def main():
     ap.add_argument("--out", default="/tmp/attack")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
+    args.synth_bin = os.path.abspath(args.synth_bin)
     if not os.path.exists("/usr/bin/time"):
         sys.exit("needs /usr/bin/time (apt-get install time)")
     fam = [f for f in FAMILIES if not args.families or f[0] in args.families.split(",")]

@@ -9,7 +9,7 @@
 # another's writes) and the inputs are read once (warm page cache for every tool alike).
 #
 # Needs: /usr/bin/time (Debian "time"), janus-pp-rec (Debian "janus-tools"), ffmpeg. Recordings are
-# generated with `mjrtool synth` (VP8 padded to ~2 Mbit/s + Opus) into $WORK (default /tmp/mjr-bench).
+# generated with `mjr-synth` (test-support; VP8 padded to ~2 Mbit/s + Opus) into $WORK (default /tmp/mjr-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-/tmp/mjr-bench}
@@ -23,8 +23,9 @@ for t in /usr/bin/time janus-pp-rec ffmpeg; do
     missing=1
   fi
 done
-cargo build --release -q -p mjrtool
+cargo build --release -q -p mjrtool -p mjrtool-test-support --bin mjrtool --bin mjr-synth
 MJRTOOL=target/release/mjrtool
+SYNTH=target/release/mjr-synth
 mkdir -p "$WORK"
 
 # measure_once CMD...: prints "seconds max_rss_kib" for one run of the command
@@ -63,7 +64,7 @@ printf '%-10s %-34s %10s %12s\n' duration tool seconds peak_RSS_MiB
 for d in "${durations[@]}"; do
   dir="$WORK/d$d"
   if [ ! -f "$dir/video.mjr" ]; then
-    "$MJRTOOL" synth --out-dir "$dir" --duration "$d" --video-bitrate 2000000 --reorder 0.01 --duplicate 0.001 --force 2>/dev/null
+    "$SYNTH" --out-dir "$dir" --duration "$d" --video-bitrate 2000000 --reorder 0.01 --duplicate 0.001 --force 2>/dev/null
   fi
   rm -f "$dir"/*.webm "$dir"/*.opus
   size=$(du -m "$dir/video.mjr" "$dir/audio.mjr" | awk '{s+=$1} END {print s}')

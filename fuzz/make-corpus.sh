@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Writes the small seed corpora in fuzz/corpus/ from recordings made by `mjrtool synth` and
+# Writes the small seed corpora in fuzz/corpus/ from recordings made by `mjr-synth` (test-support) and
 # converted by `mjrtool`. Seeds stay a few KiB each so the repository stays small.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -q -p mjrtool
+cargo build -q -p mjrtool -p mjrtool-test-support --bin mjrtool --bin mjr-synth
 M=target/debug/mjrtool
+SYNTH=target/debug/mjr-synth
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 C=fuzz/corpus
 mkdir -p $C/{mjr_header,mjr_stream,rtp,vp8_depack,opus_depack,convert,webm_reader,ogg_reader,mjr_roundtrip,webm_roundtrip,ogg_roundtrip}
 for v in 0 1 2; do
-  $M synth --out-dir "$tmp/v$v" --duration 1 --mjr-version $v --loss 0.02 --reorder 0.05 --duplicate 0.02 --seed $((v+3)) --force >/dev/null
+  $SYNTH --out-dir "$tmp/v$v" --duration 1 --mjr-version $v --loss 0.02 --reorder 0.05 --duplicate 0.02 --seed $((v+3)) --force >/dev/null
   for k in audio video; do
     f="$tmp/v$v/$k.mjr"
     # the mjr_stream target reads one byte (the read size) then the recording

@@ -3,9 +3,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use mjrtool_convert::synth::{self, SynthOptions};
+use mjrtool_test_support::synth::{self, SynthOptions};
 
-/// An audio + video recording pair generated in memory by `mjrtool synth`'s generator.
+/// An audio + video recording pair generated in memory by `mjr-synth`'s generator.
 pub struct Pair {
     /// The video recording (VP8, padded to `video_bitrate`).
     pub video: Vec<u8>,

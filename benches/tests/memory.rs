@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 
 use mjr::{Codec, Header, MediaKind, MjrWriter};
 use mjrtool_convert::convert::{convert, info, ConvertOptions, OutputFormat};
-use mjrtool_convert::synth::{self, SynthOptions};
+use mjrtool_test_support::synth::{self, SynthOptions};
 use rtp_depack::{OpusPacketizer, RtpBuilder, Vp8Packetizer};
 
 mod heap;
@@ -64,7 +64,7 @@ fn session_options(minutes: u64) -> SynthOptions {
     }
 }
 
-/// A synthetic audio + video session of `minutes`, as `mjrtool synth` writes it.
+/// A synthetic audio + video session of `minutes`, as `mjr-synth` writes it.
 fn session(dir: &TempDir, minutes: u64) -> Vec<PathBuf> {
     let o = session_options(minutes);
     let a = dir.path(&format!("audio-{minutes}.mjr"));
@@ -219,7 +219,7 @@ fn info_peaks_under_32_mib_whatever_the_length() {
     check("info", INFO_BOUND, s_usage, l_usage);
 }
 
-/// Writes a pair as `mjrtool synth` does: each file through an atomic output.
+/// Writes a pair as `mjr-synth` does: each file through an atomic output.
 fn synth_pair(dir: &TempDir, minutes: u64) {
     let o = session_options(minutes);
     for (name, video) in [("audio.mjr", false), ("video.mjr", true)] {

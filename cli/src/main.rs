@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mjrtool_convert::convert::{self, CliError, ConvertOptions, OutputFormat};
-use mjrtool_convert::synth::{self, SynthOptions};
 use mjrtool_core::{MediaKind, VideoSize};
 mod batch;
 mod pprec;
@@ -83,8 +82,6 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Generate a synthetic audio+video recording pair (MJR00002) from the built-in fixtures.
-    Synth(SynthArgs),
     /// Convert every session of a folder of recordings, one file per session.
     Batch(batch::BatchArgs),
     /// Keep converting the sessions of a folder as Janus completes them.
@@ -149,50 +146,6 @@ enum AfterLossArg {
     WaitKeyframe,
     /// Keep complete frames; drop only those with a hole
     KeepFrames,
-}
-
-#[derive(Args)]
-struct SynthArgs {
-    /// Folder to write video.mjr, audio.mjr and session.nfo into
-    #[arg(long)]
-    out_dir: PathBuf,
-    /// Session length in seconds
-    #[arg(long, default_value_t = 10.0)]
-    duration: f64,
-    /// Audio starts this many seconds after video (negative: before)
-    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
-    audio_delay: f64,
-    /// Probability that a packet is lost
-    #[arg(long, default_value_t = 0.0)]
-    loss: f64,
-    /// Probability that a packet arrives before the previous one
-    #[arg(long, default_value_t = 0.0)]
-    reorder: f64,
-    /// Probability that a packet is recorded twice
-    #[arg(long, default_value_t = 0.0)]
-    duplicate: f64,
-    /// Publishers restart (new SSRC, sequence and timestamps) this many seconds in
-    #[arg(long)]
-    restart_at: Option<f64>,
-    /// How long the publishers are away when they restart, seconds
-    #[arg(long, default_value_t = 1.0)]
-    restart_pause: f64,
-    /// On restart keep the SSRC and jump to random sequence numbers/timestamps (by default the
-    /// recording shows what Janus writes: new SSRC, sequence and timestamps continued)
-    #[arg(long)]
-    raw_restart: bool,
-    /// Pad VP8 frames to reach this video bitrate (bit/s), for heavy-load benchmarks
-    #[arg(long)]
-    video_bitrate: Option<u64>,
-    /// MJR format: 0 (legacy MEETECHO), 1 (MJR00001) or 2 (MJR00002)
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
-    mjr_version: u8,
-    /// Seed for the random choices
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Overwrite existing files
-    #[arg(short = 'y', long = "force")]
-    force: bool,
 }
 
 /// Why a run failed.
@@ -318,7 +271,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let output = files.pop().expect("clap requires two or more");
             convert_cmd(&files, &output, format.as_deref(), &common)
         }
-        Command::Synth(args) => synth_cmd(&args),
         Command::Batch(args) => batch::run(&args),
         Command::Watch(args) => watch::run(&args),
         Command::PpRec { .. } => unreachable!("pprec::dispatch runs `mjrtool pp-rec` first"),
@@ -534,68 +486,4 @@ fn print_header(out: &mut dyn Write, path: &Path, h: Option<&mjr::Header>) -> io
         );
     }
     Ok(())
-}
-
-fn synth_cmd(a: &SynthArgs) -> Result<(), Failure> {
-    let version = match a.mjr_version {
-        0 => mjr::FormatVersion::Legacy,
-        1 => mjr::FormatVersion::Mjr1,
-        _ => mjr::FormatVersion::Mjr2,
-    };
-    let o = SynthOptions {
-        duration_ms: (a.duration * 1000.0).max(0.0) as u64,
-        audio_delay_ms: (a.audio_delay * 1000.0) as i64,
-        loss: a.loss,
-        reorder: a.reorder,
-        duplicate: a.duplicate,
-        restart_at_ms: a.restart_at.map(|s| (s * 1000.0).max(0.0) as u64),
-        restart_pause_ms: (a.restart_pause * 1000.0).max(0.0) as u64,
-        raw_restart: a.raw_restart,
-        version,
-        seed: a.seed,
-        video_bitrate: a.video_bitrate,
-        ..SynthOptions::default()
-    };
-    std::fs::create_dir_all(&a.out_dir).map_err(|source| CliError::Io {
-        path: a.out_dir.clone(),
-        source,
-    })?;
-    let v = write_file(&a.out_dir.join("video.mjr"), a.force, |w| {
-        synth::write_video(w, &o)
-    })?;
-    let au = write_file(&a.out_dir.join("audio.mjr"), a.force, |w| {
-        synth::write_audio(w, &o)
-    })?;
-    let nfo = synth::nfo_text(1, Some("audio.mjr"), Some("video.mjr"));
-    write_file(&a.out_dir.join("session.nfo"), a.force, |w| {
-        w.write_all(nfo.as_bytes())
-    })?;
-    outln!(
-        &mut io::stderr().lock(),
-        "wrote {}: video {} frames / {} packets ({} bytes), audio {} packets ({} bytes), audio starts {:+.3} s after video",
-        a.out_dir.display(),
-        v.frames,
-        v.packets,
-        v.bytes,
-        au.packets,
-        au.bytes,
-        (au.first_written_us - v.first_written_us) as f64 / 1e6
-    );
-    Ok(())
-}
-
-/// Writes `path` through an [`AtomicOutput`](mjrtool_convert::output::AtomicOutput) with `f`.
-fn write_file<T>(
-    path: &Path,
-    force: bool,
-    f: impl FnOnce(&mut mjrtool_convert::output::BackgroundWriter) -> io::Result<T>,
-) -> Result<T, CliError> {
-    let err = |source| CliError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let (guard, mut w) = mjrtool_convert::output::AtomicOutput::create(path, force).map_err(err)?;
-    let value = f(&mut w).map_err(err)?;
-    guard.commit(w, false).map_err(err)?;
-    Ok(value)
 }

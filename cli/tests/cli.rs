@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use mjrtool_convert::synth::SynthOptions;
+use mjrtool_test_support::synth::SynthOptions;
 
 fn stderr_of(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

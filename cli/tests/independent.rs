@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use mjrtool_convert::synth::SynthOptions;
+use mjrtool_test_support::synth::SynthOptions;
 use std::process::Command;
 
 fn session(dir: &TempDir, o: &SynthOptions) -> (std::path::PathBuf, std::path::PathBuf) {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use mjrtool_convert::output::{temp_name, AtomicOutput};
-use mjrtool_convert::synth::SynthOptions;
+use mjrtool_test_support::synth::SynthOptions;
 
 fn stderr_of(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

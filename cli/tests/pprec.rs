@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{ffmpeg_decode_clean, have, TempDir};
-use mjrtool_convert::synth::{self, SynthOptions};
+use mjrtool_test_support::synth::{self, SynthOptions};
 use serde_json::Value;
 
 /// The EXAMPLES of janus-pp-rec.1 (Janus 1.1), as printed there.

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use mjr::FormatVersion;
-use mjrtool_convert::synth::{fixture_audio_packets, fixture_video_frames, SynthOptions};
+use mjrtool_test_support::synth::{fixture_audio_packets, fixture_video_frames, SynthOptions};
 
 fn expected_video(frames: u64) -> Vec<Vec<u8>> {
     let f = fixture_video_frames();

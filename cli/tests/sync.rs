@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use mjrtool_convert::synth::SynthOptions;
+use mjrtool_test_support::synth::SynthOptions;
 
 fn parse(file: &std::path::Path) -> webm_mux::reader::ParsedFile {
     webm_mux::reader::parse(&std::fs::read(file).unwrap()).unwrap()
@@ -84,7 +84,7 @@ fn video_late_and_nfo_input() {
     synth_pair(&dir, &o);
     std::fs::write(
         dir.path("1.nfo"),
-        mjrtool_convert::synth::nfo_text(1, Some("audio.mjr"), Some("video.mjr")),
+        mjrtool_test_support::synth::nfo_text(1, Some("audio.mjr"), Some("video.mjr")),
     )
     .unwrap();
     let out = dir.path("s.mkv");
@@ -101,7 +101,7 @@ fn video_late_and_nfo_input() {
     // Audio-only .nfo.
     std::fs::write(
         dir.path("2.nfo"),
-        mjrtool_convert::synth::nfo_text(2, Some("audio.mjr"), None),
+        mjrtool_test_support::synth::nfo_text(2, Some("audio.mjr"), None),
     )
     .unwrap();
     let out = dir.path("a.webm");

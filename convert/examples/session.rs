@@ -1,33 +1,23 @@
-//! Makes a synthetic Janus session (a video recording, and an audio one that starts 1.5 s later,
-//! with a little loss and reordering), converts the pair into one WebM, and prints where each
-//! track landed.
+//! Converts a Janus session (a video recording, and an audio one that starts 1.5 s later) into
+//! one WebM, and prints where each track landed.
 //!
-//! `cargo run -p mjrtool-convert --example session [OUT_DIR]` (by default the temporary directory)
+//! `cargo run -p mjrtool-convert --example session [AUDIO.mjr VIDEO.mjr [OUT_DIR]]`: by default the
+//! example pair committed in the repository's `examples/` folder, written to the temporary
+//! directory.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::PathBuf;
 
 use mjrtool_convert::convert::{convert, ConvertOptions};
-use mjrtool_convert::synth::{self, SynthOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args_os()
-        .nth(1)
-        .map(PathBuf::from)
+    let mut args = std::env::args_os().skip(1).map(PathBuf::from);
+    let examples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples"));
+    let audio = args.next().unwrap_or_else(|| examples.join("audio.mjr"));
+    let video = args.next().unwrap_or_else(|| examples.join("video.mjr"));
+    let dir = args
+        .next()
         .unwrap_or_else(|| std::env::temp_dir().join("mjrtool-session-example"));
     std::fs::create_dir_all(&dir)?;
-    let session = SynthOptions {
-        duration_ms: 3_000,
-        audio_delay_ms: 1_500,
-        loss: 0.01,
-        reorder: 0.02,
-        ..SynthOptions::default()
-    };
-    let video = dir.join("video.mjr");
-    let audio = dir.join("audio.mjr");
-    synth::write_video(BufWriter::new(File::create(&video)?), &session)?;
-    synth::write_audio(BufWriter::new(File::create(&audio)?), &session)?;
 
     let output = dir.join("session.webm");
     let options = ConvertOptions {

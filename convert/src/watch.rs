@@ -139,12 +139,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mjrtool-watch-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let o = crate::synth::SynthOptions {
-            duration_ms: 300,
-            ..Default::default()
-        };
         let f = std::fs::File::create(dir.join("talk-audio-0.mjr")).unwrap();
-        crate::synth::write_audio(f, &o).unwrap();
+        let header = mjr::Header::new(mjr::MediaKind::Audio, mjr::Codec::Opus);
+        let mut w = mjr::MjrWriter::new(f, &header).unwrap();
+        let mut packet = Vec::new();
+        rtp_depack::RtpBuilder::new(1, 111).build(0, true, &[0xF8, 0xFF, 0xFE], &[], &mut packet);
+        w.write_rtp(0, &packet).unwrap();
+        w.finish().unwrap();
         let quiet = Duration::from_secs(30);
         let mut w = Watcher::new(&dir, &dir, quiet, BatchOptions::default());
         let now = SystemTime::now();

@@ -1,14 +1,14 @@
 //! Folders of recordings as Janus leaves them: many small sessions in every naming scheme that
 //! `mjrtool batch` groups (see `mjrtool_convert::session`), and damaged ones.
 //!
-//! Each session is a short synthetic VP8 + Opus pair from [`mjrtool_convert::synth`] (our own
+//! Each session is a short synthetic VP8 + Opus pair from [`crate::synth`] (our own
 //! packetizers and MJR writer), named as the plugin would name it, and started 10 s after the
 //! previous one so that creation times never mix sessions up.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use mjrtool_convert::synth::{self, SynthOptions};
+use crate::synth::{self, SynthOptions};
 
 /// A session written into a folder, and what grouping should find.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! A minimal IVF reader (the container ffmpeg writes raw VP8 into), for the fixtures.
+//! A minimal IVF reader (the container ffmpeg writes raw VP8, VP9 and AV1 into), for the
+//! fixtures: the one IVF reader of the workspace's tests, benches and generators.
 //!
 //! IVF: a 32-byte file header ("DKIF", version, header size, FourCC, width, height, rate, scale,
 //! frame count), then frames of a 12-byte header (u32 LE size, u64 LE timestamp) and data.
@@ -50,6 +51,10 @@ fn u32le(b: &[u8], at: usize) -> u32 {
 }
 
 /// Parses a whole IVF file held in memory.
+///
+/// # Errors
+///
+/// [`IvfError`] if the signature is missing or the file ends inside a header or a frame.
 pub fn parse(buf: &[u8]) -> Result<Ivf<'_>, IvfError> {
     if buf.len() < 4 || &buf[..4] != b"DKIF" {
         return Err(IvfError::NotIvf);
@@ -94,6 +99,20 @@ pub fn parse(buf: &[u8]) -> Result<Ivf<'_>, IvfError> {
         at += size;
     }
     Ok(ivf)
+}
+
+/// The frames of a committed IVF fixture, copied out, in order.
+///
+/// # Panics
+///
+/// If `ivf` is not a whole IVF file (fixtures are; use [`parse`] for anything else).
+pub fn frames(ivf: &[u8]) -> Vec<Vec<u8>> {
+    parse(ivf)
+        .unwrap_or_else(|e| panic!("IVF fixture: {e}"))
+        .frames
+        .into_iter()
+        .map(|(_, f)| f.to_vec())
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@
 //!   [`score::aggregate`] sums many sessions up per scenario kind;
 //! * [`fuzz`] holds the bodies of the cargo-fuzz targets, which `fuzz/` runs under libFuzzer and
 //!   `tests/fuzz_replay.rs` replays on every committed seed and past crash in plain `cargo test`;
-//!   [`fuzz_pcm`] the audio decoders' target (`tests/fuzz_replay_pcm.rs`).
+//!   [`fuzz_pcm`] the audio decoders' target (`tests/fuzz_replay_pcm.rs`);
+//! * [`synth`] writes long VP8 + Opus recording pairs from the fixtures (also as the `mjr-synth`
+//!   binary, for the scripts), [`ivf`] reads the IVF fixtures.
 //!
 //! See `TIMELINE.md` at the repository root for the method and today's numbers.
 //!
@@ -29,12 +31,14 @@
 
 pub mod folder;
 pub mod fuzz;
-pub mod fuzz_mp4;
-pub mod recordings;
 pub mod fuzz_h26x;
-pub mod fuzz_wavsub;
+pub mod fuzz_mp4;
 pub mod fuzz_pcm;
 pub mod fuzz_vp9av1;
+pub mod fuzz_wavsub;
+pub mod ivf;
+pub mod recordings;
 pub mod rng;
 pub mod score;
 pub mod sim;
+pub mod synth;

@@ -14,9 +14,9 @@ use mjr::{Codec, FormatVersion, Header, MediaKind, MjrWriter};
 use rtp_depack::{OpusPacketizer, RtpBuilder, Vp8Packetizer};
 
 /// The committed VP8 fixture (IVF, 320x240, 60 frames at 15 fps).
-pub const FIXTURE_VP8_IVF: &[u8] = include_bytes!("../fixtures/vp8-320x240.ivf");
+pub const FIXTURE_VP8_IVF: &[u8] = include_bytes!("../../fixtures/vp8-320x240.ivf");
 /// The committed Opus fixture (Ogg Opus, mono 440 Hz tone, 20 ms packets, 4 s).
-pub const FIXTURE_OPUS: &[u8] = include_bytes!("../fixtures/tone.opus");
+pub const FIXTURE_OPUS: &[u8] = include_bytes!("../../fixtures/tone.opus");
 
 /// Frames per second of the VP8 fixture.
 pub const VIDEO_FPS: u32 = 15;
@@ -101,17 +101,18 @@ pub struct TrackTruth {
     pub bytes: u64,
 }
 
-/// A small xorshift generator: reproducible, no dependency.
+/// The generator's own xorshift stream (not [`crate::rng::Rng`]: the recordings it makes, and
+/// every number measured on them, depend on this exact sequence).
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+struct Rng(u64);
 
 impl Rng {
     /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
+    fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
     /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -120,11 +121,11 @@ impl Rng {
         x
     }
     /// A float in [0, 1).
-    pub fn unit(&mut self) -> f64 {
+    fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     /// True with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
+    fn chance(&mut self, p: f64) -> bool {
         p > 0.0 && self.unit() < p
     }
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use mjrtool_convert::synth::{self, SynthOptions, TrackTruth};
+use mjrtool_test_support::synth::{self, SynthOptions, TrackTruth};
 
 /// A fresh temporary folder, removed when dropped.
 pub struct TempDir(pub PathBuf);
