@@ -127,7 +127,10 @@ impl OutputFormat {
 pub struct ConvertOptions {
     /// Align tracks on wall-clock time (default), or start each at zero.
     pub align: bool,
-    /// Turn every warning (damaged file, skipped packet) into an error.
+    /// Turn every warning (damaged file, skipped packet) into an error, where it arises: the
+    /// reader's damage and the tracks' warnings stop the reading at that packet, recordings left
+    /// out stop the conversion before anything is written. Opus packets dropped by the timeline
+    /// are only known once it has run: the conversion then fails without publishing the output.
     pub strict: bool,
     /// Overwrite an existing output.
     pub force: bool,
@@ -281,6 +284,7 @@ fn open_tracks(
             max_spatial_layer: options.max_spatial_layer,
             video_orientation_ext: options.video_orientation_ext,
             audio_level_ext: options.audio_level_ext,
+            strict: options.strict,
         };
         match MjrTrack::with_options(file, reader_options, track_options) {
             Ok(track) => tracks.push(Opened {
@@ -356,6 +360,7 @@ pub fn convert(
         }));
     }
     refuse_lost(&skipped, options.skip_unsupported)?;
+    strict_skips(options, &skipped)?;
     let opened = leave_out_unheld_data(opened, format, nfo.as_ref(), &mut skipped);
     let codecs: Vec<Codec> = opened.iter().map(|o| o.track.codec().clone()).collect();
     if let Some(why) = crate::container::refusal(format, &codecs) {
@@ -377,6 +382,9 @@ pub fn convert(
             "{}: no playable frame in the input",
             paths[0].display()
         )));
+    }
+    if options.strict {
+        strict_skips(options, &empty_tracks(&mixer, &paths, &infos))?;
     }
     let mut mux_options = mux_options(format, nfo.as_ref().and_then(|n| n.name.clone()), &infos);
     mux_options.tags = output_tags(options, &headers, &infos);
@@ -417,6 +425,9 @@ pub fn convert(
         skipped,
     );
     refuse_lost(&report.skipped, options.skip_unsupported)?;
+    // Strict mode stopped every warning known earlier where it arose (the reader's damage, header
+    // times, packets that are not RTP, recordings left out). What only the timeline's run tells
+    // (Opus packets it dropped) is known here, after writing: the output is then not published.
     if options.strict {
         if let Some(w) = report.warnings.first() {
             return Err(CliError::Strict(w.to_string()));
@@ -431,6 +442,39 @@ pub fn convert(
             })?;
     }
     Ok(report)
+}
+
+/// In strict mode, the first recording left out, as the error the report's warning would be.
+fn strict_skips(options: &ConvertOptions, skipped: &[Skipped]) -> Result<(), CliError> {
+    match skipped.first() {
+        Some(s) if options.strict => Err(CliError::Strict(
+            ReportWarning::Skipped {
+                path: s.path.clone(),
+                reason: s.reason.clone(),
+            }
+            .to_string(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The tracks that the timeline found empty (no frame at all), as the report leaves them out.
+fn empty_tracks(mixer: &Mixer<Source>, paths: &[PathBuf], infos: &[TrackInfo]) -> Vec<Skipped> {
+    let mut skipped = Vec::new();
+    for (i, (path, info)) in paths.iter().zip(infos).enumerate() {
+        let packets = mixer.source(i).map_or(0, |s| s.track_stats().mjr_packets);
+        if info.empty {
+            skipped.push(Skipped {
+                path: path.clone(),
+                reason: if packets == 0 {
+                    SkipReason::NoPackets
+                } else {
+                    SkipReason::NoPlayableFrame { packets }
+                },
+            });
+        }
+    }
+    skipped
 }
 
 /// The container: `--format`, else the output name's extension.
@@ -673,6 +717,8 @@ pub(crate) fn input_failed(path: &Path, source: TrackError) -> CliError {
         TrackError::Mjr(mjr::Error::NotMjr { .. }) => CliError::NotMjr {
             path: path.to_path_buf(),
         },
+        // The same line as the report's warning, where strict mode stopped the track.
+        TrackError::Strict(message) => CliError::Strict(format!("{}: {message}", path.display())),
         source => CliError::Input {
             path: path.to_path_buf(),
             source,

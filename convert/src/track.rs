@@ -32,6 +32,10 @@ pub enum TrackError {
     /// A codec, medium or encryption this pipeline cannot convert (the words say which).
     #[error("{0}")]
     Unsupported(String),
+    /// [`TrackOptions::strict`]: something worth a warning, stopped where it arose (the words
+    /// are the warning's, without the recording's name).
+    #[error("{0}")]
+    Strict(String),
 }
 
 /// Counters gathered while reading one recording.
@@ -131,6 +135,11 @@ pub struct TrackOptions {
     /// The id of the audio-level extension (janus-pp-rec `-a`), when the recording's extmap does
     /// not say it ([`AUDIO_LEVEL_URI`]).
     pub audio_level_ext: Option<u8>,
+    /// Stop with [`TrackError::Strict`] at the first thing worth a warning that the track
+    /// finds itself (a header time not believed, when opening; a packet that is not RTP, when
+    /// reading it), instead of counting it. The MJR reader's own warnings follow
+    /// [`ReaderOptions::strict`].
+    pub strict: bool,
 }
 
 impl Default for TrackOptions {
@@ -141,6 +150,7 @@ impl Default for TrackOptions {
             max_spatial_layer: None,
             video_orientation_ext: None,
             audio_level_ext: None,
+            strict: false,
         }
     }
 }
@@ -165,6 +175,8 @@ pub struct MjrTrack<R: Read> {
     stats: TrackStats,
     /// The header extensions read from each media packet.
     extensions: extensions::ExtensionReader,
+    /// [`TrackOptions::strict`].
+    strict: bool,
     reader_done: bool,
     finished: bool,
 }
@@ -237,6 +249,9 @@ impl<R: Read> MjrTrack<R> {
         let (channels, config) = fmtp.audio(&codec).map_err(Error::Unsupported)?;
         let (base_ns, time_warning) =
             recording_start_ns(header.created_us, header.first_written_us);
+        if let (true, Some(message)) = (track.strict, &time_warning) {
+            return Err(Error::Strict(message.clone()));
+        }
         let stats = TrackStats {
             time_warning,
             ..TrackStats::default()
@@ -254,6 +269,7 @@ impl<R: Read> MjrTrack<R> {
             last_event_ts: None,
             stats,
             extensions,
+            strict: track.strict,
             reader_done: false,
             finished: false,
         })
@@ -284,7 +300,20 @@ impl<R: Read> MjrTrack<R> {
         self.reader.warnings()
     }
 
-    fn accept(&mut self, packet: mjr::Packet) {
+    /// Counts a packet that is not valid RTP (or a message without a time); in strict mode,
+    /// the error that stops the track.
+    fn invalid_rtp(&mut self) -> Result<(), Error> {
+        self.stats.invalid_rtp += 1;
+        if self.strict {
+            return Err(Error::Strict(format!(
+                "{} packets are not valid RTP and were skipped",
+                self.stats.invalid_rtp
+            )));
+        }
+        Ok(())
+    }
+
+    fn accept(&mut self, packet: mjr::Packet) -> Result<(), Error> {
         self.stats.mjr_packets += 1;
         if let Some(t) = packet.time_ms {
             let range = self.stats.packet_time_range_ms.get_or_insert((t, t));
@@ -292,30 +321,23 @@ impl<R: Read> MjrTrack<R> {
             range.1 = range.1.max(t);
         }
         if self.frames.is_none() {
-            self.accept_message(packet);
-            return;
+            return self.accept_message(packet);
         }
         let rtp = match RtpPacket::parse(packet.data) {
             Ok(rtp) => rtp,
-            Err(_) => {
-                self.stats.invalid_rtp += 1;
-                return;
-            }
+            Err(_) => return self.invalid_rtp(),
         };
         let rtp = if Some(rtp.header.payload_type) == self.red_pt {
             // Opus in RED (RFC 2198): keep the primary encoding.
             match rtp_depack::red_primary(&rtp) {
                 Some(primary) => primary,
-                None => {
-                    self.stats.invalid_rtp += 1;
-                    return;
-                }
+                None => return self.invalid_rtp(),
             }
         } else {
             rtp
         };
         if self.codec.is_audio() && !self.is_media(&rtp) {
-            return;
+            return Ok(());
         }
         self.extensions.observe(&rtp, &mut self.stats);
         let ssrc = rtp.header.ssrc;
@@ -331,6 +353,7 @@ impl<R: Read> MjrTrack<R> {
         if let Some(frames) = self.frames.as_mut() {
             frames.push(rtp, arrival);
         }
+        Ok(())
     }
 
     /// Whether an audio packet is the media itself, rather than a DTMF event (RFC 4733: a
@@ -393,21 +416,21 @@ impl<R: Read> MjrTrack<R> {
 
     /// A data-channel message: a frame at its arrival time (µs since the epoch in the
     /// recording; RTP timestamps made up from it at 90 kHz, the timeline's clock for data).
-    fn accept_message(&mut self, packet: mjr::Packet) {
+    fn accept_message(&mut self, packet: mjr::Packet) -> Result<(), Error> {
         self.stats.messages += 1;
         let arrival_us = packet.data_time_us.or_else(|| {
             let base_us = self.base_ns? / 1_000;
             Some(base_us + i64::from(packet.time_ms?) * 1_000)
         });
         let Some(arrival_us) = arrival_us else {
-            self.stats.invalid_rtp += 1;
-            return;
+            return self.invalid_rtp();
         };
         let since_us = arrival_us - self.base_ns.map_or(arrival_us, |b| b / 1_000);
         let ts = (i128::from(since_us) * 90 / 1_000) as u32;
         let frame = Frame::new(packet.data, ts, true)
             .with_arrival(Some(Nanos(arrival_us.saturating_mul(1_000))));
         self.messages.push_back(frame);
+        Ok(())
     }
 }
 
@@ -458,7 +481,7 @@ impl<R: Read> FrameSource for MjrTrack<R> {
                 continue;
             }
             match self.reader.next_packet()? {
-                Some(p) => self.accept(p),
+                Some(p) => self.accept(p)?,
                 None => self.reader_done = true,
             }
         }
