@@ -7,9 +7,7 @@ use std::path::Path;
 
 use mjr::{FormatVersion, Header, MjrWriter};
 use mjrtool_core::{Codec, MediaKind};
-use rtp_depack::{
-    Av1Packetizer, H264Packetizer, H265Packetizer, OpusPacketizer, RtpBuilder, Vp9Packetizer,
-};
+use rtp_depack::{Av1Packetizer, H264Packetizer, H265Packetizer, RtpBuilder, Vp9Packetizer};
 
 /// The header times of every generated recording: 2023-11-14T22:13:20Z (µs).
 pub const START_US: i64 = 1_700_000_000_000_000;
