@@ -50,7 +50,7 @@ mod writer;
 pub use error::{Error, Warning};
 pub use frame::{min_body, parse_frame_head, plausible_frame, FrameHead, FRAME_HEADER_LEN};
 pub use header::{parse_header, Codec, FormatVersion, Header, MediaKind, ParsedHeader};
-pub use reader::{BufferStats, MjrReader, Packet, ReaderOptions, MAX_BUFFER};
+pub use reader::{BufferStats, Limits, MjrReader, Packet, ReaderOptions, MAX_BUFFER};
 pub use writer::MjrWriter;
 
 /// The result of a sans-IO parse step.

@@ -49,22 +49,43 @@ pub struct Packet {
     pub data: Bytes,
 }
 
-/// How lenient the reader is.
+/// The caps on what a recording's bytes can make the reader keep, one value for the crate.
+///
+/// Everything else is bounded by the format itself: a frame's length is 16 bits, so the buffer
+/// never holds more than [`MAX_BUFFER`] bytes whatever the input (the header, the first frame,
+/// included), and each packet handed out is at most 65535 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReaderOptions {
-    /// Turn the first warning into [`Error::Strict`].
-    pub strict: bool,
-    /// How many warnings [`MjrReader::warnings`] keeps (all are counted).
+#[non_exhaustive]
+pub struct Limits {
+    /// How many warnings [`MjrReader::warnings`] keeps; past it, warnings are only counted
+    /// ([`MjrReader::warning_count`]). A damaged file can hold one warning every few bytes.
+    /// Default 32.
     pub max_warnings_kept: usize,
 }
 
-impl Default for ReaderOptions {
+impl Default for Limits {
     fn default() -> Self {
-        ReaderOptions {
-            strict: false,
+        Limits {
             max_warnings_kept: 32,
         }
     }
+}
+
+impl Limits {
+    /// These limits, keeping at most `n` warnings.
+    pub fn with_max_warnings_kept(mut self, n: usize) -> Self {
+        self.max_warnings_kept = n;
+        self
+    }
+}
+
+/// How lenient the reader is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReaderOptions {
+    /// Turn the first warning into [`Error::Strict`].
+    pub strict: bool,
+    /// The caps on what the input can make the reader keep.
+    pub limits: Limits,
 }
 
 /// Reads a recording from any [`Read`], never holding more than [`MAX_BUFFER`] bytes (under
@@ -160,7 +181,7 @@ impl<R: Read> MjrReader<R> {
         &self.header
     }
 
-    /// The first warnings (at most [`ReaderOptions::max_warnings_kept`]).
+    /// The first warnings (at most [`Limits::max_warnings_kept`]).
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
@@ -239,7 +260,7 @@ impl<R: Read> MjrReader<R> {
             return Err(Error::Strict(w));
         }
         self.warning_count += 1;
-        if self.warnings.len() < self.options.max_warnings_kept {
+        if self.warnings.len() < self.options.limits.max_warnings_kept {
             self.warnings.push(w);
         }
         Ok(())

@@ -211,3 +211,36 @@ proptest! {
         prop_assert!(got.len() <= expected.len());
     }
 }
+
+/// Eighty packets with a few bytes of garbage after every second one (40 damaged spots).
+fn recording_with_garbage_after_every_second_packet() -> Vec<u8> {
+    let mut w = MjrWriter::new(Vec::new(), &header(FormatVersion::Mjr2)).unwrap();
+    for i in 0..80u16 {
+        w.write_rtp(20 * u32::from(i), &rtp(i, 100)).unwrap();
+        if i % 2 == 1 {
+            w.write_raw(b"junk").unwrap();
+        }
+    }
+    w.finish().unwrap()
+}
+
+#[test]
+fn warnings_past_the_limit_are_counted_but_not_kept() {
+    let file = recording_with_garbage_after_every_second_packet();
+    let count = |limits: mjr::Limits| {
+        let options = mjr::ReaderOptions {
+            limits,
+            ..mjr::ReaderOptions::default()
+        };
+        let mut r = MjrReader::with_options(&file[..], options).unwrap();
+        while r.next_packet().unwrap().is_some() {}
+        (r.warnings().len(), r.warning_count())
+    };
+    let (kept, counted) = count(mjr::Limits::default());
+    assert_eq!(kept, mjr::Limits::default().max_warnings_kept);
+    assert!(counted >= 39, "{counted} warnings");
+    assert_eq!(
+        count(mjr::Limits::default().with_max_warnings_kept(3)),
+        (3, counted)
+    );
+}

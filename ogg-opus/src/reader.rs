@@ -4,7 +4,8 @@
 //! It handles exactly one logical stream, checks every page (capture
 //! pattern, version, CRC, sequence numbers, serial, BOS/EOS placement,
 //! continuation flags) and reports the first problem with its byte offset.
-//! It never panics and caps packets at [`MAX_PACKET_SIZE`].
+//! It never panics and caps packets at [`Limits::max_packet_size`] ([`MAX_PACKET_SIZE`] by
+//! default).
 
 use crate::{crc, OggError, OpusHead, OpusTags};
 
@@ -12,6 +13,37 @@ use crate::{crc, OggError, OpusHead, OpusTags};
 pub const MAX_PACKET_SIZE: usize = 1 << 20;
 
 const HEADER_LEN: usize = 27;
+
+/// The caps on what an Ogg file's bytes can make the reader allocate, one value for the crate.
+///
+/// A page is at most 27 + 255 + 255 × 255 bytes and is borrowed from the input, never copied;
+/// only a packet that spans pages is reassembled into memory of its own, so the packet size is
+/// the one thing to cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest packet [`OggPacketReader`] reassembles, in bytes; a longer one is
+    /// [`OggError::PacketTooLarge`]. Default [`MAX_PACKET_SIZE`] (1 MiB; an Opus packet is
+    /// at most 61,440 bytes, RFC 6716 §3.2.5, times 255 streams of a multichannel one).
+    pub max_packet_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_packet_size: MAX_PACKET_SIZE,
+        }
+    }
+}
+
+impl Limits {
+    /// These limits, with packets of at most `bytes`.
+    #[must_use]
+    pub fn with_max_packet_size(mut self, bytes: usize) -> Self {
+        self.max_packet_size = bytes;
+        self
+    }
+}
 
 /// One Ogg page, borrowed from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,12 +288,19 @@ pub struct OggPacketReader<'a> {
     pending: Vec<u8>,
     pending_active: bool,
     done: bool,
+    limits: Limits,
 }
 
 impl<'a> OggPacketReader<'a> {
-    /// Reads packets from the start of `buf`.
+    /// Reads packets from the start of `buf`, with the default [`Limits`].
     #[must_use]
     pub fn new(buf: &'a [u8]) -> Self {
+        Self::with_limits(buf, Limits::default())
+    }
+
+    /// Reads packets from the start of `buf`, refusing what goes past `limits`.
+    #[must_use]
+    pub fn with_limits(buf: &'a [u8], limits: Limits) -> Self {
         Self {
             pages: OggPageReader::new(buf),
             page: None,
@@ -272,6 +311,7 @@ impl<'a> OggPacketReader<'a> {
             pending: Vec::new(),
             pending_active: false,
             done: false,
+            limits,
         }
     }
 
@@ -280,10 +320,10 @@ impl<'a> OggPacketReader<'a> {
             if let Some(page) = self.page {
                 while let Some(&l) = page.lacing.get(self.seg) {
                     let l = usize::from(l);
-                    if self.pending.len() + l > MAX_PACKET_SIZE {
+                    if self.pending.len() + l > self.limits.max_packet_size {
                         return Some(Err(OggError::PacketTooLarge {
                             offset: page.offset,
-                            limit: MAX_PACKET_SIZE,
+                            limit: self.limits.max_packet_size,
                         }));
                     }
                     // The body length equals the lacing sum (checked by parse_page).
@@ -375,7 +415,16 @@ pub struct OpusFile {
 /// Any page/packet error of [`OggPacketReader`], [`OggError::MissingHeader`],
 /// or the header parse errors of [`OpusHead::parse`] / [`OpusTags::parse`].
 pub fn read_opus_file(buf: &[u8]) -> Result<OpusFile, OggError> {
-    let mut packets = OggPacketReader::new(buf);
+    read_opus_file_with_limits(buf, Limits::default())
+}
+
+/// [`read_opus_file`], refusing what goes past `limits`.
+///
+/// # Errors
+/// Those of [`read_opus_file`]; [`OggError::PacketTooLarge`] for a packet past
+/// [`Limits::max_packet_size`].
+pub fn read_opus_file_with_limits(buf: &[u8], limits: Limits) -> Result<OpusFile, OggError> {
+    let mut packets = OggPacketReader::with_limits(buf, limits);
     let mut last_granule = 0;
     let mut next = |what| -> Result<OggPacket, OggError> {
         packets.next().ok_or(OggError::MissingHeader { what })?
