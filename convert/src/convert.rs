@@ -301,6 +301,20 @@ fn open_tracks(
     Ok(tracks)
 }
 
+/// The timeline over `paths` again, from their first byte, as the conversion built it: the
+/// planning pass of an MP4.
+fn reopen(paths: &[PathBuf], options: &ConvertOptions) -> Result<Mixer<Source>, CliError> {
+    let opened = open_tracks(paths, options, &mut Vec::new())?;
+    let mut sources = Vec::with_capacity(opened.len());
+    for o in opened {
+        sources.push(Source::new(o.track, true).map_err(|e| input_failed(&o.path, e))?);
+    }
+    Ok(Mixer::new(
+        sources,
+        MixerOptions::default().with_align(options.align),
+    ))
+}
+
 /// A `.nfo`'s data-channel recording is left out (with why) when the container cannot hold it
 /// beside the media: the `.nfo` names it, the user did not ask for it by name.
 fn leave_out_unheld_data(
@@ -393,6 +407,7 @@ pub fn convert(
         mux_options,
         paths: &paths,
         output,
+        options,
     };
     let mut on_progress = |p: Progress| progress(p.bytes, total);
     let (summary, file) = match stream_output(output)? {
@@ -511,6 +526,8 @@ struct Target<'a> {
     mux_options: MuxerOptions,
     paths: &'a [PathBuf],
     output: &'a Path,
+    /// To read the inputs again (an MP4's planning pass).
+    options: &'a ConvertOptions,
 }
 
 impl Target<'_> {
@@ -615,12 +632,20 @@ impl Target<'_> {
                 self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
             }
             OutputFormat::Mp4 => {
-                // Faststart: samples wait in a scratch file beside the output until the index
-                // (moov) is known, so that the index comes first.
-                let scratch =
-                    crate::output::scratch_beside(self.output).map_err(|e| self.error(e.into()))?;
-                let scratch = crate::output::BufferedScratch::new(scratch);
-                let sink = Mp4Muxer::faststart(writer, scratch).with_tags(self.mp4_tags());
+                // Faststart (the index first) in two passes over the inputs: the first only
+                // builds the index, the second writes it and then each sample once. Reading
+                // the inputs twice costs less than writing every sample twice through a spool.
+                let mut first = reopen(self.paths, self.options)?;
+                let mut planning = Mp4Muxer::plan().with_tags(self.mp4_tags());
+                run(
+                    &mut first,
+                    &mut planning,
+                    self.paths,
+                    self.output,
+                    &mut |_| {},
+                )?;
+                let plan = planning.into_plan().map_err(|e| self.error(e.into()))?;
+                let sink = Mp4Muxer::planned(writer, plan);
                 self.run_into(mixer, sink, |s| Ok(s.into_inner()), progress)
             }
             OutputFormat::Wav => {
