@@ -2,12 +2,54 @@
 //!
 //! It reads the EBML header, Info, Tracks, Clusters (SimpleBlocks and BlockGroups, known or
 //! unknown sizes) and Cues, skips everything else, checks every size against what is left, and
-//! refuses nesting deeper than [`MAX_DEPTH`]. It never panics.
+//! refuses what goes past its [`Limits`] (nesting deeper than [`MAX_DEPTH`] by default). It
+//! never panics.
 
 use crate::ebml::{self, *};
 
-/// Deepest nesting accepted.
+/// Deepest nesting accepted by default ([`Limits::max_depth`]).
 pub const MAX_DEPTH: usize = 16;
+
+/// The caps on what a file's bytes can make the reader do, one value for the crate.
+///
+/// Every element's size is checked against what is left of its parent, and block payloads are
+/// copied out of the input at most once, so the memory taken grows with the input's length;
+/// [`Limits::max_blocks`] caps what the per-block bookkeeping adds to that (a 6-byte SimpleBlock
+/// costs a [`ParsedBlock`] of about 80 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Deepest element nesting read ([`ReadError::TooDeep`] past it). Default [`MAX_DEPTH`].
+    pub max_depth: usize,
+    /// Most blocks (SimpleBlocks and BlockGroups) read ([`ReadError::TooMany`] past it).
+    /// Default: no cap beyond the input's length.
+    pub max_blocks: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: MAX_DEPTH,
+            max_blocks: usize::MAX,
+        }
+    }
+}
+
+impl Limits {
+    /// These limits, reading at most `n` blocks.
+    #[must_use]
+    pub fn with_max_blocks(mut self, n: usize) -> Self {
+        self.max_blocks = n;
+        self
+    }
+
+    /// These limits, reading elements nested at most `depth` deep.
+    #[must_use]
+    pub fn with_max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth;
+        self
+    }
+}
 
 /// Why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,10 +73,22 @@ pub enum ReadError {
         /// Bytes left.
         available: usize,
     },
-    /// Nesting deeper than [`MAX_DEPTH`].
-    #[error("elements nested deeper than {MAX_DEPTH} at byte {offset}")]
+    /// Nesting deeper than [`Limits::max_depth`].
+    #[error("elements nested deeper than {limit} at byte {offset}")]
     TooDeep {
         /// Where.
+        offset: usize,
+        /// The cap.
+        limit: usize,
+    },
+    /// More of something than [`Limits`] allows.
+    #[error("at byte {offset}: more than {limit} {what}")]
+    TooMany {
+        /// What (`"blocks"`).
+        what: &'static str,
+        /// The cap.
+        limit: usize,
+        /// Where the one past the cap starts.
         offset: usize,
     },
     /// Something required is missing or wrong.
@@ -187,8 +241,21 @@ fn is_level1(id: u32) -> bool {
     )
 }
 
-/// Reads a whole file.
+/// Reads a whole file, with the default [`Limits`].
+///
+/// # Errors
+///
+/// [`ReadError`] for the first element that is malformed, out of place or past a limit.
 pub fn parse(buf: &[u8]) -> Result<ParsedFile, ReadError> {
+    parse_with_limits(buf, &Limits::default())
+}
+
+/// Reads a whole file, refusing what goes past `limits`.
+///
+/// # Errors
+///
+/// [`ReadError`] for the first element that is malformed, out of place or past a limit.
+pub fn parse_with_limits(buf: &[u8], limits: &Limits) -> Result<ParsedFile, ReadError> {
     let mut f = ParsedFile {
         timestamp_scale: 1_000_000,
         ..ParsedFile::default()
@@ -200,7 +267,7 @@ pub fn parse(buf: &[u8]) -> Result<ParsedFile, ReadError> {
         match e.id {
             EBML => {
                 saw_header = true;
-                each_child(buf, &e, 1, &mut |c| {
+                each_child(buf, limits, &e, 1, &mut |c| {
                     if c.id == DOC_TYPE {
                         f.doc_type = text(buf, c);
                     }
@@ -215,7 +282,7 @@ pub fn parse(buf: &[u8]) -> Result<ParsedFile, ReadError> {
                     });
                 }
                 f.segment_data = e.data;
-                segment(buf, &e, &mut f)?;
+                segment(buf, limits, &e, &mut f)?;
             }
             _ => {}
         }
@@ -232,13 +299,15 @@ pub fn parse(buf: &[u8]) -> Result<ParsedFile, ReadError> {
 
 fn each_child(
     buf: &[u8],
+    limits: &Limits,
     parent: &Element,
     depth: usize,
     f: &mut dyn FnMut(&Element) -> Result<(), ReadError>,
 ) -> Result<(), ReadError> {
-    if depth > MAX_DEPTH {
+    if depth > limits.max_depth {
         return Err(ReadError::TooDeep {
             offset: parent.start,
+            limit: limits.max_depth,
         });
     }
     let mut pos = parent.data;
@@ -256,12 +325,17 @@ fn each_child(
     Ok(())
 }
 
-fn segment(buf: &[u8], seg: &Element, f: &mut ParsedFile) -> Result<(), ReadError> {
+fn segment(
+    buf: &[u8],
+    limits: &Limits,
+    seg: &Element,
+    f: &mut ParsedFile,
+) -> Result<(), ReadError> {
     let mut pos = seg.data;
     while pos < seg.end {
         let e = element(buf, pos, seg.end)?;
         match e.id {
-            INFO => each_child(buf, &e, 2, &mut |c| {
+            INFO => each_child(buf, limits, &e, 2, &mut |c| {
                 match c.id {
                     TIMESTAMP_SCALE => f.timestamp_scale = uint(buf, c)?.max(1),
                     DURATION => {
@@ -277,10 +351,10 @@ fn segment(buf: &[u8], seg: &Element, f: &mut ParsedFile) -> Result<(), ReadErro
                 }
                 Ok(())
             })?,
-            TRACKS => each_child(buf, &e, 2, &mut |t| {
+            TRACKS => each_child(buf, limits, &e, 2, &mut |t| {
                 if t.id == TRACK_ENTRY {
                     let mut tr = ParsedTrack::default();
-                    each_child(buf, t, 3, &mut |c| {
+                    each_child(buf, limits, t, 3, &mut |c| {
                         match c.id {
                             TRACK_NUMBER => tr.number = uint(buf, c)?,
                             TRACK_TYPE => tr.track_type = uint(buf, c)?,
@@ -289,7 +363,7 @@ fn segment(buf: &[u8], seg: &Element, f: &mut ParsedFile) -> Result<(), ReadErro
                             CODEC_PRIVATE => tr.codec_private = Some(buf[c.data..c.end].to_vec()),
                             CODEC_DELAY => tr.codec_delay_ns = Some(uint(buf, c)?),
                             SEEK_PRE_ROLL => tr.seek_preroll_ns = Some(uint(buf, c)?),
-                            VIDEO | AUDIO => each_child(buf, c, 4, &mut |v| {
+                            VIDEO | AUDIO => each_child(buf, limits, c, 4, &mut |v| {
                                 match v.id {
                                     PIXEL_WIDTH => tr.width = Some(uint(buf, v)?),
                                     PIXEL_HEIGHT => tr.height = Some(uint(buf, v)?),
@@ -310,15 +384,15 @@ fn segment(buf: &[u8], seg: &Element, f: &mut ParsedFile) -> Result<(), ReadErro
                 }
                 Ok(())
             })?,
-            CUES => each_child(buf, &e, 2, &mut |p| {
+            CUES => each_child(buf, limits, &e, 2, &mut |p| {
                 if p.id == CUE_POINT {
                     let mut time = None;
-                    each_child(buf, p, 3, &mut |c| {
+                    each_child(buf, limits, p, 3, &mut |c| {
                         match c.id {
                             CUE_TIME => time = Some(uint(buf, c)?),
                             CUE_TRACK_POSITIONS => {
                                 let (mut track, mut cp) = (None, None);
-                                each_child(buf, c, 4, &mut |q| {
+                                each_child(buf, limits, c, 4, &mut |q| {
                                     match q.id {
                                         CUE_TRACK => track = Some(uint(buf, q)?),
                                         CUE_CLUSTER_POSITION => cp = Some(uint(buf, q)?),
@@ -343,7 +417,7 @@ fn segment(buf: &[u8], seg: &Element, f: &mut ParsedFile) -> Result<(), ReadErro
             })?,
             CLUSTER => {
                 f.clusters.push((e.start - f.segment_data) as u64);
-                pos = cluster(buf, &e, f)?;
+                pos = cluster(buf, limits, &e, f)?;
                 continue;
             }
             _ => {
@@ -362,7 +436,12 @@ fn segment(buf: &[u8], seg: &Element, f: &mut ParsedFile) -> Result<(), ReadErro
 }
 
 /// Reads a cluster; returns where the next element starts.
-fn cluster(buf: &[u8], e: &Element, f: &mut ParsedFile) -> Result<usize, ReadError> {
+fn cluster(
+    buf: &[u8],
+    limits: &Limits,
+    e: &Element,
+    f: &mut ParsedFile,
+) -> Result<usize, ReadError> {
     let mut pos = e.data;
     let mut cluster_ts: Option<u64> = None;
     let at = e.start.saturating_sub(f.segment_data) as u64;
@@ -377,6 +456,13 @@ fn cluster(buf: &[u8], e: &Element, f: &mut ParsedFile) -> Result<usize, ReadErr
                 expected: "a known size inside a Cluster",
             });
         }
+        if matches!(c.id, SIMPLE_BLOCK | BLOCK_GROUP) && f.blocks.len() >= limits.max_blocks {
+            return Err(ReadError::TooMany {
+                what: "blocks",
+                limit: limits.max_blocks,
+                offset: c.start,
+            });
+        }
         match c.id {
             TIMESTAMP => cluster_ts = Some(uint(buf, &c)?),
             SIMPLE_BLOCK => {
@@ -387,7 +473,7 @@ fn cluster(buf: &[u8], e: &Element, f: &mut ParsedFile) -> Result<usize, ReadErr
                 let mut inner = None;
                 let mut referenced = false;
                 let mut duration = None;
-                each_child(buf, &c, 3, &mut |g| {
+                each_child(buf, limits, &c, 3, &mut |g| {
                     match g.id {
                         BLOCK => inner = Some((g.start, g.data, g.end)),
                         REFERENCE_BLOCK => referenced = true,
