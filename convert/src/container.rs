@@ -71,7 +71,9 @@ pub fn holders(codecs: &[Codec]) -> Vec<&'static str> {
 
 /// The usual extension of `format`.
 pub fn extension(format: OutputFormat) -> &'static str {
-    ALL.iter().find(|(_, f)| *f == format).map_or("?", |(e, _)| e)
+    ALL.iter()
+        .find(|(_, f)| *f == format)
+        .map_or("?", |(e, _)| e)
 }
 
 /// Every output format, by its usual extension.

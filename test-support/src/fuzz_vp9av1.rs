@@ -49,7 +49,7 @@ pub fn seed(packets: &[(Vec<u8>, bool, bool)]) -> Vec<u8> {
     let mut out = vec![15];
     for (payload, marker, new_ts) in packets {
         let len = payload.len().min(255);
-        out.extend_from_slice(&[4, u8::from(*marker) << 7 | u8::from(*new_ts) * 0x42]);
+        out.extend_from_slice(&[4, (u8::from(*marker) << 7) | (u8::from(*new_ts) * 0x42)]);
         out.push(len as u8);
         out.extend_from_slice(&payload[..len]);
     }
