@@ -20,7 +20,9 @@ fn main() {
     };
     let codec = Codec::from_name(codec);
     let clip = std::fs::read(clip).unwrap_or_else(|e| fail(&format!("{clip}: {e}")));
-    let seconds: u32 = seconds.parse().unwrap_or_else(|_| fail("SECONDS: a number"));
+    let seconds: u32 = seconds
+        .parse()
+        .unwrap_or_else(|_| fail("SECONDS: a number"));
     let out = BufWriter::new(File::create(out).unwrap_or_else(|e| fail(&format!("{out}: {e}"))));
     let written = if codec == Codec::Opus {
         let file = ogg_opus::reader::read_opus_file(&clip)
