@@ -81,13 +81,13 @@ replay_tests!(
 /// Targets whose bodies live in another module and are replayed by their own test file.
 const REPLAYED_ELSEWHERE: &[&str] = &[
     "mp4_roundtrip", // fuzz_mp4, tests/fuzz_replay_mp4.rs
-    "g722_decode", // fuzz_pcm, tests/fuzz_replay_pcm.rs
-    "wav_writer", // fuzz_wavsub, tests/fuzz_replay_wavsub.rs
-    "srt_writer", // fuzz_wavsub, tests/fuzz_replay_wavsub.rs
-    "h264_depack", // fuzz_h26x, tests/fuzz_replay_h26x.rs
-    "h265_depack", // fuzz_h26x, tests/fuzz_replay_h26x.rs
-    "vp9_depack", // fuzz_vp9av1, tests/fuzz_replay_vp9av1.rs
-    "av1_depack", // fuzz_vp9av1, tests/fuzz_replay_vp9av1.rs
+    "g722_decode",   // fuzz_pcm, tests/fuzz_replay_pcm.rs
+    "wav_writer",    // fuzz_wavsub, tests/fuzz_replay_wavsub.rs
+    "srt_writer",    // fuzz_wavsub, tests/fuzz_replay_wavsub.rs
+    "h264_depack",   // fuzz_h26x, tests/fuzz_replay_h26x.rs
+    "h265_depack",   // fuzz_h26x, tests/fuzz_replay_h26x.rs
+    "vp9_depack",    // fuzz_vp9av1, tests/fuzz_replay_vp9av1.rs
+    "av1_depack",    // fuzz_vp9av1, tests/fuzz_replay_vp9av1.rs
 ];
 
 #[test]
