@@ -315,3 +315,52 @@ fn info_on_audio_shows_no_keyframes_and_an_unaligned_track_no_offset() {
     assert!(text.contains("offset      unknown"), "{text}");
     assert!(!text.contains("restarts"), "{text}");
 }
+
+/// `path` rewritten by our MJR writer with packet `index` made not RTP: its extension bit set
+/// before a header claiming 255 words (RFC 3550 §5.3.1) where a few bytes follow.
+fn with_invalid_packet(path: &std::path::Path, index: usize, out: &std::path::Path) {
+    let mut reader = mjr::MjrReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let header = reader.header().clone();
+    let mut writer = mjr::MjrWriter::new(std::fs::File::create(out).unwrap(), &header).unwrap();
+    let mut i = 0;
+    while let Some(p) = reader.next_packet().unwrap() {
+        let mut data = p.data.to_vec();
+        if i == index {
+            data[0] |= 0x10;
+            data.splice(12..12, [0xBE, 0xDE, 0x00, 0xFF]);
+        }
+        writer.write_rtp(p.time_ms.unwrap_or(0), &data).unwrap();
+        i += 1;
+    }
+    writer.finish().unwrap();
+}
+
+#[test]
+fn a_strict_conversion_stops_at_an_invalid_packet_with_exit_1_and_no_output() {
+    let dir = TempDir::new("cli-strict-rtp");
+    let (_, a, _, _) = synth_pair(
+        &dir,
+        &SynthOptions {
+            duration_ms: 4_000,
+            ..SynthOptions::default()
+        },
+    );
+    let bad = dir.path("bad.mjr");
+    with_invalid_packet(&a, 10, &bad);
+    let out = dir.path("bad.opus");
+    let r = mjrtool_ok(&[&"convert", &bad, &out]);
+    assert!(
+        stderr_of(&r).contains("1 packets are not valid RTP and were skipped"),
+        "{}",
+        stderr_of(&r)
+    );
+    let strict_out = dir.path("strict.opus");
+    let r = mjrtool(&[&"convert", &bad, &strict_out, &"--strict"]);
+    assert_eq!(r.status.code(), Some(1), "{}", stderr_of(&r));
+    assert!(
+        stderr_of(&r).contains("1 packets are not valid RTP and were skipped (strict mode)"),
+        "{}",
+        stderr_of(&r)
+    );
+    assert!(!strict_out.exists());
+}
