@@ -66,21 +66,6 @@ pub fn annexb_access_units(stream: &[u8], hevc: bool) -> Vec<Vec<u8>> {
     units
 }
 
-/// The frames of an IVF file (32-byte file header, 12-byte frame headers).
-pub fn ivf_frames(ivf: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut at = 32;
-    while at + 12 <= ivf.len() {
-        let len = u32::from_le_bytes([ivf[at], ivf[at + 1], ivf[at + 2], ivf[at + 3]]) as usize;
-        let Some(frame) = ivf.get(at + 12..at + 12 + len) else {
-            break;
-        };
-        out.push(frame.to_vec());
-        at += 12 + len;
-    }
-    out
-}
-
 /// A recording being written: an MJR writer and an RTP builder.
 struct Recorder<W: Write> {
     writer: MjrWriter<W>,
@@ -130,7 +115,7 @@ pub fn video_frames(codec: &Codec, file: &[u8]) -> Vec<Vec<u8>> {
     match codec {
         Codec::H264 => annexb_access_units(file, false),
         Codec::H265 => annexb_access_units(file, true),
-        Codec::Vp9 | Codec::Av1 => ivf_frames(file),
+        Codec::Vp9 | Codec::Av1 => crate::ivf::frames(file),
         other => panic!("no video frames for {other}"),
     }
 }

@@ -50,13 +50,8 @@ fn every_committed_av1_input_runs_without_a_panic() {
 /// The first frames of a fixture IVF file.
 fn ivf_frames(name: &str, count: usize) -> Vec<Vec<u8>> {
     let data = std::fs::read(fuzz_dir().join("../fixtures").join(name)).unwrap();
-    let mut frames = Vec::new();
-    let mut at = 32;
-    while at + 12 <= data.len() && frames.len() < count {
-        let size = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
-        frames.push(data[at + 12..at + 12 + size].to_vec());
-        at += 12 + size;
-    }
+    let mut frames = mjrtool_test_support::ivf::frames(&data);
+    frames.truncate(count);
     frames
 }
 
