@@ -179,6 +179,11 @@ const MAX_DELAY_STEP_NS: i64 = 2_000_000_000;
 /// How much less late than a frame after a silence the frames after it may be for it to be a
 /// pause (they keep its lateness) rather than a stall draining (they catch up).
 const STEADY_NS: i64 = 250_000_000;
+/// Frame rates (in thousandths of a frame a second) that a measured frame interval is rounded
+/// to when it is within 2 % of one.
+const USUAL_FPS_X1000: [i64; 12] = [
+    60_000, 50_000, 30_000, 29_970, 25_000, 24_000, 20_000, 15_000, 12_000, 10_000, 7_500, 5_000,
+];
 /// The longest step between two video frames taken as a frame's duration (5 fps).
 const MAX_FRAME_STEP_NS: i64 = 200_000_000;
 /// At the start, frames whose start estimate is this much later than the first frame's are on
@@ -360,8 +365,9 @@ impl<S: FrameSource> TrackState<S> {
         Ok(())
     }
 
-    /// The most common media step between consecutive frames of the lookahead (at most
-    /// [`MAX_FRAME_STEP_NS`]; a restart ends the count), if any step is seen twice.
+    /// The usual media step between consecutive frames of the lookahead (at most
+    /// [`MAX_FRAME_STEP_NS`]; a restart ends the count), if any step is seen twice: the mean of
+    /// the steps near the most common one, rounded to a usual frame rate within 2 %.
     fn usual_step_ns(&self) -> Option<i64> {
         let mut steps: Vec<i64> = Vec::with_capacity(self.lookahead.len());
         for (a, b) in self.lookahead.iter().zip(self.lookahead.iter().skip(1)) {
@@ -380,7 +386,21 @@ impl<S: FrameSource> TrackState<S> {
                 best = Some((run[0], run.len()));
             }
         }
-        best.map(|(step, _)| step)
+        let (mode, _) = best?;
+        // A sender whose clock jitters (a browser's steps of 2970, 3060, 2880 ticks) has a most
+        // common step that is not its rate: the steps near it are averaged, and a mean within
+        // 2 % of a usual frame rate is that rate, so that players see 30 fps and not 1000/33.
+        let near: Vec<i64> = steps
+            .iter()
+            .copied()
+            .filter(|s| (s - mode).abs() * 4 <= mode)
+            .collect();
+        let mean = near.iter().sum::<i64>() / near.len().max(1) as i64;
+        let usual = USUAL_FPS_X1000
+            .iter()
+            .map(|fps| 1_000_000_000_000 / fps)
+            .find(|d| (d - mean).abs() * 50 <= *d);
+        Some(usual.unwrap_or(mean))
     }
 
     /// Makes sure `front` holds the next frame, unless the source is exhausted. Frames the gap

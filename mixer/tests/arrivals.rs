@@ -376,3 +376,54 @@ fn assert_frames_apart(times: &[i64], min_ns: i64) {
         );
     }
 }
+
+/// Keeps the specs a sink is opened with.
+struct Specs(Vec<TrackSpec>);
+
+impl FrameSink for Specs {
+    type Error = Infallible;
+    fn open(&mut self, tracks: &[TrackSpec]) -> Result<(), Infallible> {
+        self.0 = tracks.to_vec();
+        Ok(())
+    }
+    fn write(&mut self, _: usize, _: Placement, _: &Frame) -> Result<(), Infallible> {
+        Ok(())
+    }
+    fn finish(&mut self, _: Nanos) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_browsers_jittery_30_fps_clock_is_declared_as_30_fps_and_a_steady_clock_as_itself() {
+    // Chrome's steps: 2970, 3060, 2880, 3090… ticks (33.0 ms is the most common, 33.3 the mean).
+    let pattern = [2970u32, 3060, 2970, 2880, 3090, 3030, 2970, 3030];
+    let mut ts = 0u32;
+    let jittery: Vec<(u32, i64)> = (0..300)
+        .map(|i| {
+            let at = (i64::from(ts) * 1000) / 90;
+            let frame = (ts, at);
+            ts += pattern[i % pattern.len()];
+            frame
+        })
+        .collect();
+    let steady: Vec<(u32, i64)> = (0..300u32)
+        .map(|i| (i * 6_000, i64::from(i) * 66_667))
+        .collect();
+    let odd: Vec<(u32, i64)> = (0..300u32)
+        .map(|i| (i * 4_000, i64::from(i) * 44_444))
+        .collect();
+    for (frames, want) in [
+        (jittery, 33_333_333),
+        (steady, 66_666_666),
+        (odd, 44_444_444), // 22.5 fps: no usual rate near it, kept as measured
+    ] {
+        let mut mixer = Mixer::new(
+            vec![Frames::new(Codec::Vp8, frames)],
+            MixerOptions::default(),
+        );
+        let mut sink = Specs(Vec::new());
+        mixer.run(&mut sink, &mut |_| {}).unwrap();
+        assert_eq!(sink.0[0].frame_duration, Some(Nanos(want)));
+    }
+}
