@@ -284,9 +284,12 @@ fn run_one(
     }
     let output = p.output.as_ref().expect("decided() checked");
     let mut r = blank(p, Status::Converted);
+    let mut tags = session_tags(&p.session.name);
+    tags.extend(options.convert.tags.iter().cloned());
     let convert_options = ConvertOptions {
         // Out of date: the outputs are the journal, and this one is stale.
         force: true,
+        tags,
         ..options.convert.clone()
     };
     let mut seen = 0u64;
@@ -327,4 +330,49 @@ pub fn scan_and_plan(
         out_dir,
         options.convert.skip_unsupported,
     ))
+}
+
+/// The tags a session's name gives its output: SESSION (the name), and the ROOM and USER of a
+/// VideoRoom name (`videoroom-<room>-user-<id>-<time>`) or the USER of a SIP one
+/// (`sip-<session>-<user>-<time>`).
+pub fn session_tags(name: &str) -> Vec<(String, String)> {
+    let mut tags = vec![("SESSION".to_string(), name.to_string())];
+    let parts: Vec<&str> = name.split('-').collect();
+    match parts.as_slice() {
+        ["videoroom", room, "user", user, ..] => {
+            tags.push(("ROOM".into(), (*room).into()));
+            tags.push(("USER".into(), (*user).into()));
+        }
+        ["sip", _, user, ..] => tags.push(("USER".into(), (*user).into())),
+        _ => {}
+    }
+    tags
+}
+
+#[cfg(test)]
+mod session_tag_tests {
+    use super::session_tags;
+
+    #[test]
+    fn videoroom_and_sip_names_give_their_room_and_user_as_tags() {
+        let t = |name| {
+            session_tags(name)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            t("videoroom-1234-user-5678-1700000000000000"),
+            [
+                "SESSION=videoroom-1234-user-5678-1700000000000000",
+                "ROOM=1234",
+                "USER=5678"
+            ]
+        );
+        assert_eq!(
+            t("sip-abc-alice-17000"),
+            ["SESSION=sip-abc-alice-17000", "USER=alice"]
+        );
+        assert_eq!(t("meeting"), ["SESSION=meeting"]);
+    }
 }
