@@ -81,6 +81,7 @@ mod vp8_bool;
 mod vp9;
 mod vp9_descriptor;
 mod vp9_frame;
+mod vp9_header;
 
 pub use assemble::{AfterLoss, AssemblyStats, FrameAssembler, Limits, DEFAULT_MAX_FRAME_BYTES};
 pub use audio::AudioPayload;
@@ -105,5 +106,5 @@ pub use rtp::{
 pub use vp8::{vp8_keyframe_info, Vp8Descriptor, Vp8FrameHeader, Vp8Packetizer, Vp8Payload};
 pub use vp9::{
     Vp9Descriptor, Vp9FrameHeader, Vp9GroupPicture, Vp9LayerIndex, Vp9Packetizer, Vp9Payload,
-    Vp9Scalability, VP9_MAX_SUPERFRAME_FRAMES,
+    Vp9RefSlots, Vp9Scalability, Vp9UncompressedHeader, VP9_MAX_SUPERFRAME_FRAMES,
 };

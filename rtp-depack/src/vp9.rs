@@ -29,6 +29,7 @@ use mjrtool_core::{
 pub use crate::vp9_descriptor::{Vp9Descriptor, Vp9GroupPicture, Vp9LayerIndex, Vp9Scalability};
 use crate::vp9_frame::{build_superframe, superframe_frames, MAX_SUPERFRAME_FRAMES};
 pub use crate::vp9_frame::{Vp9FrameHeader, MAX_SUPERFRAME_FRAMES as VP9_MAX_SUPERFRAME_FRAMES};
+pub use crate::vp9_header::{Vp9RefSlots, Vp9UncompressedHeader};
 
 /// Length of the trailer `depacketize` pushes after each layer frame (see the module docs).
 const TRAILER: usize = 8;
@@ -48,14 +49,29 @@ struct OpenLayer {
 /// frame, or a superframe of them; see the [module docs](crate::vp9)).
 ///
 /// A picture is a keyframe when its lowest layer frame has P = 0 and is a VP9 key frame; its
-/// size is the highest layer's in the last scalability structure (SS), else the one in the
-/// key frame's header.
+/// size is the largest of the kept layers' in the last scalability structure (SS), else the
+/// size of its last layer frame.
+///
+/// In a superframe every frame but the last is rewritten with show_frame = 0 (see
+/// [`Vp9UncompressedHeader::hidden`]): senders such as Chromium mark every layer frame shown,
+/// and decoders that output each shown frame of a superframe (ffmpeg) would otherwise show
+/// each picture once per layer, at alternating sizes. A frame whose header cannot be read is
+/// kept as it is and counted ([`layers_not_hidden`](Vp9Payload::layers_not_hidden)).
+///
+/// Hiding a layer frame changes one thing for the decoder beyond output: the next frame may
+/// not use the hidden frame's motion vectors (UsePrevFrameMvs needs the last frame shown, VP9
+/// spec section 7.2). That frame is the next layer, which differs in size in spatial
+/// scalability and so could not use them anyway; layers of equal size (quality layers) that
+/// relied on them would decode differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Vp9Payload {
     max_spatial_layer: u8,
     open: Option<OpenLayer>,
     /// Layer sizes of the last SS that gave them, by SID.
     sizes: [Option<VideoSize>; MAX_SUPERFRAME_FRAMES],
+    /// The reference slots' sizes, from every frame handed out.
+    slots: Vp9RefSlots,
+    layers_not_hidden: u64,
 }
 
 impl Default for Vp9Payload {
@@ -64,6 +80,8 @@ impl Default for Vp9Payload {
             max_spatial_layer: 7,
             open: None,
             sizes: [None; MAX_SUPERFRAME_FRAMES],
+            slots: Vp9RefSlots::new(),
+            layers_not_hidden: 0,
         }
     }
 }
@@ -81,6 +99,52 @@ impl Vp9Payload {
         self
     }
 
+    /// Frames of a superframe that were to be hidden but were kept as they came, because their
+    /// uncompressed header could not be read (damaged, or an inter frame whose size comes from
+    /// a reference slot no frame seen has filled).
+    pub fn layers_not_hidden(&self) -> u64 {
+        self.layers_not_hidden
+    }
+
+    /// The largest kept layer's size in the last SS that gave sizes.
+    fn announced_size(&self) -> Option<VideoSize> {
+        let kept = usize::from(self.max_spatial_layer).saturating_add(1);
+        self.sizes
+            .iter()
+            .take(kept)
+            .flatten()
+            .max_by_key(|s| u32::from(s.width) * u32::from(s.height))
+            .copied()
+    }
+
+    /// Reads each frame's uncompressed header in decoding order, keeping the reference slots'
+    /// sizes, and rewrites every frame but the last as hidden. Returns whether a frame changed
+    /// and the last frame's header.
+    fn hide_all_but_last(&mut self, frames: &mut [Bytes]) -> (bool, Option<Vp9UncompressedHeader>) {
+        let mut changed = false;
+        let count = frames.len();
+        let mut last = None;
+        for (i, frame) in frames.iter_mut().enumerate() {
+            let header = Vp9UncompressedHeader::read(frame, &self.slots);
+            if let Ok(h) = &header {
+                self.slots.update(h);
+            }
+            if i + 1 == count {
+                last = header.ok();
+                break;
+            }
+            match header.map(|h| h.hidden(frame)) {
+                Ok(Some(hidden)) => {
+                    *frame = Bytes::from(hidden);
+                    changed = true;
+                }
+                Ok(None) => {} // hidden already, or show_existing_frame
+                Err(_) => self.layers_not_hidden += 1,
+            }
+        }
+        (changed, last)
+    }
+
     fn trailer(open: OpenLayer) -> Bytes {
         let len = u32::try_from(open.bytes).unwrap_or(u32::MAX).to_le_bytes();
         let flags = u8::from(open.inter_picture);
@@ -92,7 +156,6 @@ impl Vp9Payload {
 
 /// One layer frame found by walking the trailers.
 struct LayerFrame {
-    sid: u8,
     inter_picture: bool,
     data: Bytes,
 }
@@ -117,7 +180,6 @@ fn layer_frames(frame: &Bytes) -> Result<Vec<LayerFrame>, PayloadError> {
             .checked_sub(len)
             .ok_or_else(|| broken(format!("a layer frame of {len} bytes")))?;
         layers.push(LayerFrame {
-            sid: t[4],
             inter_picture: t[5] & 1 != 0,
             data: frame.slice(start..end - TRAILER),
         });
@@ -206,7 +268,7 @@ impl PayloadRules for Vp9Payload {
 
     fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
         let layers = layer_frames(&frame)?;
-        let (Some(lowest), Some(highest)) = (layers.first(), layers.last()) else {
+        let Some(lowest) = layers.first() else {
             return Err(PayloadError {
                 codec: "VP9",
                 expected: "at least one layer frame",
@@ -216,27 +278,28 @@ impl PayloadRules for Vp9Payload {
         };
         let mut facts = frame_facts(&lowest.data)?;
         facts.keyframe &= !lowest.inter_picture;
+        let mut frames = Vec::with_capacity(layers.len());
+        for layer in &layers {
+            match superframe_frames(&layer.data) {
+                Ok(Some(inner)) => frames.extend(inner),
+                Ok(None) => frames.push(layer.data.clone()),
+                // One layer frame is handed out as it came, index or not.
+                Err(_) if layers.len() == 1 => frames.push(layer.data.clone()),
+                Err(e) => return Err(e),
+            }
+        }
+        let (changed, last) = self.hide_all_but_last(&mut frames);
         if !facts.keyframe {
             facts.size = None;
-        } else if let Some(size) = self.sizes.get(usize::from(highest.sid)).copied().flatten() {
+        } else if let Some(size) = self.announced_size() {
             facts.size = Some(size);
-        } else if layers.len() > 1 {
-            if let Some(size) = Vp9FrameHeader::read(&highest.data)
-                .ok()
-                .and_then(|h| h.size)
-            {
-                facts.size = Some(size);
+        } else if let Some(h) = last {
+            if let (Ok(width), Ok(height)) = (u16::try_from(h.width), u16::try_from(h.height)) {
+                facts.size = Some(VideoSize { width, height });
             }
         }
-        if let [one] = layers.as_slice() {
+        if let ([one], false) = (layers.as_slice(), changed) {
             return Ok((one.data.clone(), facts));
-        }
-        let mut frames = Vec::with_capacity(layers.len());
-        for layer in layers {
-            match superframe_frames(&layer.data)? {
-                Some(inner) => frames.extend(inner),
-                None => frames.push(layer.data),
-            }
         }
         Ok((Bytes::from(build_superframe(&frames)?), facts))
     }

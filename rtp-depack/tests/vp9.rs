@@ -6,9 +6,12 @@ mod ivf;
 
 use bytes::Bytes;
 use ivf::{assemble, fixture, framemd5, have_ffmpeg, rtp_packets, shuffle, temp_dir, write_ivf};
+use mjrtool_core::Depacketizer;
 use mjrtool_core::{Codec, VideoSize};
 use proptest::prelude::*;
-use rtp_depack::{CodecPayload, Vp9FrameHeader, Vp9Packetizer, Vp9Payload};
+use rtp_depack::{
+    CodecPayload, Vp9FrameHeader, Vp9Packetizer, Vp9Payload, Vp9RefSlots, Vp9UncompressedHeader,
+};
 
 const QQVGA: VideoSize = VideoSize {
     width: 160,
@@ -121,6 +124,26 @@ fn encode_80x60(dir: &std::path::Path) -> Vec<Vec<u8>> {
     ivf::read_ivf(&std::fs::read(out).unwrap())
 }
 
+/// Per decoded picture: (pts, bytes of its YUV 4:2:0 planes), and ffmpeg's warnings and
+/// errors.
+fn decoded_sizes(path: &std::path::Path) -> (Vec<(i64, usize)>, String) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "warning", "-i"])
+        .arg(path)
+        .args(["-f", "framemd5", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    let pictures = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').map(str::trim).collect();
+            (cols[2].parse().unwrap(), cols[4].parse().unwrap())
+        })
+        .collect();
+    (pictures, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 #[test]
 fn two_spatial_layers_make_one_superframe_per_picture_or_only_the_lower_layer() {
     if !have_ffmpeg() {
@@ -152,12 +175,28 @@ fn two_spatial_layers_make_one_superframe_per_picture_or_only_the_lower_layer() 
         for (f, layers) in both.iter().zip(&pictures) {
             let index = superframe(&f.data);
             assert_eq!(index.len(), 2);
-            assert_eq!(&index[0][..], layers[0]);
+            let lower = Vp9FrameHeader::read(&index[0]).unwrap();
+            assert!(!lower.show_frame, "the lower layer frame is hidden");
+            assert!((0..=1).contains(&(index[0].len() - layers[0].len())));
+            assert_eq!(
+                &index[0][index[0].len() - 20..],
+                &layers[0][layers[0].len() - 20..]
+            );
             assert_eq!(&index[1][..], layers[1]);
             let key = Vp9FrameHeader::read(layers[0]).unwrap().keyframe;
             assert_eq!(f.keyframe, key);
             assert_eq!(f.size, key.then_some(QQVGA));
         }
+        // ffmpeg shows one picture per timestamp, the top layer's.
+        let data: Vec<Bytes> = both.iter().map(|f| f.data.clone()).collect();
+        let path = dir.join("both.ivf");
+        std::fs::write(&path, write_ivf(b"VP90", 160, 120, &data)).unwrap();
+        let (shown, errors) = decoded_sizes(&path);
+        assert_eq!(errors, "");
+        let want: Vec<(i64, usize)> = (0..pictures.len() as i64)
+            .map(|i| (i, 160 * 120 * 3 / 2))
+            .collect();
+        assert_eq!(shown, want);
         // Only spatial layer 0.
         let rules = CodecPayload::Vp9(Vp9Payload::new().with_max_spatial_layer(0));
         let base = assemble(rules, rtp_packets(&payloads), 16);
@@ -214,4 +253,200 @@ fn ffmpeg_decodes_the_reassembled_stream_to_the_fixture_hashes_without_error() {
     assert_eq!(got.len(), 30);
     assert_eq!(got, want);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The fixture's frames with the reference slots as a decoder has them before each.
+fn fixture_with_slots() -> Vec<(Vec<u8>, Vp9RefSlots)> {
+    let mut slots = Vp9RefSlots::new();
+    fixture("vp9-160x120.ivf")
+        .into_iter()
+        .map(|f| {
+            let before = slots;
+            slots.update(&Vp9UncompressedHeader::read(&f, &slots).unwrap());
+            (f, before)
+        })
+        .collect()
+}
+
+/// A show_existing_frame frame (VP9 spec section 6.2), profile 0: 10 0 0 1 and the slot.
+fn show_existing(slot: u8) -> Bytes {
+    Bytes::copy_from_slice(&[0x88 | slot])
+}
+
+#[test]
+fn a_hidden_key_or_inter_frame_decodes_in_ffmpeg_to_the_picture_the_shown_one_gives() {
+    if !have_ffmpeg() {
+        eprintln!("ffmpeg missing: skipped");
+        return;
+    }
+    let frames = fixture_with_slots();
+    let dir = temp_dir("vp9-hidden");
+    let fixture_path = format!("{}/../fixtures/vp9-160x120.ivf", env!("CARGO_MANIFEST_DIR"));
+    let (want, _) = framemd5(std::path::Path::new(&fixture_path));
+    let mut checked = (0, 0);
+    // Frames 0..i as sent, then frame i hidden followed by a frame showing a slot it refreshed.
+    for i in [0, 1, 2, 7, 14, 15, 16, 29] {
+        let (frame, slots) = &frames[i];
+        let header = Vp9UncompressedHeader::read(frame, slots).unwrap();
+        if header.refresh_frame_flags == 0 {
+            continue;
+        }
+        let hidden = header.hidden(frame).unwrap();
+        let again = Vp9UncompressedHeader::read(&hidden, slots).unwrap();
+        assert!(!again.show_frame && !again.intra_only);
+        let slot = header.refresh_frame_flags.trailing_zeros() as u8;
+        let mut stream: Vec<Bytes> = frames[..i]
+            .iter()
+            .map(|(f, _)| Bytes::copy_from_slice(f))
+            .collect();
+        let pair = [Bytes::from(hidden), show_existing(slot)];
+        stream.push(Bytes::from(rtp_depack_superframe(&pair)));
+        let path = dir.join(format!("{i}.ivf"));
+        std::fs::write(&path, write_ivf(b"VP90", 160, 120, &stream)).unwrap();
+        let (got, errors) = framemd5(&path);
+        assert_eq!(errors, "", "frame {i}");
+        assert_eq!(got, want[..=i], "frame {i}");
+        if header.keyframe {
+            checked.0 += 1;
+        } else {
+            checked.1 += 1;
+        }
+    }
+    assert!(checked.0 == 2 && checked.1 >= 5, "{checked:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A superframe of `frames` (VP9 spec Annex B) with 2-byte sizes, written here independently.
+fn rtp_depack_superframe(frames: &[Bytes]) -> Vec<u8> {
+    let marker = 0xC0 | 1 << 3 | (frames.len() as u8 - 1);
+    let mut out: Vec<u8> = frames.iter().flat_map(|f| f.iter().copied()).collect();
+    out.push(marker);
+    for f in frames {
+        out.extend_from_slice(&(f.len() as u16).to_le_bytes());
+    }
+    out.push(marker);
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn hiding_a_frame_changes_only_show_frame_and_adds_at_most_one_byte(
+        i in 0usize..30, widths in proptest::collection::vec(1u32..5000, 8),
+        body in proptest::collection::vec(any::<u8>(), 0..40),
+    ) {
+        let (mut frame, known) = fixture_with_slots().swap_remove(i);
+        frame.extend_from_slice(&body); // any compressed data
+        // Any slot sizes: inter frames taking their size from a slot get other tile bits.
+        let mut slots = Vp9RefSlots::new();
+        for (s, w) in widths.iter().enumerate() {
+            let mut one = Vp9UncompressedHeader {
+                refresh_frame_flags: 1 << s,
+                width: *w,
+                height: 120,
+                ..Default::default()
+            };
+            if known.size(s).is_none() {
+                one.refresh_frame_flags = 0;
+            }
+            slots.update(&one);
+        }
+        let header = Vp9UncompressedHeader::read(&frame, &slots).unwrap();
+        let hidden = header.hidden(&frame).unwrap();
+        let grew = hidden.len() - frame.len();
+        prop_assert!(grew <= 1);
+        let again = Vp9UncompressedHeader::read(&hidden, &slots).unwrap();
+        prop_assert!(!again.show_frame);
+        let inserted = usize::from(!header.keyframe);
+        let mut want = header.clone();
+        want.show_frame = false;
+        want.bits += inserted;
+        prop_assert_eq!(&again, &want);
+        // The compressed header and tiles follow unchanged.
+        let tail = frame.len() - header.bits.div_ceil(8);
+        prop_assert_eq!(&hidden[again.bits.div_ceil(8)..], &frame[frame.len() - tail..]);
+        // Hidden frames need no change.
+        prop_assert_eq!(again.hidden(&hidden), None);
+    }
+
+    #[test]
+    fn damaged_frames_never_panic_and_a_lower_layer_left_shown_is_counted(
+        i in 0usize..30, cut in 0usize..40, flip in any::<u16>(),
+        noise in proptest::collection::vec(any::<u8>(), 0..24),
+    ) {
+        let frames = fixture_with_slots();
+        let (frame, slots) = &frames[i];
+        let mut damaged = frame[..cut.min(frame.len())].to_vec();
+        if let Some(b) = damaged.get_mut(usize::from(flip) % 40) {
+            *b ^= (flip >> 8) as u8 | 1;
+        }
+        for bytes in [&damaged[..], &noise[..]] {
+            if let Ok(h) = Vp9UncompressedHeader::read(bytes, slots) {
+                if let Some(out) = h.hidden(bytes) {
+                    prop_assert!(out.len() - bytes.len() <= 1);
+                }
+            }
+            // As the lower layer of a picture: kept, counted when its header cannot be read.
+            let mut rules = Vp9Payload::new();
+            let top = &frames[15].0; // a key frame
+            let lower_unreadable = Vp9UncompressedHeader::read(bytes, &Vp9RefSlots::new()).is_err();
+            let picture = [bytes, &top[..]];
+            if bytes.is_empty() {
+                continue;
+            }
+            let result = complete_picture(&mut rules, &picture);
+            if let Ok(data) = result {
+                let index = superframe(&data);
+                if lower_unreadable {
+                    prop_assert_eq!(&index[0][..], bytes);
+                    prop_assert_eq!(rules.layers_not_hidden(), 1);
+                }
+                prop_assert_eq!(&index[1][..], &top[..]);
+            }
+        }
+    }
+}
+
+/// Packetizes one picture of `layers` and hands it to `rules` as the frame assembly would.
+fn complete_picture(rules: &mut Vp9Payload, layers: &[&[u8]]) -> Result<Bytes, String> {
+    let mut joined = Vec::new();
+    let mut p = Vp9Packetizer::new(1200, true);
+    let mut payloads = Vec::new();
+    p.packetize_picture(layers, &mut |payload, _| payloads.push(payload.to_vec()));
+    for payload in payloads {
+        let mut out = Vec::new();
+        rules
+            .depacketize(&Bytes::from(payload), &mut out)
+            .map_err(|e| e.to_string())?;
+        joined.extend(out.iter().flat_map(|b| b.iter().copied()));
+    }
+    rules
+        .complete(Bytes::from(joined))
+        .map(|(data, _)| data)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_picture_whose_first_key_picture_has_only_the_base_layer_declares_the_top_size() {
+    let frames = fixture("vp9-160x120.ivf");
+    let sizes = [
+        VideoSize {
+            width: 80,
+            height: 60,
+        },
+        QQVGA,
+    ];
+    // The SS announces two layers, but the key picture carries only layer 0.
+    let pictures: Vec<Vec<&[u8]>> = vec![vec![frames[0].as_slice()]];
+    let p = Vp9Packetizer::new(300, false).with_layer_sizes(&sizes);
+    let out = assemble(vp9_rules(), rtp_packets(&packetize(&pictures, p)), 16);
+    assert_eq!(out.len(), 1);
+    assert!(out[0].keyframe);
+    assert_eq!(out[0].size, Some(QQVGA));
+    // Keeping only layer 0, the size is layer 0's.
+    let p = Vp9Packetizer::new(300, false).with_layer_sizes(&sizes);
+    let rules = CodecPayload::Vp9(Vp9Payload::new().with_max_spatial_layer(0));
+    let out = assemble(rules, rtp_packets(&packetize(&pictures, p)), 16);
+    assert_eq!(out[0].size, Some(sizes[0]));
 }
