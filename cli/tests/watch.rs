@@ -70,4 +70,29 @@ fn watch_converts_sessions_as_files_appear_and_sigterm_stops_it_without_a_partia
             ffmpeg_decode_clean(&out.join(name));
         }
     }
+    // A restarted watcher finds its journal in the outputs: it converts nothing again.
+    let stamps = |out: &Path| -> Vec<(String, std::time::SystemTime)> {
+        want.iter()
+            .map(|n| {
+                let m = std::fs::metadata(out.join(n)).unwrap();
+                (n.clone(), m.modified().unwrap())
+            })
+            .collect()
+    };
+    let before = stamps(&out);
+    let mut again = Command::new(env!("CARGO_BIN_EXE_mjrtool"))
+        .args(["watch", "--poll", "--quiet-secs", "0.5", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Longer than the quiet time and a few polls.
+    std::thread::sleep(Duration::from_millis(2_000));
+    let pid = rustix::process::Pid::from_raw(again.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    again.wait().unwrap();
+    assert_eq!(stamps(&out), before, "a restart converted a session again");
+    assert_eq!(names_in(&out), want);
 }
