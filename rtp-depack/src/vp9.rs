@@ -10,7 +10,8 @@
 //! frame with a missing packet breaks the whole picture, since the assembly drops frames with a
 //! hole. The picture becomes one [`mjrtool_core::Frame`]: its one layer frame, or all of them
 //! joined as a VP9 superframe (VP9 spec Annex B), which is how decoders and containers take a
-//! picture of several frames.
+//! picture of several frames; every frame of it but the last is rewritten with show_frame = 0
+//! (see [`Vp9Payload`]), so a decoder shows one picture per timestamp, the top layer's.
 //!
 //! # How layer boundaries reach `complete`
 //!
