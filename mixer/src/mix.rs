@@ -403,6 +403,21 @@ impl<S: FrameSource> TrackState<S> {
         Some(usual.unwrap_or(mean))
     }
 
+    /// The picture size to declare: the largest the frames read so far say (the first frame
+    /// and the look-ahead of the start). A scalable (SVC) sender's first keyframe may carry
+    /// only its base layer, the upper layers joining a moment later; the file should say the
+    /// size most of it plays at.
+    fn declared_size(&self) -> Option<VideoSize> {
+        let area = |s: &VideoSize| u32::from(s.width) * u32::from(s.height);
+        let front = self.front.as_ref().and_then(|(_, f)| f.size);
+        let ahead = self.lookahead.iter().filter_map(|f| f.size);
+        self.first_size
+            .into_iter()
+            .chain(front)
+            .chain(ahead)
+            .max_by_key(area)
+    }
+
     /// Makes sure `front` holds the next frame, unless the source is exhausted. Frames the gap
     /// filler refuses (invalid Opus) never reach `front`, so a track whose every frame is
     /// refused is empty.
@@ -522,7 +537,7 @@ impl<S: FrameSource> Mixer<S> {
                 t.fill().map_err(source_error)?;
                 let wall = t.front.as_ref().map(|(at, _)| at.time.get());
                 let known = t.spec.start.is_some() || t.first_arrival_known;
-                firsts.push((wall, known, t.first_size));
+                firsts.push((wall, known, t.declared_size()));
             }
             // Aligning needs every non-empty track to know its wall-clock start.
             let can_align = firsts.iter().all(|(w, known, _)| w.is_none() || *known);

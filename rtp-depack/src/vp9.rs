@@ -290,11 +290,12 @@ impl PayloadRules for Vp9Payload {
             }
         }
         let (changed, last) = self.hide_all_but_last(&mut frames);
-        if !facts.keyframe {
-            facts.size = None;
-        } else if let Some(size) = self.announced_size() {
+        let announced = self.announced_size().filter(|_| facts.keyframe);
+        if let Some(size) = announced {
             facts.size = Some(size);
         } else if let Some(h) = last {
+            // The shown picture's size (an inter picture's too: a scalable stream's upper layer
+            // can join after its first keyframe).
             if let (Ok(width), Ok(height)) = (u16::try_from(h.width), u16::try_from(h.height)) {
                 facts.size = Some(VideoSize { width, height });
             }
