@@ -427,3 +427,35 @@ fn a_browsers_jittery_30_fps_clock_is_declared_as_30_fps_and_a_steady_clock_as_i
         assert_eq!(sink.0[0].frame_duration, Some(Nanos(want)));
     }
 }
+
+#[test]
+fn a_track_is_declared_at_the_largest_size_of_its_first_seconds() {
+    use mjrtool_core::VideoSize;
+    // A scalable sender: the first pictures carry only the base layer, the upper one joins.
+    struct Svc(u32);
+    impl FrameSource for Svc {
+        type Error = Infallible;
+        fn spec(&self) -> TrackSpec {
+            TrackSpec::new(Codec::Vp9).with_start(Some(Nanos(T0)))
+        }
+        fn next_frame(&mut self) -> Result<Option<Frame>, Infallible> {
+            let i = self.0;
+            self.0 += 1;
+            let (width, height) = if i < 4 { (320, 240) } else { (640, 480) };
+            Ok((i < 90).then(|| {
+                Frame::new(
+                    Bytes::from_static(&[0x82, 0x49, 0x83, 0x42]),
+                    i * 3000,
+                    i == 0,
+                )
+                .with_arrival(Some(Nanos(T0 + i64::from(i) * 33_333_333)))
+                .with_size(Some(VideoSize { width, height }))
+            }))
+        }
+    }
+    let mut mixer = Mixer::new(vec![Svc(0)], MixerOptions::default());
+    let mut sink = Specs(Vec::new());
+    mixer.run(&mut sink, &mut |_| {}).unwrap();
+    let size = sink.0[0].size.unwrap();
+    assert_eq!((size.width, size.height), (640, 480));
+}
