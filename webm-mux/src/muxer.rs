@@ -2,6 +2,7 @@
 
 use std::io::{self, Seek, SeekFrom, Write};
 
+use crate::cluster::{ClusterBuf, Payload};
 use crate::cues::CueIndex;
 use crate::ebml::{self, *};
 use crate::text::{self, TextForm};
@@ -109,8 +110,10 @@ impl TrackState {
 /// # Memory
 ///
 /// Whatever the length or shape of the input, a muxer holds: the cluster being built (at most
-/// [`MuxerOptions::max_cluster_bytes`], or one block with its headers when a block is larger),
-/// at most [`MuxerOptions::max_cue_points`] cue points of 24 bytes (seekable outputs only), and
+/// [`MuxerOptions::max_cluster_bytes`], or one block with its headers when a block is larger;
+/// a frame given as `Bytes` through [`FrameSink`](mjrtool_core::FrameSink) is held rather than
+/// copied, which keeps the buffer it is a slice of alive, for at most 256 frames a cluster), at
+/// most [`MuxerOptions::max_cue_points`] cue points of 24 bytes (seekable outputs only), and
 /// a fixed amount per track. Nothing is kept per block or per closed cluster: a keyframe every
 /// millisecond makes a cluster each, written out at once, and a cue point a second.
 pub struct Muxer<W: Write> {
@@ -130,7 +133,7 @@ pub struct Muxer<W: Write> {
     info_pos: u64,
     tracks_pos: u64,
     tags_pos: Option<u64>,
-    cluster: Vec<u8>,
+    cluster: ClusterBuf,
     cluster_ms: Option<i64>,
     cluster_cued: bool,
     cues: CueIndex,
@@ -207,7 +210,7 @@ impl<W: Write> Muxer<W> {
             info_pos: 0,
             tracks_pos: 0,
             tags_pos: None,
-            cluster: Vec::new(),
+            cluster: ClusterBuf::default(),
             cluster_ms: None,
             cluster_cued: false,
             stats: MuxStats {
@@ -294,7 +297,7 @@ impl<W: Write> Muxer<W> {
         self.info_pos = info_pos;
         self.tracks_pos = tracks_pos;
         self.tags_pos = (!options.tags.is_empty()).then_some(tags_pos);
-        self.cluster = Vec::with_capacity(CLUSTER_START);
+        self.cluster = ClusterBuf::with_capacity(CLUSTER_START);
         self.phase = Phase::Open;
         Ok(())
     }
@@ -331,7 +334,7 @@ impl<W: Write> Muxer<W> {
         data: &[u8],
     ) -> Result<(), MuxError> {
         let ti = self.track_index(track)?;
-        self.write_indexed(ti, timestamp_ns, None, keyframe, data)
+        self.write_indexed(ti, timestamp_ns, None, keyframe, Payload::Borrowed(data))
     }
 
     /// Adds a subtitle (one message of text) to subtitle track `track`, shown from
@@ -350,7 +353,13 @@ impl<W: Write> Muxer<W> {
         text: &[u8],
     ) -> Result<(), MuxError> {
         let ti = self.track_index(track)?;
-        self.write_indexed(ti, timestamp_ns, Some(duration_ns), true, text)
+        self.write_indexed(
+            ti,
+            timestamp_ns,
+            Some(duration_ns),
+            true,
+            Payload::Borrowed(text),
+        )
     }
 
     /// The index of track number `track`.
@@ -377,8 +386,9 @@ impl<W: Write> Muxer<W> {
         timestamp_ns: u64,
         duration_ns: Option<u64>,
         keyframe: bool,
-        data: &[u8],
+        payload: Payload<'_>,
     ) -> Result<(), MuxError> {
+        let data = payload.bytes();
         if self.phase != Phase::Open {
             return Err(self.not_open());
         }
@@ -402,7 +412,7 @@ impl<W: Write> Muxer<W> {
                 });
             }
             self.start_block(ti, ms, keyframe, data.len())?;
-            self.simple_block(track, ms, keyframe, data);
+            self.simple_block(track, ms, keyframe, payload);
             self.block_written(ti, ms, None);
             return Ok(());
         };
@@ -450,8 +460,8 @@ impl<W: Write> Muxer<W> {
         Ok(ms)
     }
 
-    /// Closes the cluster when this block must start a new one, opens one if none is open, and
-    /// adds a cue point when the block is a seek point; then makes room for `len` bytes.
+    /// Closes the cluster when this block must start a new one (`len`: its payload's length),
+    /// opens one if none is open, and adds a cue point when the block is a seek point.
     fn start_block(
         &mut self,
         ti: usize,
@@ -479,7 +489,7 @@ impl<W: Write> Muxer<W> {
         if self.cluster_ms.is_none() {
             self.cluster_ms = Some(ms);
             self.cluster_cued = false;
-            write_uint(&mut self.cluster, TIMESTAMP, ms as u64);
+            write_uint(self.cluster.inline(), TIMESTAMP, ms as u64);
         }
         let indexed = self.options.seekable && self.patch.is_some();
         if indexed && starts_cue && !self.cluster_cued && self.cues.wants(ti, ms as u64) {
@@ -490,27 +500,29 @@ impl<W: Write> Muxer<W> {
             self.stats.cue_spacing_ms = self.cues.spacing_ms();
             self.cluster_cued = true;
         }
-        self.reserve_cluster(len);
         Ok(())
     }
 
     /// Appends a SimpleBlock (Matroska §10.2: track, time relative to the cluster, flags).
-    fn simple_block(&mut self, track: u64, ms: i64, keyframe: bool, data: &[u8]) {
+    fn simple_block(&mut self, track: u64, ms: i64, keyframe: bool, data: Payload<'_>) {
         let rel = (ms - self.cluster_ms.unwrap_or(ms)) as i16;
-        write_id(&mut self.cluster, SIMPLE_BLOCK);
+        self.reserve_cluster(data.copied_len(&self.cluster));
+        let c = self.cluster.inline();
+        write_id(c, SIMPLE_BLOCK);
         let track_len = ebml::size_len(track);
-        write_size(&mut self.cluster, (track_len + 3 + data.len()) as u64);
-        write_size(&mut self.cluster, track);
-        self.cluster.extend_from_slice(&rel.to_be_bytes());
-        self.cluster.push(if keyframe { 0x80 } else { 0 });
-        self.cluster.extend_from_slice(data);
+        write_size(c, (track_len + 3 + data.bytes().len()) as u64);
+        write_size(c, track);
+        c.extend_from_slice(&rel.to_be_bytes());
+        c.push(if keyframe { 0x80 } else { 0 });
+        self.cluster.push(data);
     }
 
     /// Appends a BlockGroup of a Block (no ReferenceBlock: it decodes on its own) and its
     /// BlockDuration in ms.
     fn group_block(&mut self, track: u64, ms: i64, duration_ms: u64, data: &[u8]) {
         let rel = (ms - self.cluster_ms.unwrap_or(ms)) as i16;
-        write_master(&mut self.cluster, BLOCK_GROUP, |g| {
+        self.reserve_cluster(data.len());
+        write_master(self.cluster.inline(), BLOCK_GROUP, |g| {
             write_master(g, BLOCK, |b| {
                 write_size(b, track);
                 b.extend_from_slice(&rel.to_be_bytes());
@@ -537,15 +549,11 @@ impl<W: Write> Muxer<W> {
         self.stats.blocks += 1;
     }
 
-    /// Makes room for a block of `len` bytes without letting the cluster's buffer grow past
-    /// `max_cluster_bytes` (or the one large block it holds) by doubling.
+    /// Makes room for a block that copies `len` bytes into the cluster's buffer without letting
+    /// it grow past `max_cluster_bytes` (or the one large block it holds) by doubling.
     fn reserve_cluster(&mut self, len: usize) {
-        let need = self.cluster.len() + len + BLOCK_HEADER;
-        if need > self.cluster.capacity() {
-            let grown = (2 * self.cluster.capacity()).min(self.options.max_cluster_bytes);
-            self.cluster
-                .reserve_exact(need.max(grown) - self.cluster.len());
-        }
+        self.cluster
+            .reserve(len + BLOCK_HEADER, self.options.max_cluster_bytes);
     }
 
     fn close_cluster(&mut self) -> io::Result<()> {
@@ -556,18 +564,16 @@ impl<W: Write> Muxer<W> {
         write_id(&mut self.scratch, CLUSTER);
         write_size(&mut self.scratch, self.cluster.len() as u64);
         self.w.write_all(&self.scratch)?;
-        self.w.write_all(&self.cluster)?;
+        self.cluster.write_to(&mut self.w)?;
         let n = (self.scratch.len() + self.cluster.len()) as u64;
         self.pos += n;
         self.stats.bytes += n;
         self.stats.clusters += 1;
-        self.cluster.clear();
+        // A buffer that held one block larger than a cluster gives that memory back.
+        let keep = self.options.max_cluster_bytes.max(CLUSTER_START);
+        self.cluster.clear(keep, CLUSTER_START);
         for t in &mut self.tracks {
             t.in_cluster = false;
-        }
-        if self.cluster.capacity() > self.options.max_cluster_bytes.max(CLUSTER_START) {
-            // It held one block larger than a cluster: give that memory back.
-            self.cluster = Vec::with_capacity(CLUSTER_START);
         }
         Ok(())
     }

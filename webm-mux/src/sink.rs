@@ -39,6 +39,7 @@ use std::io::Write;
 use mjrtool_core::opus::{self, OpusHead};
 use mjrtool_core::{Codec, Frame, FrameSink, Nanos, Placement, TrackSpec, VideoSize};
 
+use crate::cluster::Payload;
 use crate::muxer::Phase;
 use crate::{DocType, MuxError, Muxer, TrackConfig};
 
@@ -269,7 +270,13 @@ impl<W: Write> FrameSink for Muxer<W> {
     fn write(&mut self, track: usize, at: Placement, frame: &Frame) -> Result<(), MuxError> {
         let ns = u64::try_from(at.time.get()).unwrap_or(0);
         let duration = at.duration.map(|d| u64::try_from(d.get()).unwrap_or(0));
-        self.write_indexed(track, ns, duration, frame.keyframe, &frame.data)
+        self.write_indexed(
+            track,
+            ns,
+            duration,
+            frame.keyframe,
+            Payload::Shared(&frame.data),
+        )
     }
 
     /// Sets the Duration to `duration` (a negative one to 0) and finishes the file as
