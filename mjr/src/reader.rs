@@ -1,8 +1,9 @@
 //! The streaming reader: a recording over any [`Read`], packet by packet, in bounded memory.
 
+use std::collections::VecDeque;
 use std::io::{self, Read};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::error::{show_bytes, Error, Warning};
 use crate::frame::{min_body, parse_frame_head, plausible_frame, FrameHead, FRAME_HEADER_LEN};
@@ -16,6 +17,12 @@ const CHUNK: usize = 256 * 1024;
 const FIRST_CHUNK: usize = 16 * 1024;
 /// The longest frame: a 10-byte header and a body of at most 65535 bytes.
 const MAX_FRAME: usize = FRAME_HEADER_LEN + 0xFFFF;
+/// Earlier reads kept to be filled again once no packet sliced from them is left (see
+/// [`MjrReader`]'s memory note).
+const EARLIER: usize = 4;
+/// Room left in a new read's buffer past what it is asked for, so that it can be reused for a
+/// next read that keeps a few more bytes of the last frame.
+const SLACK: usize = 4 * 1024;
 
 /// The most bytes a [`MjrReader`] holds in its buffer, whatever the input: one read ([`CHUNK`],
 /// 256 KiB) on top of what must be looked at together, at most two frames (one, and the one a
@@ -99,10 +106,18 @@ pub struct ReaderOptions {
 /// ([`Warning::TornFrame`]); a frame whose length ends in garbage (bytes inserted into it, or
 /// after it: the two cannot be told apart) is dropped with that garbage
 /// ([`Warning::MisalignedFrame`]).
+///
+/// Reading does not clear memory: a buffer is reused, once every packet sliced from it is gone,
+/// for a later read (a new one would have to be zeroed first: std reads only into initialized
+/// memory without `unsafe`). Besides the buffer, a reader keeps the last [`EARLIER`] (4)
+/// reads for this; those still in use by packets cost nothing more, the others are let go at
+/// the next read, so at most 4 buffers of [`MAX_BUFFER`] bytes are held that would be freed
+/// otherwise.
 #[derive(Debug)]
 pub struct MjrReader<R> {
     inner: R,
     chunk: Bytes,
+    earlier: VecDeque<Bytes>,
     pos: usize,
     base: u64,
     eof: bool,
@@ -134,6 +149,7 @@ impl<R: Read> MjrReader<R> {
         let mut r = MjrReader {
             inner,
             chunk: Bytes::new(),
+            earlier: VecDeque::with_capacity(EARLIER),
             pos: 0,
             base: 0,
             eof: false,
@@ -227,8 +243,15 @@ impl<R: Read> MjrReader<R> {
         let kept = self.avail();
         let want = need.max(kept + self.chunk_size);
         self.chunk_size = (self.chunk_size * 2).min(CHUNK);
-        let mut v = Vec::with_capacity(want);
-        v.extend_from_slice(&self.chunk[self.pos..]);
+        // `want` bytes: what is kept, then room for the read (only bytes never written before
+        // are zeroed).
+        let mut v = self.buffer_for(want);
+        if v.len() > want {
+            v.truncate(want);
+        } else {
+            v.resize(want, 0);
+        }
+        v[..kept].copy_from_slice(&self.chunk[self.pos..]);
         self.buffer_stats.refills += 1;
         self.buffer_stats.bytes_copied += kept as u64;
         self.buffer_stats.peak_buffer = self.buffer_stats.peak_buffer.max(want);
@@ -236,8 +259,7 @@ impl<R: Read> MjrReader<R> {
         self.pos = 0;
         // One read call per refill where the source gives what is asked (a file does):
         // `read_to_end` would probe with small reads first.
-        let mut filled = v.len();
-        v.resize(want, 0);
+        let mut filled = kept;
         while filled < want {
             match self.inner.read(&mut v[filled..]) {
                 Ok(0) => {
@@ -250,8 +272,34 @@ impl<R: Read> MjrReader<R> {
             }
         }
         v.truncate(filled);
-        self.chunk = Bytes::from(v);
+        let old = std::mem::replace(&mut self.chunk, v.freeze());
+        if !old.is_empty() {
+            if self.earlier.len() == EARLIER {
+                self.earlier.pop_front();
+            }
+            self.earlier.push_back(old);
+        }
         Ok(self.avail() >= need)
+    }
+
+    /// A buffer with room for `want` bytes, its bytes those of an earlier read no packet uses
+    /// any more (the other unused ones are let go), else a new, empty one.
+    fn buffer_for(&mut self, want: usize) -> BytesMut {
+        let mut found = None;
+        let mut i = 0;
+        while i < self.earlier.len() {
+            if !self.earlier[i].is_unique() {
+                i += 1;
+                continue;
+            }
+            let Some(b) = self.earlier.remove(i) else {
+                break;
+            };
+            if found.is_none() {
+                found = b.try_into_mut().ok().filter(|m| m.capacity() >= want);
+            }
+        }
+        found.unwrap_or_else(|| BytesMut::with_capacity((want + SLACK).min(MAX_BUFFER).max(want)))
     }
 
     fn warn(&mut self, w: Warning) -> Result<(), Error> {
@@ -504,6 +552,50 @@ impl<R: Read> Iterator for MjrReader<R> {
                 self.done = true;
                 Some(Err(e))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Codec, MjrWriter};
+
+    /// An RTP packet (version 2, payload type 96) of `len` bytes whose body says `seq`.
+    fn rtp(seq: u16, len: usize) -> Vec<u8> {
+        let mut p = vec![0x80, 96];
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend((4..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seq as u8)));
+        p
+    }
+
+    #[test]
+    fn reused_reads_never_overwrite_a_packet_still_held() {
+        let header = Header::new(MediaKind::Video, Codec::Vp8);
+        let mut w = MjrWriter::new(Vec::new(), &header).unwrap();
+        let written: Vec<Vec<u8>> = (0..6000u16)
+            .map(|i| rtp(i, 12 + (usize::from(i) * 7919) % 1400))
+            .collect();
+        for (i, p) in written.iter().enumerate() {
+            w.write_rtp(i as u32, p).unwrap();
+        }
+        let file = w.finish().unwrap();
+        let mut r = MjrReader::new(&file[..]).unwrap();
+        // Every 5th packet is held to the end, pinning its read; the others go at once, so
+        // that their reads are reused.
+        let mut held = Vec::new();
+        let mut i = 0;
+        while let Some(p) = r.next_packet().unwrap() {
+            assert_eq!(p.data, written[i], "packet {i}");
+            if i % 5 == 0 {
+                held.push((i, p.data));
+            }
+            i += 1;
+        }
+        assert_eq!(i, written.len());
+        assert!(r.buffer_stats().refills > 10, "{:?}", r.buffer_stats());
+        for (i, data) in held {
+            assert_eq!(data, written[i], "held packet {i} changed");
         }
     }
 }
