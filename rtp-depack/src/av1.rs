@@ -11,7 +11,10 @@
 //! what it carries: a packet that does not begin inside an element (Z = 0) starts a TU when it
 //! has N set, or when its first OBU is a temporal delimiter, a sequence header or metadata
 //! after a shown frame, or a frame (header) of a spatial layer that already had its shown frame
-//! in this TU (AV1 spec section 7.5: one shown frame per spatial layer and TU).
+//! in this TU (AV1 spec section 7.5: one shown frame per spatial layer and TU). Whether a
+//! frame is shown is in the first byte of its header, which a sender may put in a later packet
+//! than the OBU header (the format lets it cut an OBU element anywhere): the first bytes of a
+//! fragmented OBU are gathered across the packets that continue it until they can be read.
 //!
 //! # Output
 //!
@@ -92,6 +95,11 @@ impl Aggregation {
     }
 }
 
+/// The most of an OBU's first bytes kept across packets to read what [`Av1Payload::note`]
+/// needs: OBU header, extension, a leb128 obu_size of up to 8 bytes, and the frame header's
+/// first byte (show_existing_frame, frame_type, show_frame: AV1 spec section 5.9.2).
+const HEAD_MAX: usize = 16;
+
 /// What the TU in progress has shown so far (see the module docs).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct TuState {
@@ -112,6 +120,10 @@ pub struct Av1Payload {
     tu: TuState,
     /// reduced_still_picture_header of the last sequence header seen.
     reduced_still: bool,
+    /// The first bytes of an OBU fragmented (Y) before [`note`](Self::note) could read it:
+    /// the format lets a sender cut an OBU element anywhere, even right after its OBU header,
+    /// so the next packets' continuations (Z) are added until it can. `len` bytes of `bytes`.
+    head: Option<([u8; HEAD_MAX], usize)>,
 }
 
 impl Av1Payload {
@@ -134,26 +146,54 @@ impl Av1Payload {
         }
     }
 
-    /// Notes an OBU that begins in this packet.
-    fn note(&mut self, element: &[u8]) {
+    /// Notes an OBU from its first bytes (all of it, or its first fragments); false if they
+    /// are too few to read what the TU rules need. Noting more of the same OBU again is
+    /// harmless.
+    fn note(&mut self, element: &[u8]) -> bool {
         let Ok(h) = ObuHeader::parse(element) else {
-            return;
+            // Only a cut header can fail here (a forbidden bit set fails the frame later).
+            return element.first().is_none_or(|b| b & 0x80 != 0);
         };
         let payload = element.get(h.len..).unwrap_or(&[]);
         self.tu.any = true;
         match h.obu_type {
-            obu_type::SEQUENCE_HEADER => {
-                if let Some(&b) = payload.first() {
-                    self.reduced_still = b & 0x08 != 0;
-                }
-            }
+            obu_type::SEQUENCE_HEADER => match payload.first() {
+                Some(&b) => self.reduced_still = b & 0x08 != 0,
+                None => return false,
+            },
             obu_type::FRAME | obu_type::FRAME_HEADER => {
                 self.tu.frames = true;
-                if let Some((true, _)) = frame_header_start(payload, self.reduced_still) {
-                    self.tu.shown_layers |= 1 << h.spatial_id();
+                match frame_header_start(payload, self.reduced_still) {
+                    Some((true, _)) => self.tu.shown_layers |= 1 << h.spatial_id(),
+                    Some((false, _)) => {}
+                    None => return false,
                 }
             }
             _ => {}
+        }
+        true
+    }
+
+    /// Notes the OBU elements of a packet that begin in it, and the continuation of an OBU
+    /// whose first bytes were too few to read (see [`Av1Payload::head`]).
+    fn note_packet(&mut self, payload: &[u8], agg: &Aggregation) {
+        let count = agg.elements.len();
+        let head = self.head.take();
+        for (i, r) in agg.elements.iter().enumerate() {
+            let element = &payload[r.clone()];
+            let continues_next = i + 1 == count && agg.y;
+            let (mut bytes, mut len) = match (i, agg.z, head) {
+                (0, true, Some(head)) => head,
+                (0, true, None) => continue,
+                _ => ([0; HEAD_MAX], 0),
+            };
+            let add = element.len().min(HEAD_MAX - len);
+            bytes[len..len + add].copy_from_slice(&element[..add]);
+            len += add;
+            let read = self.note(&bytes[..len]);
+            if !read && continues_next && len < HEAD_MAX {
+                self.head = Some((bytes, len));
+            }
         }
     }
 }
@@ -258,11 +298,7 @@ impl PayloadRules for Av1Payload {
         if starts {
             self.tu = TuState::default();
         }
-        for (i, r) in agg.elements.iter().enumerate() {
-            if i > 0 || !agg.z {
-                self.note(&payload[r.clone()]);
-            }
-        }
+        self.note_packet(payload, &agg);
         let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
         out.push(Bytes::copy_from_slice(&len.to_le_bytes()));
         out.push(payload.clone());

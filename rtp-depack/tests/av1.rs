@@ -128,3 +128,27 @@ fn ffmpeg_decodes_the_reassembled_stream_to_the_fixture_hashes_without_error() {
     assert_eq!(got, want);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Every MTU from the smallest up cuts some OBU at every point, among them right after an OBU
+/// header (at 15 bytes the fixture's key frame OBU shares a packet with the sequence header as
+/// a 1-byte fragment): each TU must still be told apart from the one before it.
+#[test]
+fn every_tu_comes_back_at_every_small_mtu_with_w_and_with_length_fields() {
+    let tus = fixture("av1-160x120.ivf");
+    for lengths in [false, true] {
+        for mtu in 4..=40 {
+            let packets = rtp_packets(&packetize(&tus, packetizer(mtu, lengths)));
+            let out = assemble(av1_rules(), packets, 4);
+            let got: Vec<usize> = out
+                .iter()
+                .map(|f| ((f.rtp_timestamp - 9000) / 3000) as usize)
+                .collect();
+            let all: Vec<usize> = (0..tus.len()).collect();
+            assert_eq!(got, all, "mtu {mtu}, length fields {lengths}");
+            for (i, (f, tu)) in out.iter().zip(&tus).enumerate() {
+                assert_eq!(&f.data[..], &without_tds(tu)[..], "mtu {mtu}, TU {i}");
+                assert_eq!(f.keyframe, i % 15 == 0, "mtu {mtu}, TU {i}");
+            }
+        }
+    }
+}
