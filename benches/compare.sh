@@ -8,7 +8,9 @@
 # outputs of earlier runs are deleted, `sync` writes back dirty pages (so no run is throttled for
 # another's writes) and the inputs are read once (warm page cache for every tool alike).
 #
-# Needs: /usr/bin/time (Debian "time"), janus-pp-rec (Debian "janus-tools"), ffmpeg. Recordings are
+# Needs: /usr/bin/time (Debian "time"), janus-pp-rec (Debian "janus-tools"), ffmpeg, and free disk
+# space of about 4 times the recordings' size (the inputs, janus-pp-rec's two files, ffmpeg's
+# output: 3.6 GB for 3600 s). Recordings are
 # generated with `mjr-synth` (test-support; VP8 padded to ~2 Mbit/s + Opus) into $WORK (default /tmp/mjr-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +26,9 @@ for t in /usr/bin/time janus-pp-rec ffmpeg; do
   fi
 done
 cargo build --release -q -p mjrtool -p mjrtool-test-support --bin mjrtool --bin mjr-synth
-MJRTOOL=target/release/mjrtool
-SYNTH=target/release/mjr-synth
+# The binaries cargo just built (in CARGO_TARGET_DIR when it is set, as for every engineer here).
+MJRTOOL=${CARGO_TARGET_DIR:-target}/release/mjrtool
+SYNTH=${CARGO_TARGET_DIR:-target}/release/mjr-synth
 mkdir -p "$WORK"
 
 # measure_once CMD...: prints "seconds max_rss_kib" for one run of the command
@@ -74,6 +77,7 @@ for d in "${durations[@]}"; do
   # inputs once into one file.
   read -r cs _ < <(measure sh -c 'cat "$1" "$2" > "$3"' sh "$dir/video.mjr" "$dir/audio.mjr" "$dir/out-cat")
   printf '%-10s %-34s %10.3f\n' "${d}s" "(floor: cat inputs > one file)" "$cs"
+  printf '%-10s %-34s %9.2fx\n' "${d}s" "mux time / cat time" "$(echo "$ms / $cs" | bc -l)"
   if [ $missing -eq 0 ]; then
     # The pipeline's intermediate files are made once, outside the timed join runs.
     read -r vs vr < <(measure janus-pp-rec "$dir/video.mjr" "$dir/out-pp-video.webm")
