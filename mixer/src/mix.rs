@@ -647,7 +647,14 @@ impl<S: FrameSource> Mixer<S> {
             }
         }
         let tracks: Vec<TrackSummary> = self.tracks.iter().map(TrackState::summary).collect();
-        let duration_ns = tracks.iter().filter_map(|t| t.end_ns).max().unwrap_or(0);
+        // The media's end: captions shown past it (a last message's few seconds) do not make
+        // the file longer than its audio and video; a file of captions alone ends with them.
+        let media_end = |t: &&TrackSummary| t.info.codec.kind() != Some(MediaKind::Data);
+        let end_of =
+            |ts: &mut dyn Iterator<Item = &TrackSummary>| ts.filter_map(|t| t.end_ns).max();
+        let duration_ns = end_of(&mut tracks.iter().filter(media_end))
+            .or_else(|| end_of(&mut tracks.iter()))
+            .unwrap_or(0);
         sink.finish(Nanos(duration_ns)).map_err(MixError::Sink)?;
         progress(Progress {
             bytes: self.tracks.iter().map(|t| t.source.position()).sum(),

@@ -251,6 +251,9 @@ fn a_whole_session_of_h264_g711_and_captions_is_one_matroska_file_that_decodes_c
         assert!((start - ws).abs() <= 2 && (end - we).abs() <= 2, "{srt}");
     }
     assert!(srt.contains("\nhi\n") && srt.contains("\nthere\n"), "{srt}");
+    // The file lasts as long as its audio and video: the last caption's 5 s do not stretch it.
+    let duration: f64 = ffprobe(&out, "format=duration").parse().unwrap();
+    assert!((duration - 2.0).abs() < 0.01, "{duration} s");
     // The audio and the video start together, as recorded.
     let starts = ffprobe(&out, "stream=start_time");
     assert!(
