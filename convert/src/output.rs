@@ -340,8 +340,11 @@ impl Drop for AtomicOutput {
     }
 }
 
-/// Bytes are handed to the writing thread in chunks of this size.
-const CHUNK: usize = 1 << 20;
+/// Bytes are handed to the writing thread in chunks of this size. 256 KiB, not more: on the
+/// benchmark machine (Linux 6.18, ext4, in a VM) writes of 1 MiB made the kernel's copy into the
+/// page cache two to three times slower in most runs (muxing an hour of VP8 + Opus: 0.8-1.0 s of
+/// system time instead of 0.3 s), and 256 KiB did not (benches/compare.sh, BENCHMARKS.md).
+const CHUNK: usize = 256 << 10;
 /// Chunks in flight at most (memory bound: `(CHUNKS + 1) × CHUNK`).
 const CHUNKS: usize = 3;
 
@@ -361,7 +364,7 @@ enum Op {
 
 /// A buffered `Write + Seek` over a file whose writes happen on a thread of their own.
 ///
-/// Writes are gathered into 1 MiB chunks; a few chunks are in flight at most, and their buffers
+/// Writes are gathered into 256 KiB chunks; a few chunks are in flight at most, and their buffers
 /// are reused, so memory stays bounded and nothing is allocated per write. The position and
 /// length are tracked here (the file is new and only this writer writes it), so seeking never
 /// waits for the thread. An error met by the thread is returned by the next write, seek, flush
