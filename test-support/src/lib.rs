@@ -38,6 +38,7 @@ pub mod fuzz_vp9av1;
 pub mod fuzz_wavsub;
 pub mod ivf;
 pub mod recordings;
+pub mod replay;
 pub mod rng;
 pub mod score;
 pub mod sim;

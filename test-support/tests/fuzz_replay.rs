@@ -3,50 +3,19 @@
 //! `mjrtool_test_support::fuzz`, the same ones `cargo fuzz` runs, so that plain `cargo test` guards
 //! against regressions. This crate is not published, so it may read `../fuzz` beside it.
 
-use std::path::{Path, PathBuf};
-
 use mjrtool_test_support::fuzz;
 
-fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
-}
-
-/// The committed inputs of one target under `fuzz/<dir>/<name>/`, sorted; none when the folder
-/// does not exist (a target need not have regressions).
-fn inputs(dir: &str, name: &str) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(fuzz_dir().join(dir).join(name)) else {
-        return Vec::new();
-    };
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    files
-}
+/// The parsers' own extra inputs, beside the committed ones.
+const EXTRA: [&[u8]; 5] = [
+    b"",
+    &[0u8; 1],
+    &[0xFF; 64],
+    b"MJR00002\xFF\xFF{",
+    b"MEETECHO\x00\x05video",
+];
 
 fn replay(name: &str, target: fn(&[u8])) {
-    let corpus = inputs("corpus", name);
-    // A renamed or emptied folder would otherwise make this test pass on nothing.
-    assert!(!corpus.is_empty(), "fuzz/corpus/{name} has no seed");
-    let mut n = 0;
-    for f in corpus.iter().chain(&inputs("regressions", name)) {
-        let data = std::fs::read(f).unwrap();
-        let result = std::panic::catch_unwind(|| target(&data));
-        assert!(result.is_ok(), "{name}: {} panics", f.display());
-        n += 1;
-    }
-    // Also a few inputs that every parser must survive.
-    for data in [
-        &b""[..],
-        &[0u8; 1],
-        &[0xFF; 64],
-        b"MJR00002\xFF\xFF{",
-        b"MEETECHO\x00\x05video",
-    ] {
-        target(data);
-    }
+    let n = mjrtool_test_support::replay::replay(name, target, 1, &EXTRA);
     eprintln!("{name}: {n} committed inputs replayed");
 }
 
@@ -92,7 +61,9 @@ const REPLAYED_ELSEWHERE: &[&str] = &[
 
 #[test]
 fn every_fuzz_target_is_replayed() {
-    let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
+    let manifest =
+        std::fs::read_to_string(mjrtool_test_support::replay::fuzz_dir().join("Cargo.toml"))
+            .unwrap();
     // Each target is a `[[bin]]` whose first line is `name = "<target>"`.
     let targets: Vec<&str> = manifest
         .split("[[bin]]")

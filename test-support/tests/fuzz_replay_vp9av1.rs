@@ -1,40 +1,18 @@
 //! Replays the committed seeds of the `vp9_depack` and `av1_depack` fuzz targets through the
 //! bodies in `mjrtool_test_support::fuzz_vp9av1`, so that plain `cargo test` runs them.
 
-use std::path::{Path, PathBuf};
-
 use mjrtool_test_support::fuzz_vp9av1::{av1_depack, seed, vp9_depack};
 use rtp_depack::{Av1Packetizer, Vp9Packetizer};
 
-fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
-}
+const EXTRA: [&[u8]; 4] = [
+    b"",
+    &[0u8; 1],
+    &[0xFF; 64],
+    &[7, 4, 0xC2, 3, 0xFF, 0xFF, 0xFF],
+];
 
 fn replay(name: &str, target: fn(&[u8])) {
-    let mut n = 0;
-    for dir in ["corpus", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(fuzz_dir().join(dir).join(name)) else {
-            continue;
-        };
-        for e in entries
-            .filter_map(Result::ok)
-            .filter(|e| e.path().is_file())
-        {
-            let data = std::fs::read(e.path()).unwrap();
-            let result = std::panic::catch_unwind(|| target(&data));
-            assert!(result.is_ok(), "{name}: {} panics", e.path().display());
-            n += 1;
-        }
-    }
-    assert!(n > 0, "fuzz/corpus/{name} has no seed");
-    for data in [
-        &b""[..],
-        &[0u8; 1],
-        &[0xFF; 64],
-        &[7, 4, 0xC2, 3, 0xFF, 0xFF, 0xFF],
-    ] {
-        target(data);
-    }
+    mjrtool_test_support::replay::replay(name, target, 1, &EXTRA);
 }
 
 #[test]
@@ -49,7 +27,12 @@ fn every_committed_av1_input_runs_without_a_panic() {
 
 /// The first frames of a fixture IVF file.
 fn ivf_frames(name: &str, count: usize) -> Vec<Vec<u8>> {
-    let data = std::fs::read(fuzz_dir().join("../fixtures").join(name)).unwrap();
+    let data = std::fs::read(
+        mjrtool_test_support::replay::fuzz_dir()
+            .join("../fixtures")
+            .join(name),
+    )
+    .unwrap();
     let mut frames = mjrtool_test_support::ivf::frames(&data);
     frames.truncate(count);
     frames
@@ -90,7 +73,9 @@ fn write_seed_corpora() {
     let vp9 = ivf_frames("vp9-160x120.ivf", 4);
     let av1 = ivf_frames("av1-160x120.ivf", 4);
     let write = |name: &str, file: &str, data: Vec<u8>| {
-        let dir = fuzz_dir().join("corpus").join(name);
+        let dir = mjrtool_test_support::replay::fuzz_dir()
+            .join("corpus")
+            .join(name);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(file), data).unwrap();
     };
