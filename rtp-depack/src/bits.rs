@@ -1,5 +1,7 @@
-//! A most-significant-bit-first reader of fixed-width fields, as the VP9 uncompressed header
-//! (VP9 spec section 4.9, `f(n)`) and AV1 headers (AV1 spec section 4.10.2, `f(n)`) write them.
+//! A most-significant-bit-first reader of fixed-width fields and variable-length codes, as the
+//! VP9 uncompressed header (VP9 spec section 4.9, `f(n)`), AV1 headers (AV1 spec section
+//! 4.10.2, `f(n)`, `uvlc()`) and H.264/H.265 parameter sets and slice headers (H.264 section 9.1,
+//! H.265 section 9.2: `u(n)`, `ue(v)`, `se(v)`, read from an RBSP) write them.
 
 /// Reads bit fields from a byte slice; every read past the end is `None`.
 #[derive(Debug, Clone, Copy)]
@@ -24,17 +26,46 @@ impl<'a> BitReader<'a> {
         Some(self.bits(1)? == 1)
     }
 
-    /// `n` bits (at most 32), most significant first.
+    /// `n` bits (at most 32; more are read as 32), most significant first.
     pub fn bits(&mut self, n: u32) -> Option<u32> {
-        debug_assert!(n <= 32);
-        let mut v: u64 = 0;
-        for _ in 0..n {
+        let mut v: u32 = 0;
+        for _ in 0..n.min(32) {
             let byte = *self.data.get(self.pos / 8)?;
             let bit = (byte >> (7 - self.pos % 8)) & 1;
-            v = v << 1 | u64::from(bit);
+            v = v << 1 | u32::from(bit);
             self.pos += 1;
         }
-        u32::try_from(v).ok()
+        Some(v)
+    }
+
+    /// Passes over `n` bits.
+    pub fn skip(&mut self, n: usize) -> Option<()> {
+        let end = self.pos.checked_add(n)?;
+        if end > self.data.len() * 8 {
+            return None;
+        }
+        self.pos = end;
+        Some(())
+    }
+
+    /// An unsigned exp-Golomb code, ue(v); `None` past 32 bits of value.
+    pub fn ue(&mut self) -> Option<u32> {
+        let mut zeros = 0;
+        while !self.flag()? {
+            zeros += 1;
+            if zeros > 31 {
+                return None;
+            }
+        }
+        let rest = self.bits(zeros)?;
+        Some(((1u64 << zeros) - 1 + u64::from(rest)).min(u64::from(u32::MAX)) as u32)
+    }
+
+    /// A signed exp-Golomb code, se(v).
+    pub fn se(&mut self) -> Option<i32> {
+        let k = i64::from(self.ue()?);
+        let v = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
+        i32::try_from(v).ok()
     }
 
     /// AV1's `uvlc()` (AV1 spec section 4.10.3): leading zeros, a one, then as many bits.
@@ -109,5 +140,19 @@ mod tests {
         assert_eq!(r.bits(5), None);
         // uvlc: 2 leading zeros, a one, then 2 bits 11 -> 3 + 3 = 6.
         assert_eq!(BitReader::new(&[0b0011_1000]).uvlc(), Some(6));
+    }
+
+    #[test]
+    fn exp_golomb_codes_read_as_the_spec_tables_say() {
+        // 1 | 010 | 011 | 00100 | 00101 -> ue 0, 1, 2, 3; then se of 4 = -2
+        let data = [0b1010_0110, 0b0100_0010, 0b1000_0000];
+        let mut r = BitReader::new(&data);
+        assert_eq!(
+            (r.ue(), r.ue(), r.ue(), r.ue()),
+            (Some(0), Some(1), Some(2), Some(3))
+        );
+        assert_eq!(r.se(), Some(-2));
+        assert_eq!(r.ue(), None); // runs out
+        assert_eq!(BitReader::new(&[0; 8]).ue(), None);
     }
 }

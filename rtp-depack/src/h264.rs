@@ -7,7 +7,8 @@ use mjrtool_core::{
     Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError, VideoSize,
 };
 
-use crate::nal::{self, BitReader, NalFormat, ParamTable, Pieces};
+use crate::bits::BitReader;
+use crate::nal::{self, NalFormat, ParamTable, Pieces};
 
 const CODEC: &str = "H.264";
 /// NAL unit types (ITU-T H.264 table 7-1) and RTP packet types (RFC 6184 table 1).
@@ -352,15 +353,15 @@ impl H264Sps {
         if high_profile(profile_idc) {
             sps.chroma_format_idc = small(r.ue()?, 3)?;
             if sps.chroma_format_idc == 3 {
-                separate_colour_plane = r.bit()?;
+                separate_colour_plane = r.flag()?;
             }
             sps.bit_depth_luma_minus8 = small(r.ue()?, 6)?;
             sps.bit_depth_chroma_minus8 = small(r.ue()?, 6)?;
             r.skip(1)?; // qpprime_y_zero_transform_bypass_flag
-            if r.bit()? {
+            if r.flag()? {
                 let lists = if sps.chroma_format_idc == 3 { 12 } else { 8 };
                 for i in 0..lists {
-                    if r.bit()? {
+                    if r.flag()? {
                         skip_scaling_list(&mut r, if i < 6 { 16 } else { 64 })?;
                     }
                 }
@@ -385,13 +386,13 @@ impl H264Sps {
         r.skip(1)?; // gaps_in_frame_num_value_allowed_flag
         let width_mbs = u64::from(r.ue()?) + 1;
         let height_map_units = u64::from(r.ue()?) + 1;
-        let frame_mbs_only = u64::from(r.bit()?);
+        let frame_mbs_only = u64::from(r.flag()?);
         if frame_mbs_only == 0 {
             r.skip(1)?; // mb_adaptive_frame_field_flag
         }
         r.skip(1)?; // direct_8x8_inference_flag
         let mut crop = [0u64; 4]; // left, right, top, bottom
-        if r.bit()? {
+        if r.flag()? {
             for c in &mut crop {
                 *c = u64::from(r.ue()?);
             }

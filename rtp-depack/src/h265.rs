@@ -7,7 +7,8 @@ use mjrtool_core::{
     Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError, VideoSize,
 };
 
-use crate::nal::{self, BitReader, NalFormat, ParamTable, Pieces};
+use crate::bits::BitReader;
+use crate::nal::{self, NalFormat, ParamTable, Pieces};
 
 const CODEC: &str = "H.265";
 /// NAL unit types (ITU-T H.265 table 7-1) and RTP packet types (RFC 7798 section 4.4).
@@ -341,14 +342,14 @@ impl H265Sps {
         let mut r = BitReader::new(&rbsp);
         let vps_id = r.bits(4)?;
         let max_sub_layers_minus1 = r.bits(3)? as u8;
-        let temporal_id_nesting = r.bit()?;
+        let temporal_id_nesting = r.flag()?;
         // profile_tier_level(1, sps_max_sub_layers_minus1), section 7.3.3: byte-aligned here.
         let general_profile: [u8; 12] = rbsp.get(1..13)?.try_into().ok()?;
         r.skip(96)?;
         let subs = usize::from(max_sub_layers_minus1);
         let mut present = [(false, false); 8];
         for p in present.iter_mut().take(subs) {
-            *p = (r.bit()?, r.bit()?);
+            *p = (r.flag()?, r.flag()?);
         }
         if subs > 0 {
             r.skip(2 * (8 - subs))?; // reserved_zero_2bits
@@ -363,11 +364,11 @@ impl H265Sps {
         }
         let id = r.ue()?;
         let chroma_format_idc = u8::try_from(r.ue()?).ok().filter(|&c| c <= 3)?;
-        let separate_colour_plane = chroma_format_idc == 3 && r.bit()?;
+        let separate_colour_plane = chroma_format_idc == 3 && r.flag()?;
         let width = u64::from(r.ue()?);
         let height = u64::from(r.ue()?);
         let mut window = [0u64; 4]; // left, right, top, bottom
-        if r.bit()? {
+        if r.flag()? {
             for w in &mut window {
                 *w = u64::from(r.ue()?);
             }

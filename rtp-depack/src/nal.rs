@@ -90,67 +90,6 @@ pub(crate) fn rbsp(payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Reads bits, most significant first, and exp-Golomb codes (H.264 section 9.1, H.265
-/// section 9.2) from an RBSP. Every read past the end gives `None`.
-#[derive(Debug, Clone)]
-pub(crate) struct BitReader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> BitReader<'a> {
-    pub fn new(data: &'a [u8]) -> Self {
-        BitReader { data, pos: 0 }
-    }
-
-    /// One bit, u(1).
-    pub fn bit(&mut self) -> Option<bool> {
-        let byte = self.data.get(self.pos / 8)?;
-        let bit = byte >> (7 - self.pos % 8) & 1;
-        self.pos += 1;
-        Some(bit == 1)
-    }
-
-    /// `n` bits (at most 32), u(n).
-    pub fn bits(&mut self, n: u32) -> Option<u32> {
-        let mut v: u32 = 0;
-        for _ in 0..n.min(32) {
-            v = v << 1 | u32::from(self.bit()?);
-        }
-        Some(v)
-    }
-
-    /// Passes over `n` bits.
-    pub fn skip(&mut self, n: usize) -> Option<()> {
-        let end = self.pos.checked_add(n)?;
-        if end > self.data.len() * 8 {
-            return None;
-        }
-        self.pos = end;
-        Some(())
-    }
-
-    /// An unsigned exp-Golomb code, ue(v); `None` past 32 bits of value.
-    pub fn ue(&mut self) -> Option<u32> {
-        let mut zeros = 0;
-        while !self.bit()? {
-            zeros += 1;
-            if zeros > 31 {
-                return None;
-            }
-        }
-        let rest = self.bits(zeros)?;
-        Some(((1u64 << zeros) - 1 + u64::from(rest)).min(u64::from(u32::MAX)) as u32)
-    }
-
-    /// A signed exp-Golomb code, se(v).
-    pub fn se(&mut self) -> Option<i32> {
-        let k = i64::from(self.ue()?);
-        let v = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
-        i32::try_from(v).ok()
-    }
-}
-
 /// Parameter sets by id (`0..ids`), the latest of each; a set is copied out of its frame only
 /// when it differs from the one kept, so a table holds at most `ids` sets of at most
 /// [`MAX_PARAM_SET`] bytes.
@@ -413,20 +352,6 @@ mod tests {
     #[test]
     fn emulation_prevention_bytes_are_removed() {
         assert_eq!(rbsp(&[0, 0, 3, 1, 0, 0, 3, 0, 3]), [0, 0, 1, 0, 0, 0, 3]);
-    }
-
-    #[test]
-    fn exp_golomb_codes_read_as_the_spec_tables_say() {
-        // 1 | 010 | 011 | 00100 | 00101 -> ue 0, 1, 2, 3; then se of 4 = -2
-        let data = [0b1010_0110, 0b0100_0010, 0b1000_0000];
-        let mut r = BitReader::new(&data);
-        assert_eq!(
-            (r.ue(), r.ue(), r.ue(), r.ue()),
-            (Some(0), Some(1), Some(2), Some(3))
-        );
-        assert_eq!(r.se(), Some(-2));
-        assert_eq!(r.ue(), None); // runs out
-        assert_eq!(BitReader::new(&[0; 8]).ue(), None);
     }
 
     #[test]
