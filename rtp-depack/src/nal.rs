@@ -1,5 +1,5 @@
-//! NAL unit helpers shared by H.264 and H.265: Annex B splitting, emulation-prevention removal,
-//! an exp-Golomb bit reader, bounded parameter-set tables, and the pieces the depacketizers push
+//! NAL unit helpers shared by H.264 and H.265: Annex B splitting, emulation-prevention removal
+//! (the RBSP that [`crate::bits::BitReader`] reads), bounded parameter-set tables, and the pieces the depacketizers push
 //! for the frame assembly and how [`records_to_avcc`] turns them into length-prefixed NAL units.
 //!
 //! # Pieces between `depacketize` and `complete`
