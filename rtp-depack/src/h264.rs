@@ -145,10 +145,7 @@ impl H264Payload {
             let mut head = [header, 0];
             head[1] = data.first().copied().unwrap_or(0x80);
             let starts = self.starts_access_unit(&head);
-            self.pieces.fu_start(out, nal_type, &[header], data);
-            if end {
-                self.pieces.open_fu = None;
-            }
+            self.pieces.fu_start(out, nal_type, &[header], data, end);
             return Ok(starts);
         }
         if self.pieces.open_fu != Some(nal_type) {

@@ -144,10 +144,7 @@ impl H265Payload {
             let header = [payload[0] & 0x81 | t << 1, payload[1]];
             let head = [header[0], header[1], data.first().copied().unwrap_or(0x80)];
             let starts = self.starts_access_unit(&head);
-            self.pieces.fu_start(out, t, &header, data);
-            if end {
-                self.pieces.open_fu = None;
-            }
+            self.pieces.fu_start(out, t, &header, data, end);
             return Ok(starts);
         }
         if self.pieces.open_fu != Some(t) {

@@ -149,9 +149,17 @@ impl Pieces {
         out.push(nal);
     }
 
-    /// The first fragment of a NAL unit of type `nal_type`: its rebuilt header and data.
-    pub fn fu_start(&mut self, out: &mut Vec<Bytes>, nal_type: u8, header: &[u8], data: Bytes) {
-        self.open_fu = Some(nal_type);
+    /// The first fragment of a NAL unit of type `nal_type`: its rebuilt header and data; `end`
+    /// (a start that is also the last fragment) leaves nothing open.
+    pub fn fu_start(
+        &mut self,
+        out: &mut Vec<Bytes>,
+        nal_type: u8,
+        header: &[u8],
+        data: Bytes,
+        end: bool,
+    ) {
+        self.open_fu = (!end).then_some(nal_type);
         let len = (header.len() + data.len()).min(MAX_PIECE) as u32;
         out.push(self.header(KIND_FU_START | len, header));
         out.push(data);
@@ -362,7 +370,7 @@ mod tests {
         let joined: Vec<u8> = out.concat();
         let same = records_to_avcc("H.264", Bytes::from(joined.clone())).unwrap();
         assert_eq!(&same[..], &joined[..]);
-        p.fu_start(&mut out, 5, &[0x65], Bytes::from_static(&[1, 2]));
+        p.fu_start(&mut out, 5, &[0x65], Bytes::from_static(&[1, 2]), false);
         p.fu_more(&mut out, Bytes::from_static(&[3]), false);
         p.fu_more(&mut out, Bytes::from_static(&[4, 5]), true);
         let avcc = records_to_avcc("H.264", Bytes::from(out.concat())).unwrap();
