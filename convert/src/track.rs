@@ -373,31 +373,36 @@ impl<R: Read> MjrTrack<R> {
             Codec::G722 => Some(9),
             _ => None,
         };
-        // Without a static type, the first packet that is not event-shaped decides (0xFF: not
-        // yet known).
-        let first_guess = match static_pt {
-            Some(p) => p,
-            None if event_shaped => 0xFF,
-            None => pt,
+        // Without a static type, the first packet that is not event-shaped decides.
+        let main = match static_pt.or(self.main_pt) {
+            Some(main) => main,
+            None if event_shaped => {
+                self.count_event(rtp.header.timestamp);
+                return false;
+            }
+            None => {
+                self.main_pt = Some(pt);
+                return true;
+            }
         };
-        let main = *self.main_pt.get_or_insert(first_guess);
-        if main == 0xFF && !event_shaped {
-            self.main_pt = Some(pt);
+        if pt == main {
             return true;
         }
-        if pt != main && event_shaped {
-            let ts = rtp.header.timestamp;
-            if self.last_event_ts != Some(ts) {
-                self.last_event_ts = Some(ts);
-                self.stats.telephone_events += 1;
-            }
-            return false;
-        }
-        if pt != main && main != 0xFF {
+        if event_shaped {
+            self.count_event(rtp.header.timestamp);
+        } else {
             self.stats.other_payload_type += 1;
-            return false;
         }
-        true
+        false
+    }
+
+    /// A telephone-event packet: a new event when its timestamp is new (RFC 4733 section 2.5.1:
+    /// the packets of one event share the timestamp of its start).
+    fn count_event(&mut self, ts: u32) {
+        if self.last_event_ts != Some(ts) {
+            self.last_event_ts = Some(ts);
+            self.stats.telephone_events += 1;
+        }
     }
 
     /// The first message read, lasting until the one after it (at most
