@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use mjrtool_core::{PayloadError, VideoSize};
 
-use crate::bits::BitReader;
+use crate::vp9_header::{read_prefix, sync_code, Fields};
 
 /// The start of a VP9 frame's uncompressed header (VP9 spec section 6.2), up to the frame size
 /// of a key frame.
@@ -45,44 +45,20 @@ impl Vp9FrameHeader {
     /// The frame is shorter than the fields above, its frame_marker is not 2, a key frame's
     /// sync code is not 0x49 0x83 0x42, or a reserved bit is set.
     pub fn read(frame: &[u8]) -> Result<Vp9FrameHeader, PayloadError> {
-        let mut r = BitReader::new(frame);
-        let short = |r: &BitReader<'_>| frame_error("a whole uncompressed header", r, frame);
-        let marker = r.bits(2).ok_or_else(|| short(&r))?;
-        if marker != 2 {
-            return Err(invalid("frame_marker 2", format!("{marker}"), 0));
-        }
-        let low = r.bits(1).ok_or_else(|| short(&r))?;
-        let high = r.bits(1).ok_or_else(|| short(&r))?;
-        let profile = (high << 1 | low) as u8;
-        if profile == 3 && r.flag().ok_or_else(|| short(&r))? {
-            return Err(invalid("reserved_zero 0", "1".into(), 0));
-        }
+        let mut b = Fields::new(frame);
+        let p = read_prefix(&mut b)?;
         let mut header = Vp9FrameHeader {
-            profile,
-            show_existing_frame: r.flag().ok_or_else(|| short(&r))?,
-            keyframe: false,
-            show_frame: true,
+            profile: p.profile,
+            show_existing_frame: p.show_existing_frame,
+            keyframe: p.keyframe,
+            show_frame: p.show_frame,
             size: None,
         };
-        if header.show_existing_frame {
-            r.bits(3).ok_or_else(|| short(&r))?;
-            return Ok(header);
-        }
-        header.keyframe = !r.flag().ok_or_else(|| short(&r))?;
-        header.show_frame = r.flag().ok_or_else(|| short(&r))?;
-        r.flag().ok_or_else(|| short(&r))?; // error_resilient_mode
         if header.keyframe {
-            let sync = r.bits(24).ok_or_else(|| short(&r))?;
-            if sync != 0x49_83_42 {
-                return Err(invalid(
-                    "the frame sync code 49 83 42",
-                    format!("{sync:06x}"),
-                    r.position() / 8 - 3,
-                ));
-            }
-            color_config(&mut r, profile).ok_or_else(|| short(&r))?;
-            let w = r.bits(16).ok_or_else(|| short(&r))? + 1;
-            let h = r.bits(16).ok_or_else(|| short(&r))? + 1;
+            sync_code(&mut b)?;
+            skip_color_config(&mut b, p.profile)?;
+            let w = b.f(16)? + 1;
+            let h = b.f(16)? + 1;
             header.size = match (u16::try_from(w), u16::try_from(h)) {
                 (Ok(width), Ok(height)) => Some(VideoSize { width, height }),
                 _ => None, // 65536 does not fit a VideoSize
@@ -92,34 +68,26 @@ impl Vp9FrameHeader {
     }
 }
 
-/// Skips color_config() (VP9 spec section 6.2.2).
-fn color_config(r: &mut BitReader<'_>, profile: u8) -> Option<()> {
+/// Skips color_config() (VP9 spec section 6.2.2), reserved bits unchecked.
+fn skip_color_config(b: &mut Fields<'_>, profile: u8) -> Result<(), PayloadError> {
     if profile >= 2 {
-        r.flag()?; // ten_or_twelve_bit
+        b.f(1)?; // ten_or_twelve_bit
     }
-    let color_space = r.bits(3)?;
+    let color_space = b.f(3)?;
     let extra = if color_space != 7 {
-        r.flag()?; // color_range
+        b.f(1)?; // color_range
         3 // subsampling_x, subsampling_y, reserved_zero
     } else {
         1 // reserved_zero
     };
     if profile == 1 || profile == 3 {
-        r.bits(extra)?;
+        b.f(extra)?;
     }
-    Some(())
+    Ok(())
 }
 
-fn frame_error(expected: &'static str, r: &BitReader<'_>, frame: &[u8]) -> PayloadError {
-    PayloadError {
-        codec: "VP9",
-        expected,
-        found: format!("the frame ends after {} bytes", frame.len()),
-        offset: r.position() / 8,
-    }
-}
-
-fn invalid(expected: &'static str, found: String, offset: usize) -> PayloadError {
+/// A VP9 bitstream error: what was expected, what was found, at which byte.
+pub(crate) fn invalid(expected: &'static str, found: String, offset: usize) -> PayloadError {
     PayloadError {
         codec: "VP9",
         expected,

@@ -5,6 +5,7 @@
 use mjrtool_core::PayloadError;
 
 use crate::bits::BitReader;
+use crate::vp9_frame::invalid;
 
 /// Reference frame slots of a VP9 decoder (NUM_REF_FRAMES = 8), with the size of the frame each
 /// holds as far as the headers seen so far tell (VP9 spec section 6.2: `frame_size_with_refs`
@@ -104,13 +105,20 @@ pub struct Vp9UncompressedHeader {
 type Read<T> = Result<T, PayloadError>;
 
 /// A reader that turns running out of bytes into a typed error.
-struct Fields<'a> {
-    r: BitReader<'a>,
+pub(crate) struct Fields<'a> {
+    pub r: BitReader<'a>,
     len: usize,
 }
 
-impl Fields<'_> {
-    fn f(&mut self, n: u32) -> Read<u32> {
+impl<'a> Fields<'a> {
+    pub fn new(frame: &'a [u8]) -> Self {
+        Fields {
+            r: BitReader::new(frame),
+            len: frame.len(),
+        }
+    }
+
+    pub fn f(&mut self, n: u32) -> Read<u32> {
         self.r.bits(n).ok_or_else(|| PayloadError {
             codec: "VP9",
             expected: "a whole uncompressed header",
@@ -118,7 +126,7 @@ impl Fields<'_> {
             offset: self.r.position() / 8,
         })
     }
-    fn flag(&mut self) -> Read<bool> {
+    pub fn flag(&mut self) -> Read<bool> {
         Ok(self.f(1)? == 1)
     }
     /// `su(n)` (section 4.9): n bits then a sign bit.
@@ -127,13 +135,50 @@ impl Fields<'_> {
     }
 }
 
-fn invalid(expected: &'static str, found: String, offset: usize) -> PayloadError {
-    PayloadError {
-        codec: "VP9",
-        expected,
-        found,
-        offset,
+/// The fields every uncompressed header starts with (section 6.2), to error_resilient_mode.
+pub(crate) struct Prefix {
+    pub profile: u8,
+    pub show_existing_frame: bool,
+    pub keyframe: bool,
+    /// Where show_frame is, in bits.
+    pub show_frame_bit: usize,
+    pub show_frame: bool,
+    pub error_resilient_mode: bool,
+}
+
+/// Reads frame_marker to error_resilient_mode; a show_existing_frame header to its end
+/// (frame_to_show_map_idx), with `show_frame` set.
+///
+/// # Errors
+///
+/// The frame ends inside these fields, frame_marker is not 2, or profile 3's reserved bit is set.
+pub(crate) fn read_prefix(b: &mut Fields<'_>) -> Read<Prefix> {
+    let marker = b.f(2)?;
+    if marker != 2 {
+        return Err(invalid("frame_marker 2", format!("{marker}"), 0));
     }
+    let low = b.f(1)?;
+    let profile = (b.f(1)? << 1 | low) as u8;
+    if profile == 3 && b.flag()? {
+        return Err(invalid("reserved_zero 0", "1".into(), 0));
+    }
+    let mut p = Prefix {
+        profile,
+        show_existing_frame: b.flag()?,
+        keyframe: false,
+        show_frame_bit: 0,
+        show_frame: true,
+        error_resilient_mode: false,
+    };
+    if p.show_existing_frame {
+        b.f(3)?; // frame_to_show_map_idx
+        return Ok(p);
+    }
+    p.keyframe = !b.flag()?;
+    p.show_frame_bit = b.r.position();
+    p.show_frame = b.flag()?;
+    p.error_resilient_mode = b.flag()?;
+    Ok(p)
 }
 
 impl Vp9UncompressedHeader {
@@ -146,31 +191,21 @@ impl Vp9UncompressedHeader {
     /// code is not 0x49 0x83 0x42, an inter frame takes its size from a slot of unknown size,
     /// or header_size_in_bytes is 0 or runs past the frame.
     pub fn read(frame: &[u8], slots: &Vp9RefSlots) -> Read<Vp9UncompressedHeader> {
-        let mut b = Fields {
-            r: BitReader::new(frame),
-            len: frame.len(),
+        let mut b = Fields::new(frame);
+        let p = read_prefix(&mut b)?;
+        let mut h = Vp9UncompressedHeader {
+            profile: p.profile,
+            show_existing_frame: p.show_existing_frame,
+            keyframe: p.keyframe,
+            show_frame_bit: p.show_frame_bit,
+            show_frame: p.show_frame,
+            error_resilient_mode: p.error_resilient_mode,
+            ..Vp9UncompressedHeader::default()
         };
-        let mut h = Vp9UncompressedHeader::default();
-        let marker = b.f(2)?;
-        if marker != 2 {
-            return Err(invalid("frame_marker 2", format!("{marker}"), 0));
-        }
-        let low = b.f(1)?;
-        h.profile = (b.f(1)? << 1 | low) as u8;
-        if h.profile == 3 && b.flag()? {
-            return Err(invalid("reserved_zero 0", "1".into(), 0));
-        }
-        h.show_existing_frame = b.flag()?;
         if h.show_existing_frame {
-            b.f(3)?; // frame_to_show_map_idx
-            h.show_frame = true;
             h.bits = b.r.position();
             return Ok(h);
         }
-        h.keyframe = !b.flag()?;
-        h.show_frame_bit = b.r.position();
-        h.show_frame = b.flag()?;
-        h.error_resilient_mode = b.flag()?;
         if h.keyframe {
             sync_code(&mut b)?;
             color_config(&mut b, h.profile)?;
@@ -288,7 +323,7 @@ impl BitWriter {
 }
 
 /// frame_sync_code (section 6.2.1).
-fn sync_code(b: &mut Fields<'_>) -> Read<()> {
+pub(crate) fn sync_code(b: &mut Fields<'_>) -> Read<()> {
     let sync = b.f(24)?;
     if sync != 0x49_83_42 {
         return Err(invalid(
