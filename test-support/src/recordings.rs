@@ -23,25 +23,10 @@ pub fn fixture(name: &str) -> Vec<u8> {
 /// The access units of an Annex B stream (H.264 or H.265), split where a new picture begins:
 /// at a parameter set, or at a slice whose first-slice flag is set.
 pub fn annexb_access_units(stream: &[u8], hevc: bool) -> Vec<Vec<u8>> {
-    let mut starts = Vec::new();
-    let mut i = 0;
-    while i + 3 <= stream.len() {
-        if stream[i..i + 3] == [0, 0, 1] {
-            starts.push(i + 3);
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
     let mut units: Vec<Vec<u8>> = Vec::new();
     let mut current: Vec<u8> = Vec::new();
     let mut seen_slice = false;
-    for (k, &s) in starts.iter().enumerate() {
-        let mut end = starts.get(k + 1).map_or(stream.len(), |&n| n - 3);
-        while end > s && stream[end - 1] == 0 {
-            end -= 1;
-        }
-        let nal = &stream[s..end];
+    for nal in rtp_depack::annexb_nals(stream) {
         let Some(&first) = nal.first() else { continue };
         let (is_param, is_slice, first_slice) = if hevc {
             let t = (first >> 1) & 0x3F;
