@@ -230,7 +230,7 @@ fn synth_pair(dir: &TempDir, minutes: u64) {
         } else {
             synth::write_audio(&mut w, &o).unwrap();
         }
-        guard.commit(w, false).unwrap();
+        guard.commit(w, &[], 0, false).unwrap();
     }
 }
 

@@ -52,7 +52,7 @@ fn a_planted_symlink_or_file_at_the_temporary_name_is_never_followed_nor_touched
     let (out, mut w) = AtomicOutput::create_with(&dest, false, &mut scripted(&[1, 2, 3])).unwrap();
     assert_eq!(out.temp_path(), dir.0.join(temp_name(name, pid, 3)));
     w.write_all(b"output").unwrap();
-    out.commit(w, false).unwrap();
+    out.commit(w, &[], 0, false).unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), b"output");
     assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
     let planted = dir.0.join(temp_name(name, pid, 2));
@@ -96,7 +96,7 @@ fn a_destination_that_appears_during_the_conversion_is_kept_without_force() {
         } else {
             std::fs::write(&dest, b"intruder").unwrap();
         }
-        let err = out.commit(w, false).unwrap_err();
+        let err = out.commit(w, &[], 0, false).unwrap_err();
         assert_eq!(
             err.to_string(),
             "appeared during the conversion; not replaced (use -y to overwrite)"
@@ -115,7 +115,7 @@ fn a_destination_that_appears_during_the_conversion_is_kept_without_force() {
     let dest = dir.path("x.webm");
     let (out, mut w) = AtomicOutput::create(&dest, true).unwrap();
     w.write_all(b"output").unwrap();
-    out.commit(w, false).unwrap();
+    out.commit(w, &[], 0, false).unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), b"output");
 }
 

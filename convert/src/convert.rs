@@ -301,9 +301,12 @@ fn open_tracks(
     Ok(tracks)
 }
 
-/// The timeline over `paths` again, from their first byte, as the conversion built it: the
-/// planning pass of an MP4.
-fn reopen(paths: &[PathBuf], options: &ConvertOptions) -> Result<Mixer<Source>, CliError> {
+/// The timeline over `paths` again, from their first byte, as the conversion built it (to size
+/// an MP4's head, [`crate::mp4_head`]).
+pub(crate) fn reopen(
+    paths: &[PathBuf],
+    options: &ConvertOptions,
+) -> Result<Mixer<Source>, CliError> {
     let opened = open_tracks(paths, options, &mut Vec::new())?;
     let mut sources = Vec::with_capacity(opened.len());
     for o in opened {
@@ -423,8 +426,10 @@ pub fn convert(
                     path: output.to_path_buf(),
                     source,
                 })?;
-            let (summary, writer) = target.write_file(&mut mixer, writer, &mut on_progress)?;
-            (summary, Some((guard, writer)))
+            let align = guard.block_size();
+            let (summary, writer, head) =
+                target.write_file(&mut mixer, writer, align, &mut on_progress)?;
+            (summary, Some((guard, writer, head)))
         }
     };
     let stats: Vec<TrackStats> = (0..paths.len())
@@ -448,9 +453,9 @@ pub fn convert(
             return Err(CliError::Strict(w.to_string()));
         }
     }
-    if let Some((guard, writer)) = file {
+    if let Some((guard, writer, head)) = file {
         guard
-            .commit(writer, options.sync)
+            .commit(writer, &head.bytes, head.reserved, options.sync)
             .map_err(|source| CliError::Io {
                 path: output.to_path_buf(),
                 source,
@@ -520,13 +525,21 @@ fn stream_output(output: &Path) -> Result<Option<Box<dyn std::io::Write>>, CliEr
     Ok(device.map(|f| Box::new(f) as Box<dyn std::io::Write>))
 }
 
+/// What goes at the start of a file once the rest is written (an MP4's index), over the bytes
+/// left for it.
+#[derive(Debug, Default)]
+struct Head {
+    bytes: Vec<u8>,
+    reserved: u64,
+}
+
 /// What the writing half of a conversion needs to know.
 struct Target<'a> {
     format: OutputFormat,
     mux_options: MuxerOptions,
     paths: &'a [PathBuf],
     output: &'a Path,
-    /// To read the inputs again (an MP4's planning pass).
+    /// To read the inputs' start again (to size an MP4's head).
     options: &'a ConvertOptions,
 }
 
@@ -614,8 +627,43 @@ impl Target<'_> {
         self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
     }
 
-    /// A file: WebM/Matroska with Cues and Duration, or Ogg.
+    /// A file: WebM/Matroska with Cues and Duration, Ogg, WAV, MP4 (faststart)…; with the
+    /// head to put in front of what was written (an MP4's `ftyp` and `moov`, as whole blocks
+    /// of `align` bytes), empty for the others.
     fn write_file<W: std::io::Write + std::io::Seek>(
+        &self,
+        mixer: &mut Mixer<Source>,
+        writer: W,
+        align: u64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Summary, W, Head), CliError> {
+        if self.format == OutputFormat::Mp4 {
+            // Faststart (the index first) in one pass: the samples are written as they come,
+            // behind room left for the index, sized from the first samples.
+            let reserve =
+                crate::mp4_head::reserve(self.paths, self.options, &self.mp4_tags(), align);
+            let mut writer = writer;
+            writer
+                .seek(std::io::SeekFrom::Start(reserve))
+                .map_err(|e| self.error(e.into()))?;
+            let sink = Mp4Muxer::samples_first(writer, reserve, align).with_tags(self.mp4_tags());
+            let (summary, (writer, head)) =
+                self.run_into(mixer, sink, |s| Ok(s.into_samples_and_head()?), progress)?;
+            return Ok((
+                summary,
+                writer,
+                Head {
+                    bytes: head,
+                    reserved: reserve,
+                },
+            ));
+        }
+        let (summary, writer) = self.write_other_file(mixer, writer, progress)?;
+        Ok((summary, writer, Head::default()))
+    }
+
+    /// A file in any container but MP4.
+    fn write_other_file<W: std::io::Write + std::io::Seek>(
         &self,
         mixer: &mut Mixer<Source>,
         writer: W,
@@ -630,23 +678,6 @@ impl Target<'_> {
             OutputFormat::Ogg => {
                 let sink = OggOpusSink::new(writer, Self::vendor());
                 self.run_into(mixer, sink, |s| Ok(s.into_inner()?), progress)
-            }
-            OutputFormat::Mp4 => {
-                // Faststart (the index first) in two passes over the inputs: the first only
-                // builds the index, the second writes it and then each sample once. Reading
-                // the inputs twice costs less than writing every sample twice through a spool.
-                let mut first = reopen(self.paths, self.options)?;
-                let mut planning = Mp4Muxer::plan().with_tags(self.mp4_tags());
-                run(
-                    &mut first,
-                    &mut planning,
-                    self.paths,
-                    self.output,
-                    &mut |_| {},
-                )?;
-                let plan = planning.into_plan().map_err(|e| self.error(e.into()))?;
-                let sink = Mp4Muxer::planned(writer, plan);
-                self.run_into(mixer, sink, |s| Ok(s.into_inner()), progress)
             }
             OutputFormat::Wav => {
                 let sink = WavSink::new(SeekOutput::new(writer));

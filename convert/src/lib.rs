@@ -24,6 +24,7 @@ pub mod cleanup;
 pub mod container;
 pub mod convert;
 pub mod fmtp;
+mod mp4_head;
 pub mod nfo;
 pub mod output;
 mod report;

@@ -40,6 +40,7 @@ pub struct AtomicOutput {
     dest: PathBuf,
     overwrite: bool,
     committed: bool,
+    block_size: u64,
 }
 
 /// 64 unpredictable bits: std's randomly keyed SipHash over a counter, the time and the PID.
@@ -124,6 +125,7 @@ impl AtomicOutput {
                         dest: dest.to_path_buf(),
                         overwrite,
                         committed: false,
+                        block_size: block_size(&file),
                     };
                     return Ok((out, BackgroundWriter::new(file)));
                 }
@@ -142,16 +144,39 @@ impl AtomicOutput {
         &self.temp
     }
 
-    /// Flushes `writer` (to the disk itself with `sync`, so that the file survives a power
-    /// loss) and publishes the temporary file under the destination name.
+    /// The block size of the filesystem the temporary file is on (a power of two from 512
+    /// bytes to 1 MiB; 4 KiB when the filesystem says something else): a head of whole blocks
+    /// can be inserted in front of what was written without moving it ([`Self::commit`]).
+    pub fn block_size(&self) -> u64 {
+        self.block_size
+    }
+
+    /// Flushes `writer`, writes `head` (if not empty) at the start of the file, over the
+    /// `reserved` bytes the writing left for it, flushes to the disk itself with `sync` (so
+    /// that the file survives a power loss) and publishes the temporary file under the
+    /// destination name.
+    ///
+    /// A head longer than `reserved` needs room in front of what was written: whole blocks
+    /// ([`Self::block_size`]) are inserted by the filesystem where it can (Linux's
+    /// `FALLOC_FL_INSERT_RANGE`: ext4, XFS; it writes the file back to the disk first, which
+    /// takes time), elsewhere what was written is moved ([`mp4_mux::insert_head`]).
     ///
     /// # Errors
     ///
     /// Writing or flushing failed; without `overwrite`, the destination name was taken in the
     /// meantime (the file there is kept) or the filesystem cannot publish without replacing.
     /// On error the temporary file is removed.
-    pub fn commit(mut self, writer: BackgroundWriter, sync: bool) -> io::Result<()> {
-        let file = writer.finish()?;
+    pub fn commit(
+        mut self,
+        writer: BackgroundWriter,
+        head: &[u8],
+        reserved: u64,
+        sync: bool,
+    ) -> io::Result<()> {
+        let mut file = writer.finish()?;
+        if !head.is_empty() {
+            write_head(&mut file, head, reserved)?;
+        }
         if sync {
             file.sync_all()?;
         }
@@ -164,6 +189,31 @@ impl AtomicOutput {
         }
         Ok(())
     }
+}
+
+/// The filesystem's block size for `file` (see [`AtomicOutput::block_size`]).
+fn block_size(file: &File) -> u64 {
+    rustix::fs::fstatfs(file)
+        .ok()
+        .and_then(|s| u64::try_from(s.f_bsize).ok())
+        .filter(|b| b.is_power_of_two() && (512..=1 << 20).contains(b))
+        .unwrap_or(4096)
+}
+
+/// Writes `head` at the start of `file`, over the `reserved` bytes left for it; the room a
+/// longer head needs is inserted as whole blocks by the filesystem where it can, else made by
+/// moving what follows.
+fn write_head(file: &mut File, head: &[u8], reserved: u64) -> io::Result<()> {
+    use rustix::fs::{fallocate, FallocateFlags};
+    use std::os::unix::fs::FileExt;
+    let grow = (head.len() as u64).saturating_sub(reserved);
+    // Inserting needs a length of whole blocks, inside the file (not at its end), on a
+    // filesystem that supports it; any refusal leaves the file as it was.
+    let inside = file.metadata()?.len() > 0;
+    if grow == 0 || (inside && fallocate(&*file, FallocateFlags::INSERT_RANGE, 0, grow).is_ok()) {
+        return file.write_all_at(head, 0);
+    }
+    mp4_mux::insert_head(file, head, reserved)
 }
 
 /// Gives `temp` the name `dest`: replacing whatever is there with `overwrite`, never otherwise.
@@ -605,10 +655,42 @@ mod tests {
         );
         let (out, mut w) = AtomicOutput::create(&dest, false).unwrap();
         w.write_all(b"whole").unwrap();
-        out.commit(w, true).unwrap();
+        out.commit(w, &[], 0, true).unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"whole");
         assert!(AtomicOutput::create(&dest, false).is_err());
         assert!(AtomicOutput::create(&dest, true).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_head_committed_in_front_comes_first_whether_or_not_blocks_can_be_inserted() {
+        let dir = std::env::temp_dir().join(format!("mjrtool-head-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let body: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        // (reserved, head): in its reserve, whole blocks more, or 100 bytes more (always moved).
+        for (name, reserved, head_len) in [
+            ("fits.mp4", 8192, 8192),
+            ("blocks.mp4", 0, 8192),
+            ("more-blocks.mp4", 4096, 12288),
+            ("odd.mp4", 4096, 4196),
+        ] {
+            let dest = dir.join(name);
+            let (out, mut w) = AtomicOutput::create(&dest, true).unwrap();
+            let head = vec![0xA5; head_len];
+            w.seek(SeekFrom::Start(reserved)).unwrap();
+            w.write_all(&body).unwrap();
+            out.commit(w, &head, reserved, false).unwrap();
+            let got = std::fs::read(&dest).unwrap();
+            assert_eq!(got.len(), head.len() + body.len(), "{name}");
+            assert_eq!(&got[..head.len()], &head[..], "{name}");
+            assert_eq!(&got[head.len()..], &body[..], "{name}");
+        }
+        // Nothing written: the head alone.
+        let dest = dir.join("empty.mp4");
+        let (out, w) = AtomicOutput::create(&dest, true).unwrap();
+        let head = vec![7u8; 4096];
+        out.commit(w, &head, 0, false).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), head);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -84,19 +84,6 @@ pub enum Mp4Error {
         /// The value reached.
         found: u64,
     },
-    /// The frames written after a plan ([`crate::Mp4Muxer::planned`]) are not those the
-    /// planning pass saw: the file's index would not match its data.
-    #[error("planned MP4: expected the {expected_samples} samples ({expected_bytes} bytes) of the planning pass, found {found_samples} samples ({found_bytes} bytes) that differ")]
-    PlanMismatch {
-        /// Samples of the planning pass.
-        expected_samples: u64,
-        /// Their bytes.
-        expected_bytes: u64,
-        /// Samples written.
-        found_samples: u64,
-        /// Their bytes.
-        found_bytes: u64,
-    },
 }
 
 /// Checked conversion to a narrower integer, as an [`Mp4Error::Overflow`].

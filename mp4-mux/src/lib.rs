@@ -9,11 +9,15 @@
 //!
 //! Two layouts:
 //!
-//! * **faststart** ([`Mp4Muxer::faststart`], the usual one): `ftyp`, `moov`, `mdat`. The samples
-//!   are spooled to a scratch stream (a temporary file beside the output) while only the sample
-//!   tables stay in memory (4 to 28 bytes a sample, see `table.rs`; some 20 MB for a 3-hour
-//!   recording); `finish` writes `ftyp` and `moov` (with `co64` once offsets pass 4 GiB) and
-//!   copies the spool into an `mdat` (with a 64-bit size past 4 GiB) through a fixed 8 KiB buffer.
+//! * **faststart**: `ftyp`, `moov`, `mdat`, the index before the samples, as browsers stream
+//!   it. Only the sample tables stay in memory (4 to 28 bytes a sample, see `table.rs`; some
+//!   20 MB for a 3-hour recording), with `co64` once offsets pass 4 GiB and a 64-bit `mdat`
+//!   size past 4 GiB. Two ways to write one:
+//!   * [`Mp4Muxer::samples_first`] writes each sample once, straight to the output, behind
+//!     room the caller left for the head; the head is written over that room at the end (or,
+//!     if it needs more, the room is inserted: [`insert_head`]). What `mjrtool` uses.
+//!   * [`Mp4Muxer::faststart`] spools the samples to a scratch stream and copies them after
+//!     the head at `finish`, through a fixed 8 KiB buffer: any `Write` will do.
 //! * **fragmented** ([`Mp4Muxer::fragmented`]): `ftyp`, `moov` with `mvex`, then `moof`/`mdat`
 //!   pairs, cut before each keyframe of the first video track or at [`FragmentLimits`]; it
 //!   writes as it goes (a pipe will do) and holds one fragment in memory. No `mfra` is written.
@@ -53,6 +57,7 @@ mod bmff;
 mod entry;
 mod error;
 mod fragment;
+mod head;
 mod moov;
 mod muxer;
 pub mod reader;
@@ -62,4 +67,5 @@ mod tags;
 
 pub use error::Mp4Error;
 pub use fragment::FragmentLimits;
-pub use muxer::{Mp4Muxer, Mp4Plan, NoSpool};
+pub use head::insert_head;
+pub use muxer::{Mp4Muxer, NoSpool};

@@ -38,6 +38,9 @@ impl Seek for NoSpool {
     }
 }
 
+/// Largest alignment of a [`Mp4Muxer::samples_first`] head.
+const MAX_ALIGN: u64 = 1 << 20;
+
 #[derive(Debug)]
 enum Layout<S> {
     Faststart {
@@ -46,70 +49,22 @@ enum Layout<S> {
         len: u64,
         /// The track of the last sample spooled (a new chunk starts when it changes).
         last: Option<usize>,
-        /// A planning pass: `finish` writes the head only, no sample ([`Mp4Muxer::plan`]).
-        planning: bool,
     },
-    /// Samples go straight to the output after the head a planning pass made.
-    Planned {
+    /// Samples go straight to the output; `finish` makes the head that must be put in front
+    /// of them ([`Mp4Muxer::samples_first`]).
+    SamplesFirst {
+        /// Bytes the caller left for the head.
+        reserve: u64,
+        /// The head grows past `reserve` by a multiple of this.
+        align: u64,
+        /// Bytes of samples written.
+        len: u64,
+        /// The track of the last sample written (a new chunk starts when it changes).
+        last: Option<usize>,
+        /// The head, once finished.
         head: Option<Vec<u8>>,
-        expected: Tally,
     },
     Fragmented(Fragments),
-}
-
-/// What a faststart file's samples were: how many, their bytes, and a digest of their tracks
-/// and sizes in order (FNV-1a), which says whether a second pass wrote the same samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Tally {
-    samples: u64,
-    bytes: u64,
-    digest: u64,
-}
-
-impl Default for Tally {
-    fn default() -> Self {
-        Tally {
-            samples: 0,
-            bytes: 0,
-            digest: 0xcbf2_9ce4_8422_2325,
-        }
-    }
-}
-
-impl Tally {
-    fn add(&mut self, track: usize, size: u32) {
-        self.samples += 1;
-        self.bytes = self.bytes.saturating_add(u64::from(size));
-        for b in (track as u64)
-            .to_le_bytes()
-            .into_iter()
-            .chain(size.to_le_bytes())
-        {
-            self.digest = (self.digest ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-}
-
-/// What a planning pass learned ([`Mp4Muxer::plan`]): the head of a faststart file (`ftyp`,
-/// `moov` with every sample's size, time and offset, the `mdat` header) and a tally of the
-/// samples that must follow it. [`Mp4Muxer::planned`] then writes the file in one pass, with no
-/// spool: the samples are written once, straight after the head.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mp4Plan {
-    head: Vec<u8>,
-    samples: Tally,
-}
-
-impl Mp4Plan {
-    /// Bytes of the head (`ftyp`, `moov`, `mdat` header).
-    pub fn head_len(&self) -> usize {
-        self.head.len()
-    }
-
-    /// Bytes of the samples that follow it.
-    pub fn data_len(&self) -> u64 {
-        self.samples.bytes
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,8 +103,6 @@ pub struct Mp4Muxer<W: Write, S = NoSpool> {
     tracks: Vec<Track>,
     /// Tags of the whole file, `(name, text)` ([`Mp4Muxer::with_tags`]).
     tags: Vec<(String, String)>,
-    /// The samples written so far (faststart layouts).
-    tally: Tally,
 }
 
 impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
@@ -163,59 +116,64 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
                 spool: scratch,
                 len: 0,
                 last: None,
-                planning: false,
             },
             step: Step::New,
             tracks: Vec::new(),
             tags: Vec::new(),
-            tally: Tally::default(),
         }
-    }
-}
-
-impl Mp4Muxer<Vec<u8>, NoSpool> {
-    /// The first of two passes that write a faststart file without a spool: give it the same
-    /// tracks and frames as the second, then [`Mp4Muxer::into_plan`]. It keeps the sample
-    /// tables (as [`Mp4Muxer::faststart`] does) and no sample.
-    pub fn plan() -> Mp4Muxer<Vec<u8>, NoSpool> {
-        let mut muxer = Mp4Muxer::faststart(Vec::new(), NoSpool);
-        if let Layout::Faststart { planning, .. } = &mut muxer.layout {
-            *planning = true;
-        }
-        muxer
-    }
-
-    /// The plan, once [`FrameSink::finish`] was called.
-    ///
-    /// # Errors
-    ///
-    /// [`Mp4Error::CallOrder`] before `finish`.
-    pub fn into_plan(self) -> Result<Mp4Plan, Mp4Error> {
-        self.order(Step::Finished, "into_plan")?;
-        let samples = self.tally;
-        Ok(Mp4Plan {
-            head: self.out,
-            samples,
-        })
     }
 }
 
 impl<W: Write> Mp4Muxer<W, NoSpool> {
-    /// The second pass of a faststart file without a spool: writes `plan`'s head at `open`,
-    /// then each sample as it comes; `finish` checks that the samples were those of the
-    /// planning pass ([`Mp4Error::PlanMismatch`] if not: the file must then be thrown away).
-    /// Memory holds nothing per sample.
-    pub fn planned(out: W, plan: Mp4Plan) -> Mp4Muxer<W, NoSpool> {
+    /// A faststart file written in one pass, with no spool: each sample goes straight to
+    /// `out` as it comes (the `mdat` payload), while only the sample tables stay in memory.
+    /// The caller leaves `reserve` bytes in front of the samples (say, a new file's writer
+    /// first moved `reserve` bytes on: a hole); after [`FrameSink::finish`],
+    /// [`Mp4Muxer::into_samples_and_head`] gives the head (`ftyp`, `moov`, a `free` box where
+    /// needed, the `mdat` header), its chunk offsets counting it, to be written at the start.
+    ///
+    /// If the head fits in `reserve`, it is exactly `reserve` bytes long (a `free` box takes
+    /// the rest) and is written over them. If not, it is longer by a multiple of `align`
+    /// (which should be the filesystem's block size; 1 means no rounding, above 1 MiB is taken
+    /// as 1 MiB): that many bytes must be inserted at the start, which Linux's
+    /// `fallocate(FALLOC_FL_INSERT_RANGE)` does without moving a byte on ext4 and XFS (but
+    /// only after writing the file back to the disk), and [`insert_head`] does by moving the
+    /// samples. A `reserve` a little larger than the head will be ([`Mp4Muxer::head_len`] on
+    /// the first samples, scaled) avoids both.
+    ///
+    /// [`insert_head`]: crate::insert_head
+    pub fn samples_first(out: W, reserve: u64, align: u64) -> Mp4Muxer<W, NoSpool> {
         Mp4Muxer {
             out,
-            layout: Layout::Planned {
-                head: Some(plan.head),
-                expected: plan.samples,
+            layout: Layout::SamplesFirst {
+                reserve,
+                align: align.clamp(1, MAX_ALIGN),
+                len: 0,
+                last: None,
+                head: None,
             },
             step: Step::New,
             tracks: Vec::new(),
             tags: Vec::new(),
-            tally: Tally::default(),
+        }
+    }
+
+    /// The samples' writer and the head to put in front of them
+    /// ([`Mp4Muxer::samples_first`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Mp4Error::CallOrder`] before `finish`, or for another layout.
+    pub fn into_samples_and_head(self) -> Result<(W, Vec<u8>), Mp4Error> {
+        self.order(Step::Finished, "into_samples_and_head")?;
+        match self.layout {
+            Layout::SamplesFirst {
+                head: Some(head), ..
+            } => Ok((self.out, head)),
+            _ => Err(Mp4Error::CallOrder {
+                expected: "a muxer made by samples_first",
+                found: "into_samples_and_head",
+            }),
         }
     }
 
@@ -233,7 +191,6 @@ impl<W: Write> Mp4Muxer<W, NoSpool> {
             step: Step::New,
             tracks: Vec::new(),
             tags: Vec::new(),
-            tally: Tally::default(),
         }
     }
 }
@@ -246,6 +203,21 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
     pub fn with_tags(mut self, tags: Vec<(String, String)>) -> Self {
         self.tags = tags;
         self
+    }
+
+    /// Bytes the head of a faststart file would take if it ended after the samples written
+    /// so far (a fragmented file: its `ftyp` and `moov`), with no padding: what the index
+    /// needs, which grows with every sample (some 8 to 20 bytes each).
+    ///
+    /// # Errors
+    ///
+    /// A table too large for the format ([`Mp4Error::Overflow`]).
+    pub fn head_len(&self) -> Result<u64, Mp4Error> {
+        let len = match self.layout {
+            Layout::Faststart { len, .. } | Layout::SamplesFirst { len, .. } => len,
+            Layout::Fragmented(_) => 0,
+        };
+        Ok(self.head(0, len, 0, 1)?.len() as u64)
     }
 
     /// The output, after [`FrameSink::finish`] (or as it is, if it was not called).
@@ -310,7 +282,7 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
     }
 
     fn traks(&self) -> Vec<Trak<'_>> {
-        let layout_has_tables = matches!(self.layout, Layout::Faststart { .. });
+        let layout_has_tables = !matches!(self.layout, Layout::Fragmented(_));
         self.tracks
             .iter()
             .map(|t| Trak {
@@ -323,48 +295,89 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
             .collect()
     }
 
-    fn finish_faststart(&mut self, duration_ms: u64) -> Result<(), Mp4Error> {
-        let Layout::Faststart { len, .. } = self.layout else {
-            return Ok(());
-        };
-        let head = ftyp(false)?;
+    /// The head of a faststart file: `ftyp`, `moov`, then where needed a `free` box, and the
+    /// header of an `mdat` of `len` bytes. It is `reserve` bytes long if it fits in them; else
+    /// longer than `reserve` by a multiple of `align` (by just what it needs with `align` 1).
+    fn head(
+        &self,
+        duration_ms: u64,
+        len: u64,
+        reserve: u64,
+        align: u64,
+    ) -> Result<Vec<u8>, Mp4Error> {
+        let start = ftyp(false)?;
         let mdat = mdat_header(len)?;
         let traks = self.traks();
         // The moov's size does not depend on the offsets' values, only on their width: 4 bytes
         // less per chunk with stco than with co64.
         let wide_size = moov(&traks, duration_ms, 0, true, &self.tags)?.len() as u64;
         let chunks: u64 = self.tracks.iter().map(|t| t.table.chunk_count()).sum();
-        let narrow = wide_size - 4 * chunks;
+        let unpadded = |moov_size: u64| start.len() as u64 + moov_size + mdat.len() as u64;
+        // The smallest `free` box is its 8-byte header.
+        let padded = |n: u64| {
+            if n == reserve || (align == 1 && n > reserve) {
+                n
+            } else if n + 8 <= reserve {
+                reserve
+            } else {
+                reserve + (n + 8 - reserve).div_ceil(align) * align
+            }
+        };
         let last = self
             .tracks
             .iter()
             .map(|t| t.table.last_offset())
             .max()
             .unwrap_or(0);
-        let reach = head.len() as u64 + narrow + mdat.len() as u64 + last;
-        let wide = reach > u64::from(u32::MAX);
+        let narrow = wide_size - 4 * chunks;
+        let wide = padded(unpadded(narrow)) + last > u64::from(u32::MAX);
         let size = if wide { wide_size } else { narrow };
-        let base = head.len() as u64 + size + mdat.len() as u64;
+        let base = padded(unpadded(size));
         let movie = moov(&traks, duration_ms, base, wide, &self.tags)?;
-        drop(traks);
-        self.out.write_all(&head)?;
-        self.out.write_all(&movie)?;
-        self.out.write_all(&mdat)?;
-        if let Layout::Faststart {
-            spool,
-            planning: false,
-            ..
-        } = &mut self.layout
-        {
-            spool.flush()?;
-            spool.seek(SeekFrom::Start(0))?;
-            let copied = io::copy(&mut Read::by_ref(spool).take(len), &mut self.out)?;
-            if copied != len {
-                return Err(Mp4Error::Io(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("spool: expected {len} bytes, found {copied}"),
-                )));
+        let mut head = Vec::with_capacity(usize::try_from(base).unwrap_or(0));
+        head.extend_from_slice(&start);
+        head.extend_from_slice(&movie);
+        let free = base - unpadded(size);
+        if free > 0 {
+            head.extend_from_slice(&fit("free box size", u32::MAX, free)?.to_be_bytes());
+            head.extend_from_slice(b"free");
+            head.resize(head.len() + (free - 8) as usize, 0);
+        }
+        head.extend_from_slice(&mdat);
+        debug_assert_eq!(head.len() as u64, base);
+        Ok(head)
+    }
+
+    fn finish_faststart(&mut self, duration_ms: u64) -> Result<(), Mp4Error> {
+        match self.layout {
+            Layout::Faststart { len, .. } => {
+                let head = self.head(duration_ms, len, 0, 1)?;
+                self.out.write_all(&head)?;
+                let Layout::Faststart { spool, .. } = &mut self.layout else {
+                    return Ok(());
+                };
+                spool.flush()?;
+                spool.seek(SeekFrom::Start(0))?;
+                let copied = io::copy(&mut Read::by_ref(spool).take(len), &mut self.out)?;
+                if copied != len {
+                    return Err(Mp4Error::Io(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("spool: expected {len} bytes, found {copied}"),
+                    )));
+                }
             }
+            Layout::SamplesFirst {
+                len,
+                reserve,
+                align,
+                ..
+            } => {
+                let made = self.head(duration_ms, len, reserve, align)?;
+                if let Layout::SamplesFirst { head, .. } = &mut self.layout {
+                    *head = Some(made);
+                }
+            }
+            Layout::Fragmented(_) => {}
         }
         Ok(())
     }
@@ -445,26 +458,24 @@ impl<W: Write, S: Read + Write + Seek> FrameSink for Mp4Muxer<W, S> {
         let video = t.setup.video.is_some();
         let sync = !video || frame.keyframe;
         let ticks = t.last.unwrap_or(0);
-        if let Layout::Planned { head, .. } = &mut self.layout {
-            if let Some(head) = head.take() {
-                self.out.write_all(&head)?;
+        let tables = match &mut self.layout {
+            Layout::Faststart { spool, len, last } => {
+                spool.write_all(&frame.data)?;
+                Some((len, last))
             }
-            self.tally.add(track, size);
-            self.out.write_all(&frame.data)?;
-            return Ok(());
-        }
-        if let Layout::Faststart {
-            spool, len, last, ..
-        } = &mut self.layout
-        {
-            self.tally.add(track, size);
+            Layout::SamplesFirst { len, last, .. } => {
+                self.out.write_all(&frame.data)?;
+                Some((len, last))
+            }
+            Layout::Fragmented(_) => None,
+        };
+        if let Some((len, last)) = tables {
             if let Some(d) = delta {
                 t.table.push_duration(d);
             }
             t.table.push(size, sync, *len, *last != Some(track))?;
-            spool.write_all(&frame.data)?;
             *len = len.checked_add(u64::from(size)).ok_or(Mp4Error::Overflow {
-                what: "spool bytes",
+                what: "sample bytes",
                 limit: u64::MAX,
                 found: *len,
             })?;
@@ -511,28 +522,14 @@ impl<W: Write, S: Read + Write + Seek> FrameSink for Mp4Muxer<W, S> {
             let d = fit("sample duration (media ticks)", u32::MAX, d)?;
             t.media_duration = t.media_duration.saturating_add(d.into());
             match &mut self.layout {
-                Layout::Faststart { .. } => t.table.push_duration(d),
                 Layout::Fragmented(frags) => frags.accept(i, Some(d))?,
-                Layout::Planned { .. } => {}
+                _ => t.table.push_duration(d),
             }
         }
         let duration_ms = u64::try_from(duration.get().max(0) / 1_000_000).unwrap_or(0);
         match &mut self.layout {
-            Layout::Faststart { .. } => self.finish_faststart(duration_ms)?,
             Layout::Fragmented(_) => self.flush_fragment()?,
-            Layout::Planned { head, expected } => {
-                if let Some(head) = head.take() {
-                    self.out.write_all(&head)?;
-                }
-                if self.tally != *expected {
-                    return Err(Mp4Error::PlanMismatch {
-                        expected_samples: expected.samples,
-                        expected_bytes: expected.bytes,
-                        found_samples: self.tally.samples,
-                        found_bytes: self.tally.bytes,
-                    });
-                }
-            }
+            _ => self.finish_faststart(duration_ms)?,
         }
         self.out.flush()?;
         Ok(())

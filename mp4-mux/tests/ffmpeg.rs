@@ -1,4 +1,4 @@
-//! The fixtures muxed to MP4 in both layouts, checked with ffprobe and ffmpeg: no complaint, the
+//! The fixtures muxed to MP4 in every layout, checked with ffprobe and ffmpeg: no complaint, the
 //! right codecs, size and duration, and the same decoded pictures as the fixture itself.
 
 mod common;
@@ -101,7 +101,7 @@ fn h264_and_opus_decode_like_the_fixtures_in_both_layouts() {
     }
     let (config, units) = h264_fixture();
     assert_eq!(units.len(), 30);
-    for layout in [Layout::Faststart, Layout::Fragmented] {
+    for layout in Layout::ALL {
         let inputs = [
             video_input(Codec::H264, config.clone(), units.clone(), Nanos::ZERO),
             opus_input("tone.opus", Nanos::ZERO, false),
@@ -128,7 +128,7 @@ fn h265_decodes_like_the_fixture_in_both_layouts() {
         return;
     }
     let (config, units) = h265_fixture();
-    for layout in [Layout::Faststart, Layout::Fragmented] {
+    for layout in Layout::ALL {
         let inputs = [video_input(
             Codec::H265,
             config.clone(),
@@ -160,7 +160,7 @@ fn av1_decodes_like_the_fixture_in_both_layouts() {
         return;
     }
     let (config, units) = av1_fixture();
-    for layout in [Layout::Faststart, Layout::Fragmented] {
+    for layout in Layout::ALL {
         let inputs = [
             video_input(Codec::Av1, config.clone(), units.clone(), Nanos::ZERO),
             opus_input("tone.opus", Nanos::ZERO, false),
@@ -181,7 +181,7 @@ fn surround_opus_keeps_its_six_channels_and_decodes_cleanly() {
     if !have_ffmpeg() {
         return;
     }
-    for layout in [Layout::Faststart, Layout::Fragmented] {
+    for layout in Layout::ALL {
         let file = mux(
             layout,
             &[opus_input("surround.opus", Nanos::ZERO, true)],
@@ -201,7 +201,7 @@ fn a_track_starting_500_ms_late_keeps_that_offset_in_ffprobe() {
         return;
     }
     let (config, units) = h264_fixture();
-    for layout in [Layout::Faststart, Layout::Fragmented] {
+    for layout in Layout::ALL {
         let inputs = [
             video_input(
                 Codec::H264,
@@ -241,7 +241,7 @@ fn pcm_is_read_by_ffmpeg_as_pcm_s16le_at_its_rate() {
     let spec = TrackSpec::new(Codec::PcmS16Le)
         .with_sample_rate(Some(16_000))
         .with_channels(Some(2));
-    for layout in [Layout::Faststart, Layout::Fragmented] {
+    for layout in Layout::ALL {
         let file = mux(
             layout,
             &[Input {
@@ -276,7 +276,7 @@ fn vp9_decodes_like_the_fixture_in_both_layouts() {
         .map(|f| (Bytes::copy_from_slice(f), f[0] & 0x0C == 0))
         .collect();
     assert!(units[0].1 && units.iter().filter(|u| u.1).count() == 2);
-    for layout in [Layout::Faststart, Layout::Fragmented] {
+    for layout in Layout::ALL {
         let mut input = video_input(Codec::Vp9, Bytes::new(), units.clone(), Nanos::ZERO);
         input.spec.config = None;
         let file = mux(layout, &[input], Nanos::from_secs(2));

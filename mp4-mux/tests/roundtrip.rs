@@ -136,11 +136,29 @@ proptest! {
     }
 }
 
+/// A faststart file written samples first behind `reserve` bytes, its head then written in
+/// front (growing the file by a multiple of `align` if it needs more): the file and the head's
+/// length.
+fn samples_first(
+    video: &[Planned],
+    audio: &[Planned],
+    reserve: u64,
+    align: u64,
+) -> (Vec<u8>, usize) {
+    let mut file = Cursor::new(vec![0xEE; reserve as usize]);
+    file.set_position(reserve);
+    let mut m = Mp4Muxer::samples_first(file, reserve, align);
+    write_all(&mut m, video, audio);
+    let (mut file, head) = m.into_samples_and_head().unwrap();
+    mjrtool_mp4::insert_head(&mut file, &head, reserve).unwrap();
+    (file.into_inner(), head.len())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
     #[test]
-    fn a_planned_file_is_byte_for_byte_the_spooled_faststart_file(
+    fn samples_first_with_no_reserve_or_alignment_is_byte_for_byte_the_spooled_faststart_file(
         v in steps(9_000, 3_000),
         a in steps(4_000, 200),
     ) {
@@ -148,39 +166,63 @@ proptest! {
         let audio = plan(100, a, true);
         let mut spooled = Mp4Muxer::faststart(Vec::new(), Cursor::new(Vec::new()));
         write_all(&mut spooled, &video, &audio);
-        let mut first = Mp4Muxer::plan();
-        write_all(&mut first, &video, &audio);
-        let plan = first.into_plan().unwrap();
-        let mut second = Mp4Muxer::planned(Vec::new(), plan);
-        write_all(&mut second, &video, &audio);
-        prop_assert_eq!(second.into_inner(), spooled.into_inner());
+        prop_assert_eq!(samples_first(&video, &audio, 0, 1).0, spooled.into_inner());
+    }
+
+    #[test]
+    fn a_head_fills_its_reserve_or_grows_by_whole_blocks_and_every_sample_is_found_after_it(
+        v in steps(9_000, 3_000),
+        a in steps(4_000, 200),
+        reserve in prop::sample::select(vec![0u64, 100, 4096, 65_536]),
+        align in prop::sample::select(vec![512u64, 4096]),
+    ) {
+        let video = plan(0, v, false);
+        let audio = plan(100, a, true);
+        let (file, head) = samples_first(&video, &audio, reserve, align);
+        let head = head as u64;
+        prop_assert!(head == reserve || (head > reserve && (head - reserve) % align == 0),
+            "head {} for reserve {} align {}", head, reserve, align);
+        let parsed = reader::parse(&file).unwrap();
+        check_track(&parsed.tracks[0], &video, 3000, false);
+        check_track(&parsed.tracks[1], &audio, 960, false);
+        // ftyp, moov, free, then the mdat header ends the head.
+        let mdat = file.windows(4).rposition(|w| w == b"mdat").unwrap() as u64;
+        prop_assert!(mdat + 4 == head || mdat + 12 == head, "mdat header at {} of {}", mdat, head);
+        prop_assert!(file.windows(4).any(|w| w == b"free"));
+    }
+
+    #[test]
+    fn head_len_before_finish_is_what_the_head_needs(
+        v in steps(9_000, 3_000),
+        a in steps(4_000, 200),
+    ) {
+        let video = plan(0, v, false);
+        let audio = plan(100, a, true);
+        let (_, exact) = samples_first(&video, &audio, 0, 1);
+        // The same samples, not finished: the last durations are not in the tables yet.
+        let mut m = Mp4Muxer::samples_first(std::io::sink(), 0, 1);
+        m.open(&[video_spec(), TrackSpec::new(Codec::Opus).with_channels(Some(1))]).unwrap();
+        let mut all: Vec<(Nanos, usize, &Planned)> = video.iter().map(|s| (ns(s.0, 90_000), 0, s))
+            .chain(audio.iter().map(|s| (ns(s.0, 48_000), 1, s))).collect();
+        all.sort_by_key(|x| (x.0, x.1));
+        for (at, track, s) in all {
+            m.write(track, Placement::at(at), &Frame::new(Bytes::from(s.1.clone()), 0, s.2)).unwrap();
+        }
+        let before = m.head_len().unwrap();
+        prop_assert!(before <= exact as u64 && exact as u64 - before <= 32, "{} then {}", before, exact);
     }
 }
 
 #[test]
-fn a_second_pass_with_other_samples_than_the_plan_fails_at_finish() {
-    let video = plan(0, vec![(3_000, 100, true), (3_000, 50, false)], false);
-    let audio = plan(0, vec![(960, 10, true)], true);
-    let mut first = Mp4Muxer::plan();
-    write_all(&mut first, &video, &audio);
-    let plan = first.into_plan().unwrap();
-    let mut other = video.clone();
-    other[1].1.push(0); // one byte more
-    let mut second = Mp4Muxer::planned(Vec::new(), plan);
-    second
-        .open(&[video_spec(), TrackSpec::new(Codec::Opus)])
-        .unwrap();
-    for (i, s) in other.iter().enumerate() {
-        let frame = Frame::new(Bytes::from(s.1.clone()), 0, s.2);
-        second
-            .write(0, Placement::at(ns(s.0 + i as u64, 90_000)), &frame)
-            .unwrap();
-    }
-    let e = second.finish(Nanos::from_secs(1)).unwrap_err();
-    assert!(matches!(e, Mp4Error::PlanMismatch { .. }), "{e}");
+fn the_head_is_only_given_after_finish() {
+    let m = Mp4Muxer::samples_first(Vec::new(), 0, 4096);
+    let e = m.into_samples_and_head().unwrap_err();
+    assert!(matches!(e, Mp4Error::CallOrder { .. }), "{e}");
+    let mut f = Mp4Muxer::fragmented(Vec::new());
+    write_all(&mut f, &plan(0, vec![(3_000, 10, true)], false), &[]);
     assert!(
-        Mp4Muxer::plan().into_plan().is_err(),
-        "a plan needs finish first"
+        f.into_samples_and_head().is_err(),
+        "not a samples-first muxer"
     );
 }
 

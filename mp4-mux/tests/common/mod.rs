@@ -254,7 +254,14 @@ pub fn av1_fixture() -> (Bytes, Vec<(Bytes, bool)>) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     Faststart,
+    /// Faststart written samples first, behind 16 KiB left for the head.
+    SamplesFirst,
     Fragmented,
+}
+
+impl Layout {
+    /// Every layout.
+    pub const ALL: [Layout; 3] = [Layout::Faststart, Layout::SamplesFirst, Layout::Fragmented];
 }
 
 /// A track's frames with their times, for [`mux`].
@@ -286,6 +293,17 @@ pub fn mux(layout: Layout, inputs: &[Input], duration: Nanos) -> Vec<u8> {
             let mut m = Mp4Muxer::faststart(Vec::new(), Cursor::new(Vec::new()));
             feed(&mut m);
             m.into_inner()
+        }
+        Layout::SamplesFirst => {
+            // 16 KiB left for the head, more than these files need.
+            let mut file = Cursor::new(vec![0; 16384]);
+            file.set_position(16384);
+            let mut m = Mp4Muxer::samples_first(file, 16384, 4096);
+            feed(&mut m);
+            let (mut file, head) = m.into_samples_and_head().unwrap();
+            assert_eq!(head.len(), 16384);
+            mjrtool_mp4::insert_head(&mut file, &head, 16384).unwrap();
+            file.into_inner()
         }
         Layout::Fragmented => {
             let mut m = Mp4Muxer::fragmented(Vec::new());

@@ -107,7 +107,7 @@ fn write_file<T>(
     let at = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
     let (guard, mut w) = AtomicOutput::create(path, force).map_err(at)?;
     let value = f(&mut w).map_err(at)?;
-    guard.commit(w, false).map_err(at)?;
+    guard.commit(w, &[], 0, false).map_err(at)?;
     Ok(value)
 }
 
