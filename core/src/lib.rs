@@ -81,7 +81,7 @@ mod time;
 pub use codec::{Codec, MediaKind};
 pub use frame::{Frame, VideoSize};
 pub use pipeline::{
-    Depacketizer, FrameFacts, FrameSink, FrameSource, PacketRole, PayloadError, Placement,
-    TrackSpec,
+    Depacketizer, FrameFacts, FrameParts, FrameSink, FrameSource, PacketRole, PayloadError,
+    Placement, TrackSpec,
 };
 pub use time::{ClockRate, MediaTime, Nanos, TsUnwrapper};

@@ -1,7 +1,7 @@
 //! The traits that compose a conversion: [`Depacketizer`] (payload rules of one codec),
 //! [`FrameSource`] (one track's frames) and [`FrameSink`] (a container).
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::{ClockRate, Codec, Frame, Nanos, VideoSize};
 
@@ -272,16 +272,102 @@ pub trait Depacketizer {
     /// the assembly drops it and counts it as a loss.
     fn inspect(&self, frame: &[u8]) -> Result<FrameFacts, PayloadError>;
     /// Finishes a whole frame, made of the parts [`depacketize`](Self::depacketize) pushed,
-    /// into what a container stores, and says what its header says. The default hands the
-    /// frame out as it is, with [`inspect`](Self::inspect)'s facts; a codec overrides it to
+    /// into what a container stores, and says what its header says. The default joins the
+    /// parts ([`FrameParts::join`]) and hands the frame out as it is, with
+    /// [`inspect`](Self::inspect)'s facts; a codec overrides it to
     /// rewrite the frame (length prefixes in place of start codes, OBU sizes, a superframe
     /// index) or to keep state across frames (parameter sets).
     ///
     /// # Errors
     ///
     /// As [`inspect`](Self::inspect): the frame is damaged, and is dropped as a loss.
-    fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
+    fn complete(&mut self, mut frame: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
+        let frame = frame.join();
         let facts = self.inspect(&frame)?;
         Ok((frame, facts))
+    }
+}
+
+/// The parts of one whole frame, in order, as [`Depacketizer::depacketize`] pushed them, with
+/// the block of memory the frame assembly puts frames together in.
+///
+/// [`join`](Self::join) makes them one frame: a frame of one part is that part (no copy, no
+/// allocation), a frame of several is copied once, into the block. A codec that rewrites the
+/// frame anyway (length prefixes, size fields) reads [`parts`](Self::parts) and writes the result
+/// straight into a [`buffer`](Self::buffer) of the block, so the frame is still copied once.
+///
+/// ```
+/// use bytes::{Bytes, BytesMut};
+/// use mjrtool_core::FrameParts;
+///
+/// let parts = [Bytes::from_static(b"ab"), Bytes::from_static(b"cd")];
+/// let mut block = BytesMut::new();
+/// let mut frame = FrameParts::new(&parts, &mut block);
+/// assert_eq!(frame.len(), 4);
+/// assert_eq!(&frame.join()[..], b"abcd");
+/// ```
+#[derive(Debug)]
+pub struct FrameParts<'a> {
+    parts: &'a [Bytes],
+    len: usize,
+    block: &'a mut BytesMut,
+}
+
+impl<'a> FrameParts<'a> {
+    /// Size of a new block, when the one held has not room for a frame (several frames of
+    /// 2 Mbit/s video). Below the allocator's usual threshold for mapping memory from the kernel
+    /// (128 KiB), so a block freed and the next one allocated reuse the heap instead of costing
+    /// page faults.
+    pub const BLOCK: usize = 64 << 10;
+
+    /// The frame made of `parts`, put together (if need be) in `block`: the frames carved out of
+    /// it share it, and a new one of [`BLOCK`](Self::BLOCK) bytes (or the frame's size) replaces
+    /// it when it is full. Pass the same block for every frame.
+    pub fn new(parts: &'a [Bytes], block: &'a mut BytesMut) -> Self {
+        let len = parts.iter().map(Bytes::len).sum();
+        FrameParts { parts, len, block }
+    }
+
+    /// The parts, in order.
+    pub fn parts(&self) -> &'a [Bytes] {
+        self.parts
+    }
+
+    /// Bytes in all the parts.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No bytes at all.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The parts as one frame: the only part itself, else all of them copied into the block.
+    pub fn join(&mut self) -> Bytes {
+        match self.parts {
+            [] => Bytes::new(),
+            [one] => one.clone(),
+            parts => {
+                let mut out = self.buffer(self.len);
+                for part in parts {
+                    out.extend_from_slice(part);
+                }
+                out.freeze()
+            }
+        }
+    }
+
+    /// An empty buffer with room for exactly `len` bytes, carved out of the block (writing more
+    /// than `len` still works, but allocates). Bytes written into the block itself and not
+    /// carved out are dropped.
+    pub fn buffer(&mut self, len: usize) -> BytesMut {
+        self.block.clear();
+        if self.block.capacity() < len {
+            *self.block = BytesMut::with_capacity(len.max(Self::BLOCK));
+        }
+        // The block's first `len` bytes become the buffer, the rest stays the block.
+        let rest = self.block.split_off(len);
+        std::mem::replace(self.block, rest)
     }
 }

@@ -35,17 +35,20 @@
 //!   the next keyframe. Frames before the first keyframe are always dropped
 //!   ([`DepackStats::frames_dropped_waiting_keyframe`]); audio frames are all keyframes, so this
 //!   costs them nothing.
-//! * **No copy for one-packet frames.** A frame made of one payload slice is handed out as that
-//!   slice of the packet; only frames of several parts are concatenated.
+//! * **One copy at most.** The depacketizer finishes a frame from its parts
+//!   ([`mjrtool_core::Depacketizer::complete`] with a [`FrameParts`]): a frame made of one
+//!   payload slice is handed out as that slice of the packet; one of several parts is copied
+//!   once, joined or rewritten (length prefixes, OBU sizes), into a block the frames share.
 //!
 //! Padding-only packets (an empty payload: bandwidth probes) carry no media but take a sequence
 //! number: they keep the packets around them contiguous, and are counted apart
 //! ([`AssemblyStats::padding`]).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
-use mjrtool_core::{Depacketizer, Frame, MediaKind, Nanos};
+use mjrtool_core::{Depacketizer, Frame, FrameParts, MediaKind, Nanos};
 use serde::Serialize;
 
 use crate::depack::DepackStats;
@@ -260,9 +263,9 @@ pub(crate) struct Assembly<D> {
     cur: Option<Partial>,
     /// The payload slices of the frame in progress.
     parts: Vec<Bytes>,
-    /// Where frames of several parts are put together: blocks of [`ARENA_BLOCK`] bytes that
-    /// the frames handed out share, so that joining them allocates once per block, not once
-    /// per frame.
+    /// Where frames of several parts are put together: blocks of [`FrameParts::BLOCK`] bytes
+    /// that the frames handed out share, so that joining them allocates once per block, not
+    /// once per frame.
     arena: BytesMut,
     /// What the depacketizer made of the current packet.
     scratch: Vec<Bytes>,
@@ -276,11 +279,6 @@ pub(crate) struct Assembly<D> {
     out: VecDeque<Assembled>,
     pub stats: AssemblyStats,
 }
-
-/// Size of the blocks multi-packet frames are joined in (several frames of 2 Mbit/s video).
-/// Below the allocator's usual threshold for mapping memory from the kernel (128 KiB), so a
-/// block freed and the next one allocated reuse the heap instead of costing page faults.
-const ARENA_BLOCK: usize = 64 << 10;
 
 impl<D: Depacketizer> Assembly<D> {
     pub fn new(depack: D) -> Self {
@@ -422,19 +420,11 @@ impl<D: Depacketizer> Assembly<D> {
             self.lost();
             return;
         }
-        let data = match self.parts.len() {
-            1 => self.parts.pop().unwrap_or_default(),
-            _ => {
-                if self.arena.capacity() < cur.bytes {
-                    self.arena = BytesMut::with_capacity(cur.bytes.max(ARENA_BLOCK));
-                }
-                for part in self.parts.drain(..) {
-                    self.arena.extend_from_slice(&part);
-                }
-                self.arena.split().freeze()
-            }
-        };
-        let Ok((data, facts)) = self.depack.complete(data) else {
+        let completed = self
+            .depack
+            .complete(FrameParts::new(&self.parts, &mut self.arena));
+        self.parts.clear();
+        let Ok((data, facts)) = completed else {
             self.stats.depack.frames_dropped_corrupt += 1;
             self.lost();
             return;
@@ -471,5 +461,103 @@ impl<D: Depacketizer> Assembly<D> {
             cur.broken = true;
         }
         self.close();
+    }
+}
+
+/// A read position in a frame's parts (see [`FrameParts`]), as if they were joined: what a
+/// depacketizer's `complete` walks them with, to copy them once.
+#[derive(Debug, Clone)]
+pub(crate) struct PartsCursor<'p, T = Bytes> {
+    parts: &'p [T],
+    /// The part read, and the offset in it.
+    part: usize,
+    offset: usize,
+}
+
+impl<'p, T: AsRef<[u8]>> PartsCursor<'p, T> {
+    pub fn new(parts: &'p [T]) -> Self {
+        PartsCursor {
+            parts,
+            part: 0,
+            offset: 0,
+        }
+    }
+
+    /// The rest of the current part (empty at the end).
+    fn here(&self) -> &'p [u8] {
+        self.parts
+            .get(self.part)
+            .map_or(&[], |p| p.as_ref().get(self.offset..).unwrap_or_default())
+    }
+
+    /// The next `N` bytes, across parts if need be; `None` past the end.
+    pub fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        if let Some(a) = self.here().first_chunk::<N>() {
+            self.offset += N;
+            return Some(*a);
+        }
+        let mut a = [0; N];
+        for b in &mut a {
+            while self.here().is_empty() {
+                if self.part >= self.parts.len() {
+                    return None;
+                }
+                self.part += 1;
+                self.offset = 0;
+            }
+            *b = self.here()[0];
+            self.offset += 1;
+        }
+        Some(a)
+    }
+
+    /// The next `n` bytes (fewer at the end): borrowed when they lie in one part, else gathered.
+    pub fn take(&mut self, n: usize) -> Cow<'p, [u8]> {
+        while self.here().is_empty() && self.part < self.parts.len() {
+            self.part += 1;
+            self.offset = 0;
+        }
+        if let Some(slice) = self.here().get(..n) {
+            self.offset += n;
+            return Cow::Borrowed(slice);
+        }
+        let mut gathered = Vec::with_capacity(n);
+        self.advance(n, |stretch| gathered.extend_from_slice(stretch));
+        Cow::Owned(gathered)
+    }
+
+    /// Moves on `n` bytes (or to the end), handing each stretch of a part to `each`.
+    fn advance(&mut self, mut n: usize, mut each: impl FnMut(&'p [u8])) {
+        while n > 0 && self.part < self.parts.len() {
+            let here = self.here();
+            let take = here.len().min(n);
+            each(&here[..take]);
+            n -= take;
+            if take == here.len() {
+                self.part += 1;
+                self.offset = 0;
+            } else {
+                self.offset += take;
+            }
+        }
+    }
+
+    /// Moves on `n` bytes (or to the end).
+    pub fn skip(&mut self, n: usize) {
+        self.advance(n, |_| {});
+    }
+
+    /// Fills `buf` with the next bytes (its start only, at the end).
+    pub fn read(&mut self, buf: &mut [u8]) {
+        let mut at = 0;
+        self.advance(buf.len(), |stretch| {
+            buf[at..at + stretch.len()].copy_from_slice(stretch);
+            at += stretch.len();
+        });
+    }
+
+    /// Copies the next `n` bytes (fewer at the end) to `out`.
+    pub fn copy_to(&mut self, n: usize, out: &mut BytesMut) {
+        self.advance(n, |stretch| out.extend_from_slice(stretch));
     }
 }

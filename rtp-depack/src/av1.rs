@@ -24,9 +24,14 @@
 //! padding OBUs are dropped. `depacketize` hands it each packet's payload behind a 4-byte
 //! little-endian length of its own making, so that `complete` finds the packets again.
 
-use bytes::Bytes;
-use mjrtool_core::{Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError};
+use std::borrow::Cow;
 
+use bytes::{BufMut, Bytes, BytesMut};
+use mjrtool_core::{
+    Codec, Depacketizer as PayloadRules, FrameFacts, FrameParts, PacketRole, PayloadError,
+};
+
+use crate::assemble::PartsCursor;
 use crate::av1_obu::{
     av1_codec_configuration_record, av1_error, frame_header_start, obu_type, Av1SequenceHeader,
     ObuHeader,
@@ -238,27 +243,33 @@ impl TuFacts {
     }
 }
 
-/// Writes one OBU element (an OBU with or without its size field) in the low-overhead format
-/// to `out`, unless it is a kind the output drops; notes it in `facts`.
+/// Writes one OBU element (an OBU with or without its size field), given in pieces (its
+/// fragments), in the low-overhead format to `out`, unless it is a kind the output drops; notes
+/// it in `facts`.
 fn write_obu(
-    element: &[u8],
-    out: &mut Vec<u8>,
+    pieces: &[&[u8]],
+    out: &mut BytesMut,
     facts: &mut TuFacts,
     reduced: bool,
 ) -> Result<(), PayloadError> {
-    let h = ObuHeader::parse(element)?;
-    let rest = &element[h.len..];
-    let payload = match h.size {
-        Some(size) if size as usize == rest.len() => rest,
-        Some(size) => {
+    let total: usize = pieces.iter().map(|p| p.len()).sum();
+    // The header (at most 2 bytes and an 8-byte obu_size) lies in the first bytes.
+    let mut head = [0; 16];
+    let mut cursor = PartsCursor::new(pieces);
+    let head = &mut head[..total.min(16)];
+    cursor.read(head);
+    let h = ObuHeader::parse(head)?;
+    let payload_len = total - h.len;
+    match h.size {
+        Some(size) if size as usize != payload_len => {
             return Err(av1_error(
                 "an obu_size equal to the OBU element's length",
-                format!("obu_size {size} for {} bytes", rest.len()),
+                format!("obu_size {size} for {payload_len} bytes"),
                 0,
             ))
         }
-        None => rest,
-    };
+        _ => {}
+    }
     if matches!(
         h.obu_type,
         obu_type::TEMPORAL_DELIMITER | obu_type::TILE_LIST | obu_type::PADDING
@@ -266,17 +277,28 @@ fn write_obu(
         return Ok(());
     }
     let start = out.len();
-    out.push(element[0] | 0x02);
+    out.put_u8(head[0] | 0x02);
     out.extend(h.extension);
-    write_leb128(payload.len(), out);
+    put_leb128(payload_len, out);
     let written = ObuHeader {
-        size: Some(payload.len() as u32),
+        size: Some(payload_len as u32),
         len: out.len() - start,
         ..h
     };
-    out.extend_from_slice(payload);
+    let mut cursor = PartsCursor::new(pieces);
+    cursor.skip(h.len);
+    cursor.copy_to(payload_len, out);
     facts.note(&written, out, start..out.len(), reduced);
     Ok(())
+}
+
+/// Appends `value` as leb128 (AV1 spec section 4.10.5), in as few bytes as it takes.
+fn put_leb128(mut value: usize, out: &mut BytesMut) {
+    while value >= 0x80 {
+        out.put_u8((value & 0x7F) as u8 | 0x80);
+        value >>= 7;
+    }
+    out.put_u8(value as u8);
 }
 
 impl PayloadRules for Av1Payload {
@@ -333,57 +355,85 @@ impl PayloadRules for Av1Payload {
         Ok(facts.facts(frame))
     }
 
-    fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
-        let mut out = Vec::with_capacity(frame.len());
+    fn complete(&mut self, mut parts: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
+        let (packets, cut) = packets(parts.parts(), parts.len());
+        // The OBUs take no more room than the packets they came in: a size field is no longer
+        // than the element length it replaces, or than the 5 bytes of a packet's headers.
+        let mut out = parts.buffer(parts.len());
         let mut facts = TuFacts::default();
-        let mut fragment: Option<Vec<u8>> = None;
-        let mut at = 0;
-        while at < frame.len() {
-            let len = frame
-                .get(at..at + 4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-                .filter(|&len| frame.len() - at - 4 >= len)
-                .ok_or_else(|| av1_error("whole packets", "a cut one".into(), at))?;
-            let p = &frame[at + 4..at + 4 + len];
+        // The pieces of the OBU that continues in the next packet (Y, then Z), if one is open.
+        let mut fragment: Vec<&[u8]> = Vec::new();
+        let mut open = false;
+        for (at, p) in &packets {
             let agg = Aggregation::parse(p)?;
             let count = agg.elements.len();
             for (i, r) in agg.elements.into_iter().enumerate() {
                 let continues = i == 0 && agg.z;
                 let to_next = i + 1 == count && agg.y;
-                match (continues, fragment.as_mut()) {
-                    (true, Some(f)) => f.extend_from_slice(&p[r]),
-                    (false, None) if !to_next => {
-                        write_obu(&p[r], &mut out, &mut facts, self.reduced_still)?
+                match (continues, open) {
+                    (true, true) => fragment.push(&p[r]),
+                    (false, false) if !to_next => {
+                        write_obu(&[&p[r]], &mut out, &mut facts, self.reduced_still)?
                     }
-                    (false, None) => fragment = Some(p[r].to_vec()),
+                    (false, false) => {
+                        fragment.push(&p[r]);
+                        open = true;
+                    }
                     _ => {
                         return Err(av1_error(
                             "OBU fragments that continue in the next packet (Y, then Z)",
-                            format!("Z {} after Y {}", agg.z, fragment.is_some()),
+                            format!("Z {} after Y {open}", agg.z),
                             at + 4,
                         ))
                     }
                 }
                 if continues && !to_next {
-                    let whole = fragment.take().unwrap_or_default();
-                    write_obu(&whole, &mut out, &mut facts, self.reduced_still)?;
+                    write_obu(&fragment, &mut out, &mut facts, self.reduced_still)?;
+                    fragment.clear();
+                    open = false;
                 }
             }
-            at += 4 + len;
         }
-        if fragment.is_some() {
+        if let Some(e) = cut {
+            return Err(e);
+        }
+        if open {
             return Err(av1_error(
                 "the end of the last OBU",
                 "Y on the last packet".into(),
-                at,
+                parts.len(),
             ));
         }
         if out.is_empty() {
             return Err(av1_error("at least one OBU in the TU", "none".into(), 0));
         }
         let f = facts.facts(&out);
-        Ok((Bytes::from(out), f))
+        Ok((out.freeze(), f))
     }
+}
+
+/// A packet's payload in a TU's parts, and where its length starts.
+type Packet<'p> = (usize, Cow<'p, [u8]>);
+
+/// The packets of a TU's parts (each behind the length `depacketize` put in front of it) with
+/// where each starts, borrowed from the parts; then, if the last one is cut, why.
+fn packets(parts: &[Bytes], total: usize) -> (Vec<Packet<'_>>, Option<PayloadError>) {
+    let mut at = PartsCursor::new(parts);
+    let mut packets = Vec::new();
+    let mut pos = 0;
+    while pos < total {
+        let Some(len) = at
+            .array()
+            .map(|b| u32::from_le_bytes(b) as usize)
+            .filter(|&len| total - pos >= 4 && total - pos - 4 >= len)
+        else {
+            let cut = av1_error("whole packets", "a cut one".into(), pos);
+            return (packets, Some(cut));
+        };
+        packets.push((pos, at.take(len)));
+        pos += 4 + len;
+    }
+    (packets, None)
 }
 
 /// Splits AV1 temporal units into RTP payloads of at most `max_payload` bytes (at least 4): drops
@@ -489,4 +539,62 @@ fn rtp_elements(tu: &[u8]) -> Vec<Vec<u8>> {
         at += h.len + size;
     }
     elements
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A TU of OBUs of `types` with these payloads, in the low-overhead format; and the same
+    /// without the OBUs the output drops.
+    fn tu(obus: &[(u8, Vec<u8>)]) -> (Vec<u8>, Vec<u8>) {
+        let (mut all, mut kept) = (Vec::new(), Vec::new());
+        for (t, payload) in obus {
+            let mut obu = vec![t << 3 | 0x02];
+            write_leb128(payload.len(), &mut obu);
+            obu.extend_from_slice(payload);
+            all.extend_from_slice(&obu);
+            if !matches!(*t, obu_type::TEMPORAL_DELIMITER | obu_type::PADDING) {
+                kept.extend_from_slice(&obu);
+            }
+        }
+        (all, kept)
+    }
+
+    proptest! {
+        #[test]
+        fn a_tu_completed_from_its_parts_however_cut_is_the_tu_without_dropped_obus(
+            obus in proptest::collection::vec(
+                (prop::sample::select(vec![2u8, 3, 4, 5, 15]),
+                 proptest::collection::vec(any::<u8>(), 0..300)), 1..6),
+            mtu in 4..200usize,
+            lengths: bool,
+            cuts in proptest::collection::vec(any::<usize>(), 0..8),
+        ) {
+            let (all, kept) = tu(&obus);
+            let mut p = Av1Packetizer::new(mtu);
+            if lengths {
+                p = p.with_length_fields();
+            }
+            let mut rules = Av1Payload::new();
+            let mut parts = Vec::new();
+            p.packetize(&all, &mut |payload, _| {
+                rules.depacketize(&Bytes::copy_from_slice(payload), &mut parts).unwrap();
+            });
+            let mut block = BytesMut::new();
+            let got = rules.complete(FrameParts::new(&parts, &mut block)).map(|f| f.0);
+            let want = (!kept.is_empty()).then_some(kept);
+            prop_assert_eq!(got.as_deref().ok(), want.as_deref());
+            // The same bytes cut anywhere else give the same frame, or the same error.
+            let joined = parts.concat();
+            let mut at: Vec<usize> = cuts.iter().map(|c| c % (joined.len() + 1)).collect();
+            at.extend([0, joined.len()]);
+            at.sort_unstable();
+            let recut: Vec<Bytes> =
+                at.windows(2).map(|w| Bytes::copy_from_slice(&joined[w[0]..w[1]])).collect();
+            let again = rules.complete(FrameParts::new(&recut, &mut block)).map(|f| f.0);
+            prop_assert_eq!(again, got);
+        }
+    }
 }

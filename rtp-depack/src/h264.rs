@@ -4,7 +4,8 @@
 
 use bytes::{BufMut, Bytes};
 use mjrtool_core::{
-    Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError, VideoSize,
+    Codec, Depacketizer as PayloadRules, FrameFacts, FrameParts, PacketRole, PayloadError,
+    VideoSize,
 };
 
 use crate::bits::BitReader;
@@ -221,8 +222,8 @@ impl PayloadRules for H264Payload {
         Ok(sets.facts(frame))
     }
 
-    fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
-        let avcc = nal::records_to_avcc(CODEC, frame)?;
+    fn complete(&mut self, mut parts: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
+        let avcc = nal::pieces_to_avcc(CODEC, &mut parts)?;
         let types = || nal::avcc_nals(&avcc).filter_map(|n| n.first().map(|h| h & 0x1F));
         if types().any(|t| t == IDR) {
             let had = types().any(|t| t == SPS) && types().any(|t| t == PPS);

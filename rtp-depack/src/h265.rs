@@ -4,7 +4,8 @@
 
 use bytes::{BufMut, Bytes};
 use mjrtool_core::{
-    Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError, VideoSize,
+    Codec, Depacketizer as PayloadRules, FrameFacts, FrameParts, PacketRole, PayloadError,
+    VideoSize,
 };
 
 use crate::bits::BitReader;
@@ -220,8 +221,8 @@ impl PayloadRules for H265Payload {
         Ok(sets.facts(frame))
     }
 
-    fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
-        let frame = nal::records_to_avcc(CODEC, frame)?;
+    fn complete(&mut self, mut parts: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
+        let frame = nal::pieces_to_avcc(CODEC, &mut parts)?;
         let types = || nal::avcc_nals(&frame).filter_map(nal_type);
         if types().any(|t| (16..=23).contains(&t)) {
             let had = [VPS, SPS, PPS].iter().all(|p| types().any(|t| t == *p));

@@ -1,6 +1,6 @@
 //! NAL unit helpers shared by H.264 and H.265: Annex B splitting, emulation-prevention removal
 //! (the RBSP that [`crate::bits::BitReader`] reads), bounded parameter-set tables, and the pieces the depacketizers push
-//! for the frame assembly and how [`records_to_avcc`] turns them into length-prefixed NAL units.
+//! for the frame assembly and how [`pieces_to_avcc`] turns them into length-prefixed NAL units.
 //!
 //! # Pieces between `depacketize` and `complete`
 //!
@@ -16,11 +16,14 @@
 //! ```
 //!
 //! A frame of whole NAL units only is therefore already in AVCC form (ISO/IEC 14496-15
-//! section 5.3.2: 4-byte lengths) and [`records_to_avcc`] hands it back as it is; a frame with
-//! fragments is rewritten once, into one allocation of the exact size.
+//! section 5.3.2: 4-byte lengths) and [`pieces_to_avcc`] only joins its parts, as for any codec;
+//! a frame with fragments is written from its parts into AVCC in one copy, into a buffer of the
+//! exact size.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use mjrtool_core::PayloadError;
+use mjrtool_core::{FrameParts, PayloadError};
+
+use crate::assemble::PartsCursor;
 
 /// Largest parameter set kept (bytes): real ones are tens of bytes, a few hundred with scaling
 /// lists and VUI.
@@ -176,12 +179,104 @@ impl Pieces {
 }
 
 /// Turns the pieces of one frame (see the [module docs](self)) into AVCC: NAL units each behind
-/// its 4-byte big-endian length. A frame of whole NAL units is returned as it is.
+/// its 4-byte big-endian length, copied once. A frame of whole NAL units is already AVCC and is
+/// only joined ([`FrameParts::join`]); a frame with fragments is walked twice: once over the
+/// piece header words, for each NAL unit's length and the total, then once to write it all into
+/// a buffer of the exact size carved out of the frame assembly's block.
 ///
 /// # Errors
 ///
 /// The pieces do not follow one another as [`Pieces`] writes them: a length past the end, a
-/// continuation with no first fragment before it, an empty frame.
+/// continuation with no first fragment before it, an empty frame. Offsets count from the start
+/// of the parts joined.
+pub(crate) fn pieces_to_avcc(
+    codec: &'static str,
+    frame: &mut FrameParts<'_>,
+) -> Result<Bytes, PayloadError> {
+    let total = frame.len();
+    let mut at = PartsCursor::new(frame.parts());
+    let mut pos = 0;
+    let mut out_len = 0usize;
+    let mut fragmented = false;
+    let mut in_fu = false;
+    while pos < total {
+        let (word, body) = next_piece(codec, &mut at, total, pos)?;
+        match word & KIND_MASK {
+            KIND_WHOLE => {
+                in_fu = false;
+                out_len += 4 + body;
+            }
+            KIND_FU_START => {
+                in_fu = true;
+                fragmented = true;
+                out_len += 4 + body;
+            }
+            KIND_FU_MORE if in_fu => out_len += body,
+            _ => {
+                return Err(PayloadError {
+                    codec,
+                    expected: "a NAL unit or the first fragment of one",
+                    found: "a fragment with no first fragment before it".into(),
+                    offset: pos,
+                })
+            }
+        }
+        at.skip(body);
+        pos += 4 + body;
+    }
+    if total == 0 {
+        return Err(PayloadError {
+            codec,
+            expected: "at least one NAL unit",
+            found: "an empty frame".into(),
+            offset: 0,
+        });
+    }
+    if !fragmented {
+        return Ok(frame.join());
+    }
+    let mut out = frame.buffer(out_len);
+    let mut at = PartsCursor::new(frame.parts());
+    let mut len_at = 0;
+    pos = 0;
+    while pos < total {
+        let (word, body) = next_piece(codec, &mut at, total, pos)?;
+        if word & KIND_MASK == KIND_FU_MORE {
+            at.copy_to(body, &mut out);
+            let nal_len = (out.len() - len_at - 4) as u32;
+            out[len_at..len_at + 4].copy_from_slice(&nal_len.to_be_bytes());
+        } else {
+            len_at = out.len();
+            out.put_u32(body as u32);
+            at.copy_to(body, &mut out);
+        }
+        pos += 4 + body;
+    }
+    Ok(out.freeze())
+}
+
+/// The header word at `pos` (where `at` is) and the length of the body after it, checked
+/// against the frame's `total` length.
+fn next_piece(
+    codec: &'static str,
+    at: &mut PartsCursor<'_>,
+    total: usize,
+    pos: usize,
+) -> Result<(u32, usize), PayloadError> {
+    let word = (total - pos >= 4)
+        .then(|| at.array().map(u32::from_be_bytes))
+        .flatten()
+        .ok_or_else(|| truncated(codec, total, pos + 4))?;
+    let body = (word & !KIND_MASK) as usize;
+    if total - pos - 4 < body {
+        return Err(truncated(codec, total, pos + 4 + body));
+    }
+    Ok((word, body))
+}
+
+/// The old two-copy completion, kept as the oracle of [`pieces_to_avcc`]: the frame joined
+/// first, then rewritten.
+#[cfg(test)]
 pub(crate) fn records_to_avcc(codec: &'static str, frame: Bytes) -> Result<Bytes, PayloadError> {
     let mut pos = 0;
     let mut out_len = 0usize;
@@ -243,6 +338,7 @@ pub(crate) fn records_to_avcc(codec: &'static str, frame: Bytes) -> Result<Bytes
 }
 
 /// The header word at `pos` and the length of the body after it, checked against the frame.
+#[cfg(test)]
 fn piece(codec: &'static str, frame: &[u8], pos: usize) -> Result<(u32, usize), PayloadError> {
     let word = frame
         .get(pos..pos + 4)
@@ -346,6 +442,143 @@ pub(crate) fn packetize_nals<F: NalFormat>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{H264Packetizer, H264Payload, H265Packetizer, H265Payload};
+    use mjrtool_core::Depacketizer;
+    use proptest::prelude::*;
+
+    /// One piece as a depacketizer pushes it.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Whole(Vec<u8>),
+        Start(Vec<u8>, Vec<u8>, bool),
+        More(Vec<u8>, bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let data = || proptest::collection::vec(any::<u8>(), 0..24);
+        prop_oneof![
+            data().prop_map(Op::Whole),
+            (
+                proptest::collection::vec(any::<u8>(), 1..3),
+                data(),
+                any::<bool>()
+            )
+                .prop_map(|(h, d, end)| Op::Start(h, d, end)),
+            (data(), any::<bool>()).prop_map(|(d, end)| Op::More(d, end)),
+        ]
+    }
+
+    /// The parts of a frame made of `ops`, empty ones left out as the frame assembly does.
+    fn parts_of(ops: &[Op]) -> Vec<Bytes> {
+        let (mut p, mut out) = (Pieces::default(), Vec::new());
+        for op in ops {
+            match op.clone() {
+                Op::Whole(d) => p.whole(&mut out, d.into()),
+                Op::Start(h, d, end) => p.fu_start(&mut out, 1, &h, d.into(), end),
+                Op::More(d, end) => p.fu_more(&mut out, d.into(), end),
+            }
+        }
+        out.retain(|b| !b.is_empty());
+        out
+    }
+
+    /// `bytes` cut at `cuts` (offsets modulo its length).
+    fn cut(bytes: &[u8], cuts: &[usize]) -> Vec<Bytes> {
+        let mut at: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        at.extend([0, bytes.len()]);
+        at.sort_unstable();
+        at.windows(2)
+            .map(|w| Bytes::copy_from_slice(&bytes[w[0]..w[1]]))
+            .collect()
+    }
+
+    fn one_copy(
+        codec: &'static str,
+        parts: &[Bytes],
+        block: &mut BytesMut,
+    ) -> Result<Bytes, PayloadError> {
+        pieces_to_avcc(codec, &mut FrameParts::new(parts, block))
+    }
+
+    proptest! {
+        #[test]
+        fn one_copy_avcc_equals_joining_then_rewriting_for_any_pieces_however_cut(
+            ops in proptest::collection::vec(op(), 0..12),
+            cuts in proptest::collection::vec(any::<usize>(), 0..8),
+            garbage in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let mut block = BytesMut::new();
+            let parts = parts_of(&ops);
+            let joined = Bytes::from(parts.concat());
+            for codec in ["H.264", "H.265"] {
+                let want = records_to_avcc(codec, joined.clone());
+                prop_assert_eq!(one_copy(codec, &parts, &mut block), want.clone());
+                prop_assert_eq!(one_copy(codec, &cut(&joined, &cuts), &mut block), want);
+                let want = records_to_avcc(codec, Bytes::from(garbage.clone()));
+                prop_assert_eq!(one_copy(codec, &cut(&garbage, &cuts), &mut block), want);
+            }
+        }
+
+        #[test]
+        fn h264_and_h265_complete_from_parts_as_from_the_joined_frame(
+            nals in proptest::collection::vec(
+                (0..6usize, proptest::collection::vec(any::<u8>(), 1..200)), 1..6),
+            max in 8..300usize,
+        ) {
+            for h265 in [false, true] {
+                let (codec, types): (_, [u8; 6]) = match h265 {
+                    false => ("H.264", [0x41, 0x06, 0x65, 0x67, 0x68, 0x01]),
+                    true => ("H.265", [2, 38, 78, 64, 66, 68]),
+                };
+                let nals: Vec<Vec<u8>> = nals
+                    .iter()
+                    .map(|(t, body)| [&[types[*t]][..], &[1][..h265 as usize], body].concat())
+                    .collect();
+                let refs: Vec<&[u8]> = nals.iter().map(Vec::as_slice).collect();
+                let mut payloads = Vec::new();
+                let mut emit = |p: &[u8], _| payloads.push(Bytes::copy_from_slice(p));
+                match h265 {
+                    false => H264Packetizer::new(max).packetize_nals(&refs, &mut emit),
+                    true => H265Packetizer::new(max).packetize_nals(&refs, &mut emit),
+                }
+                let (mut a, mut b) = (H264Payload::new(), H265Payload::new());
+                let mut parts = Vec::new();
+                for p in &payloads {
+                    match h265 {
+                        false => a.depacketize(p, &mut parts).unwrap(),
+                        true => b.depacketize(p, &mut parts).unwrap(),
+                    };
+                }
+                parts.retain(|b| !b.is_empty());
+                let want = records_to_avcc(codec, Bytes::from(parts.concat())).unwrap();
+                let mut block = BytesMut::new();
+                let frame = FrameParts::new(&parts, &mut block);
+                let (got, _) = match h265 {
+                    false => a.complete(frame).unwrap(),
+                    true => b.complete(frame).unwrap(),
+                };
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn fragments_are_written_into_the_block_and_whole_nal_units_of_one_part_are_not_copied() {
+        let mut p = Pieces::default();
+        let mut out = Vec::new();
+        p.fu_start(&mut out, 5, &[0x65], Bytes::from_static(&[1, 2]), false);
+        p.fu_more(&mut out, Bytes::from_static(&[3]), true);
+        let mut block = BytesMut::with_capacity(1024);
+        let at = block.as_ptr();
+        let avcc = one_copy("H.264", &out, &mut block).unwrap();
+        assert_eq!(&avcc[..], &[0, 0, 0, 4, 0x65, 1, 2, 3]);
+        assert_eq!(avcc.as_ptr(), at);
+        // The rest of the block is kept for the next frame.
+        assert_eq!(block.capacity(), 1024 - avcc.len());
+        let whole = Bytes::from_static(&[0, 0, 0, 2, 0x41, 9]);
+        let same = one_copy("H.264", std::slice::from_ref(&whole), &mut block).unwrap();
+        assert_eq!(same.as_ptr(), whole.as_ptr());
+    }
 
     #[test]
     fn annexb_splits_on_three_and_four_byte_start_codes_and_drops_trailing_zeros() {

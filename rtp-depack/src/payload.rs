@@ -3,7 +3,7 @@
 //! type.
 
 use bytes::Bytes;
-use mjrtool_core::{Codec, Depacketizer, FrameFacts, PacketRole, PayloadError};
+use mjrtool_core::{Codec, Depacketizer, FrameFacts, FrameParts, PacketRole, PayloadError};
 
 use crate::audio::AudioPayload;
 use crate::av1::Av1Payload;
@@ -89,7 +89,7 @@ impl Depacketizer for CodecPayload {
         }
     }
 
-    fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
+    fn complete(&mut self, frame: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
         match self {
             CodecPayload::Vp8(d) => d.complete(frame),
             CodecPayload::Opus(d) => d.complete(frame),

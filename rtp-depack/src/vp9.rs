@@ -24,7 +24,8 @@
 
 use bytes::Bytes;
 use mjrtool_core::{
-    Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError, VideoSize,
+    Codec, Depacketizer as PayloadRules, FrameFacts, FrameParts, PacketRole, PayloadError,
+    VideoSize,
 };
 
 pub use crate::vp9_descriptor::{Vp9Descriptor, Vp9GroupPicture, Vp9LayerIndex, Vp9Scalability};
@@ -267,7 +268,8 @@ impl PayloadRules for Vp9Payload {
         frame_facts(frame)
     }
 
-    fn complete(&mut self, frame: Bytes) -> Result<(Bytes, FrameFacts), PayloadError> {
+    fn complete(&mut self, mut parts: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
+        let frame = parts.join();
         let layers = layer_frames(&frame)?;
         let Some(lowest) = layers.first() else {
             return Err(PayloadError {

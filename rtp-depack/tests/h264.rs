@@ -5,9 +5,9 @@
 mod common;
 mod h26x;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use h26x::*;
-use mjrtool_core::{Codec, Depacketizer, VideoSize};
+use mjrtool_core::{Codec, Depacketizer, FrameParts, VideoSize};
 use proptest::prelude::*;
 use rtp_depack::{
     avc_decoder_configuration_record, CodecPayload, H264Payload, H264Sps, RtpBuilder, RtpPacket,
@@ -364,10 +364,18 @@ fn a_one_packet_frame_is_copied_once_and_not_rewritten() {
     let nal = Bytes::from_static(&[0x41, 0x9A, 1, 2, 3]);
     let mut out = Vec::new();
     assert!(rules.depacketize(&nal, &mut out).unwrap().starts_frame);
-    let joined = Bytes::from(out.concat());
-    let ptr = joined.as_ptr();
-    let (frame, facts) = rules.complete(joined).unwrap();
-    assert_eq!(frame.as_ptr(), ptr);
+    // Its parts (length word, NAL unit) are joined once, into the block, and not rewritten.
+    let mut block = BytesMut::with_capacity(64);
+    let block_at = block.as_ptr();
+    let (frame, facts) = rules.complete(FrameParts::new(&out, &mut block)).unwrap();
+    assert_eq!(frame.as_ptr(), block_at);
     assert_eq!(&frame[..], &[0, 0, 0, 5, 0x41, 0x9A, 1, 2, 3]);
     assert!(!facts.keyframe);
+    // A frame that is one part already is handed out as it is.
+    let joined = Bytes::from(out.concat());
+    let ptr = joined.as_ptr();
+    let (frame, _) = rules
+        .complete(FrameParts::new(std::slice::from_ref(&joined), &mut block))
+        .unwrap();
+    assert_eq!(frame.as_ptr(), ptr);
 }

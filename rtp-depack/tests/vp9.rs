@@ -4,10 +4,10 @@
 
 mod ivf;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use ivf::{assemble, fixture, framemd5, have_ffmpeg, rtp_packets, shuffle, temp_dir, write_ivf};
-use mjrtool_core::Depacketizer;
 use mjrtool_core::{Codec, VideoSize};
+use mjrtool_core::{Depacketizer, FrameParts};
 use proptest::prelude::*;
 use rtp_depack::{
     CodecPayload, Vp9FrameHeader, Vp9Packetizer, Vp9Payload, Vp9RefSlots, Vp9UncompressedHeader,
@@ -422,7 +422,10 @@ fn complete_picture(rules: &mut Vp9Payload, layers: &[&[u8]]) -> Result<Bytes, S
         joined.extend(out.iter().flat_map(|b| b.iter().copied()));
     }
     rules
-        .complete(Bytes::from(joined))
+        .complete(FrameParts::new(
+            &[Bytes::from(joined)],
+            &mut BytesMut::new(),
+        ))
         .map(|(data, _)| data)
         .map_err(|e| e.to_string())
 }

@@ -8,8 +8,8 @@
 //! record of the declared layout. The same bytes are then packetized as one Annex B access unit
 //! and depacketized back, which must give its NAL units.
 
-use bytes::Bytes;
-use mjrtool_core::{Depacketizer, Frame, Nanos};
+use bytes::{Bytes, BytesMut};
+use mjrtool_core::{Depacketizer, Frame, FrameParts, Nanos};
 use rtp_depack::{
     AfterLoss, FrameAssembler, H264Packetizer, H264Payload, H265Packetizer, H265Payload,
     RtpBuilder, RtpPacket,
@@ -158,10 +158,11 @@ fn packetize_back(data: &[u8], header_len: usize, packetize: Packetize) {
     if reserved || nals.is_empty() {
         return;
     }
-    let joined = Bytes::from(pieces.concat());
+    let mut block = BytesMut::new();
+    let parts = FrameParts::new(&pieces, &mut block);
     let frame = match header_len {
-        1 => h264.complete(joined),
-        _ => h265.complete(joined),
+        1 => h264.complete(parts),
+        _ => h265.complete(parts),
     };
     assert_eq!(frame.expect("whole NAL units").0[..], want[..]);
 }
