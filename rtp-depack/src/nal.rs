@@ -193,36 +193,21 @@ pub(crate) fn pieces_to_avcc(
     codec: &'static str,
     frame: &mut FrameParts<'_>,
 ) -> Result<Bytes, PayloadError> {
-    let total = frame.len();
-    let mut at = PartsCursor::new(frame.parts());
-    let mut pos = 0;
-    let mut out_len = 0usize;
-    let mut fragmented = false;
-    let mut in_fu = false;
-    while pos < total {
-        let (word, body) = next_piece(codec, &mut at, total, pos)?;
-        match word & KIND_MASK {
-            KIND_WHOLE => {
-                in_fu = false;
-                out_len += 4 + body;
-            }
-            KIND_FU_START => {
-                in_fu = true;
-                fragmented = true;
-                out_len += 4 + body;
-            }
-            KIND_FU_MORE if in_fu => out_len += body,
-            _ => {
-                return Err(PayloadError {
-                    codec,
-                    expected: "a NAL unit or the first fragment of one",
-                    found: "a fragment with no first fragment before it".into(),
-                    offset: pos,
-                })
-            }
+    let (parts, total) = (frame.parts(), frame.len());
+    let mut size = Sizes::default();
+    // The pieces as the depacketizers push them each start a part: walked part by part. Parts
+    // cut anywhere else are walked byte position by byte position.
+    let aligned = each_aligned(parts, |pos, word, _, _| size.add(codec, pos, word))?;
+    if !aligned {
+        size = Sizes::default();
+        let mut at = PartsCursor::new(parts);
+        let mut pos = 0;
+        while pos < total {
+            let (word, body) = next_piece(codec, &mut at, total, pos)?;
+            size.add(codec, pos, word)?;
+            at.skip(body);
+            pos += 4 + body;
         }
-        at.skip(body);
-        pos += 4 + body;
     }
     if total == 0 {
         return Err(PayloadError {
@@ -232,27 +217,106 @@ pub(crate) fn pieces_to_avcc(
             offset: 0,
         });
     }
-    if !fragmented {
+    if !size.fragmented {
         return Ok(frame.join());
     }
-    let mut out = frame.buffer(out_len);
-    let mut at = PartsCursor::new(frame.parts());
+    let mut out = frame.buffer(size.out_len);
     let mut len_at = 0;
-    pos = 0;
-    while pos < total {
-        let (word, body) = next_piece(codec, &mut at, total, pos)?;
+    let mut write = |word: u32, body: &mut dyn FnMut(&mut BytesMut)| {
         if word & KIND_MASK == KIND_FU_MORE {
-            at.copy_to(body, &mut out);
+            body(&mut out);
             let nal_len = (out.len() - len_at - 4) as u32;
             out[len_at..len_at + 4].copy_from_slice(&nal_len.to_be_bytes());
         } else {
             len_at = out.len();
-            out.put_u32(body as u32);
-            at.copy_to(body, &mut out);
+            out.put_u32(word & !KIND_MASK);
+            body(&mut out);
         }
-        pos += 4 + body;
+    };
+    if aligned {
+        each_aligned(parts, |_, word, a, b| {
+            write(word, &mut |out| {
+                out.extend_from_slice(a);
+                out.extend_from_slice(b);
+            });
+            Ok(())
+        })?;
+    } else {
+        let mut at = PartsCursor::new(parts);
+        let mut pos = 0;
+        while pos < total {
+            let (word, body) = next_piece(codec, &mut at, total, pos)?;
+            write(word, &mut |out| at.copy_to(body, out));
+            pos += 4 + body;
+        }
     }
     Ok(out.freeze())
+}
+
+/// What the first walk over a frame's pieces finds: the AVCC size, and whether any NAL unit
+/// is fragmented.
+#[derive(Debug, Default)]
+struct Sizes {
+    out_len: usize,
+    fragmented: bool,
+    in_fu: bool,
+}
+
+impl Sizes {
+    /// Counts the piece of header `word` at `pos`.
+    fn add(&mut self, codec: &'static str, pos: usize, word: u32) -> Result<(), PayloadError> {
+        let body = (word & !KIND_MASK) as usize;
+        match word & KIND_MASK {
+            KIND_WHOLE => {
+                self.in_fu = false;
+                self.out_len += 4 + body;
+            }
+            KIND_FU_START => {
+                self.in_fu = true;
+                self.fragmented = true;
+                self.out_len += 4 + body;
+            }
+            KIND_FU_MORE if self.in_fu => self.out_len += body,
+            _ => {
+                return Err(PayloadError {
+                    codec,
+                    expected: "a NAL unit or the first fragment of one",
+                    found: "a fragment with no first fragment before it".into(),
+                    offset: pos,
+                })
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hands `each` every piece (its position, header word and body, in two slices) as long as each
+/// piece is one part (header word and body) or two (header word, then body), as
+/// [`Pieces`] pushes them; false as soon as one is not (then some pieces may have been handed
+/// out: walk again otherwise).
+fn each_aligned(
+    parts: &[Bytes],
+    mut each: impl FnMut(usize, u32, &[u8], &[u8]) -> Result<(), PayloadError>,
+) -> Result<bool, PayloadError> {
+    let (mut i, mut pos) = (0, 0);
+    while let Some(head) = parts.get(i) {
+        let Some(word) = head.first_chunk::<4>().map(|w| u32::from_be_bytes(*w)) else {
+            return Ok(false);
+        };
+        let (body, rest) = ((word & !KIND_MASK) as usize, &head[4..]);
+        let next = parts.get(i + 1).map_or(&[][..], |b| &b[..]);
+        let (data, used): (&[u8], _) = if body == rest.len() {
+            (&[], 1)
+        } else if body == rest.len() + next.len() && i + 1 < parts.len() {
+            (next, 2)
+        } else {
+            return Ok(false);
+        };
+        each(pos, word, rest, data)?;
+        pos += 4 + body;
+        i += used;
+    }
+    Ok(true)
 }
 
 /// The header word at `pos` (where `at` is) and the length of the body after it, checked
