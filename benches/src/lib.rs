@@ -33,9 +33,9 @@ pub fn pair(seconds: u64) -> Pair {
 
 /// Hands the timeline's frames to a muxer made beforehand (track `j` is Matroska track `j + 1`),
 /// so that a benchmark measures the mixer and the muxer alone.
-pub struct Blocks<'a, W: std::io::Write>(pub &'a mut webm_mux::Muxer<W>);
+pub struct Blocks<'a, W: mjrtool_core::SharedWrite>(pub &'a mut webm_mux::Muxer<W>);
 
-impl<W: std::io::Write> mjrtool_core::FrameSink for Blocks<'_, W> {
+impl<W: mjrtool_core::SharedWrite> mjrtool_core::FrameSink for Blocks<'_, W> {
     type Error = webm_mux::MuxError;
     fn open(&mut self, _tracks: &[mjrtool_core::TrackSpec]) -> Result<(), Self::Error> {
         Ok(())

@@ -476,3 +476,5 @@ fn a_full_cluster_takes_no_more_than_max_cluster_bytes() {
         max >> 20
     );
 }
+
+impl mjrtool_core::SharedWrite for Discard {}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use mixer::{MixError, Mixer, MixerOptions, NullSink, Progress, Summary, TrackInfo};
 use mjr::{Header, MjrReader, ReaderOptions};
-use mjrtool_core::{Codec, FrameSink};
+use mjrtool_core::{Codec, FrameSink, SharedWrite};
 use mjrtool_subtitles::{BinaryDump, SubtitleFormat, SubtitleSink};
 use mjrtool_wav::{SeekOutput, StreamOutput, WavSink};
 use mp4_mux::Mp4Muxer;
@@ -630,7 +630,7 @@ impl Target<'_> {
     /// A file: WebM/Matroska with Cues and Duration, Ogg, WAV, MP4 (faststart)…; with the
     /// head to put in front of what was written (an MP4's `ftyp` and `moov`, as whole blocks
     /// of `align` bytes), empty for the others.
-    fn write_file<W: std::io::Write + std::io::Seek>(
+    fn write_file<W: SharedWrite + std::io::Seek>(
         &self,
         mixer: &mut Mixer<Source>,
         writer: W,
@@ -663,7 +663,7 @@ impl Target<'_> {
     }
 
     /// A file in any container but MP4.
-    fn write_other_file<W: std::io::Write + std::io::Seek>(
+    fn write_other_file<W: SharedWrite + std::io::Seek>(
         &self,
         mixer: &mut Mixer<Source>,
         writer: W,

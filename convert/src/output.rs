@@ -21,12 +21,15 @@ use std::collections::hash_map::RandomState;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::hash::{BuildHasher, Hasher};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
+
+use bytes::{Bytes, BytesMut};
+use mjrtool_core::SharedWrite;
 
 use crate::cleanup;
 
@@ -320,13 +323,19 @@ impl Drop for AtomicOutput {
     }
 }
 
-/// Bytes are handed to the writing thread in chunks of this size. 256 KiB, not more: on the
-/// benchmark machine (Linux 6.18, ext4, in a VM) writes of 1 MiB made the kernel's copy into the
-/// page cache two to three times slower in most runs (muxing an hour of VP8 + Opus: 0.8-1.0 s of
-/// system time instead of 0.3 s), and 256 KiB did not (benches/compare.sh, BENCHMARKS.md).
+/// Bytes are handed to the writing thread in batches of about this size. 256 KiB, not more: on
+/// the benchmark machine (Linux 6.18, ext4, in a VM) writes of 1 MiB made the kernel's copy into
+/// the page cache two to three times slower in most runs (muxing an hour of VP8 + Opus: 0.8-1.0
+/// s of system time instead of 0.3 s), and 256 KiB did not (benches/compare.sh, BENCHMARKS.md).
 const CHUNK: usize = 256 << 10;
-/// Chunks in flight at most (memory bound: `(CHUNKS + 1) × CHUNK`).
+/// Batches in flight at most.
 const CHUNKS: usize = 3;
+/// Pieces in one batch at most (one `writev`, below the kernel's 1024).
+const PIECES: usize = 512;
+/// A shared payload shorter than this is copied (a piece of its own costs more than the copy).
+const SHARE_MIN: usize = 1024;
+/// Copied bytes are gathered in blocks of this size.
+const BLOCK: usize = 64 << 10;
 
 /// The error for a writer whose thread is gone without saying why.
 fn stopped() -> io::Error {
@@ -336,43 +345,66 @@ fn stopped() -> io::Error {
 
 /// What the writing thread is asked to do.
 enum Op {
-    /// Write the whole chunk, then give the buffer back for reuse.
-    Write(Vec<u8>),
+    /// Write the pieces in order (one `writev`), then give the emptied list back for reuse.
+    Write(Vec<Bytes>),
     /// Move the file position.
     Seek(u64),
 }
 
 /// A buffered `Write + Seek` over a file whose writes happen on a thread of their own.
 ///
-/// Writes are gathered into 256 KiB chunks; a few chunks are in flight at most, and their buffers
-/// are reused, so memory stays bounded and nothing is allocated per write. The position and
-/// length are tracked here (the file is new and only this writer writes it), so seeking never
-/// waits for the thread. An error met by the thread is returned by the next write, seek, flush
-/// or [`finish`](Self::finish).
+/// Writes are gathered into batches of about 256 KiB, each written by one vectored write: bytes
+/// written with `write` are copied into 64 KiB blocks, while a payload handed over with
+/// [`SharedWrite::write_shared`] (a muxer's frames) goes into the batch as the `Bytes` it is,
+/// without a copy. A few batches are in flight at most, so memory stays bounded: (3 + 1) ×
+/// 256 KiB of bytes, plus whatever larger allocations the shared payloads are slices of (the
+/// recordings' 256 KiB reads, the frame assembly's blocks) kept alive meanwhile. The position
+/// and length are tracked here (the file is new and only this writer writes it), so seeking
+/// never waits for the thread. An error met by the thread is returned by the next write, seek,
+/// flush or [`finish`](Self::finish).
 #[derive(Debug)]
 pub struct BackgroundWriter {
-    buf: Vec<u8>,
+    /// Copied bytes not yet cut into a piece.
+    block: BytesMut,
+    /// The batch being gathered, and its bytes.
+    batch: Vec<Bytes>,
+    batch_len: usize,
     ops: Option<SyncSender<Op>>,
-    spare: Receiver<Vec<u8>>,
+    spare: Receiver<Vec<Bytes>>,
     allocated: usize,
     thread: Option<JoinHandle<io::Result<File>>>,
     pos: u64,
     len: u64,
 }
 
+/// Writes every piece, in order, with as few `writev` calls as the kernel allows.
+fn write_pieces(file: &mut File, pieces: &[Bytes]) -> io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = pieces.iter().map(|p| IoSlice::new(p)).collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match file.write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 impl BackgroundWriter {
     /// Starts the writing thread on `file`, which must be empty and positioned at its start.
     pub fn new(file: File) -> BackgroundWriter {
         let (ops, rx) = mpsc::sync_channel::<Op>(CHUNKS);
-        let (give_back, spare) = mpsc::sync_channel::<Vec<u8>>(CHUNKS + 1);
+        let (give_back, spare) = mpsc::sync_channel::<Vec<Bytes>>(CHUNKS + 1);
         let thread = std::thread::spawn(move || -> io::Result<File> {
             let mut file = file;
             for op in rx {
                 match op {
-                    Op::Write(mut chunk) => {
-                        file.write_all(&chunk)?;
-                        chunk.clear();
-                        let _ = give_back.send(chunk);
+                    Op::Write(mut pieces) => {
+                        write_pieces(&mut file, &pieces)?;
+                        pieces.clear();
+                        let _ = give_back.send(pieces);
                     }
                     Op::Seek(at) => {
                         file.seek(SeekFrom::Start(at))?;
@@ -382,7 +414,9 @@ impl BackgroundWriter {
             Ok(file)
         });
         BackgroundWriter {
-            buf: Vec::with_capacity(CHUNK),
+            block: BytesMut::new(),
+            batch: Vec::with_capacity(PIECES),
+            batch_len: 0,
             ops: Some(ops),
             spare,
             allocated: 1,
@@ -406,20 +440,47 @@ impl BackgroundWriter {
         }
     }
 
-    /// Hands the gathered bytes to the thread and takes an empty buffer in their place.
+    /// Ends the piece of copied bytes being gathered, if any.
+    fn cut(&mut self) {
+        if !self.block.is_empty() {
+            let piece = self.block.split().freeze();
+            self.batch_len += piece.len();
+            self.batch.push(piece);
+        }
+    }
+
+    /// Adds a piece; ships the batch once it is full.
+    fn push(&mut self, piece: Bytes) -> io::Result<()> {
+        self.batch_len += piece.len();
+        self.batch.push(piece);
+        if self.batch_len >= CHUNK || self.batch.len() >= PIECES - 1 {
+            self.ship()?;
+        }
+        Ok(())
+    }
+
+    /// Hands the gathered pieces to the thread and takes an empty list in their place.
     fn ship(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
+        self.cut();
+        if self.batch.is_empty() {
             return Ok(());
         }
         let next = if self.allocated < CHUNKS + 1 {
             self.allocated += 1;
-            Vec::with_capacity(CHUNK)
+            Vec::with_capacity(PIECES)
         } else {
             // An error means the thread is gone: `send` below reports why.
             self.spare.recv().unwrap_or_default()
         };
-        let full = std::mem::replace(&mut self.buf, next);
+        let full = std::mem::replace(&mut self.batch, next);
+        self.batch_len = 0;
         self.send(Op::Write(full))
+    }
+
+    /// Moves the position on by `n` bytes written.
+    fn advance(&mut self, n: usize) {
+        self.pos += n as u64;
+        self.len = self.len.max(self.pos);
     }
 
     /// Waits for the thread and returns the file, or the first error it met.
@@ -462,24 +523,40 @@ impl Write for BackgroundWriter {
             // Like a file: writing nothing past the end does not make it longer.
             return Ok(());
         }
-        let n = data.len() as u64;
+        let n = data.len();
         while !data.is_empty() {
-            let room = CHUNK - self.buf.len();
+            if self.block.capacity() == self.block.len() {
+                self.cut();
+                self.block = BytesMut::with_capacity(BLOCK);
+            }
+            let room = self.block.capacity() - self.block.len();
             let (now, rest) = data.split_at(room.min(data.len()));
-            self.buf.extend_from_slice(now);
+            self.block.extend_from_slice(now);
             data = rest;
-            if self.buf.len() == CHUNK {
+            if self.batch_len + self.block.len() >= CHUNK {
                 self.ship()?;
             }
         }
-        self.pos += n;
-        self.len = self.len.max(self.pos);
+        self.advance(n);
         Ok(())
     }
 
     /// Hands buffered bytes to the thread (it does not wait for them to reach the file).
     fn flush(&mut self) -> io::Result<()> {
         self.ship()
+    }
+}
+
+impl SharedWrite for BackgroundWriter {
+    /// Keeps `data` itself in the batch (a copy only when it is short).
+    fn write_shared(&mut self, data: &Bytes) -> io::Result<()> {
+        if data.len() < SHARE_MIN {
+            return self.write_all(data);
+        }
+        self.cut();
+        self.push(data.clone())?;
+        self.advance(data.len());
+        Ok(())
     }
 }
 
@@ -534,6 +611,7 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Step {
         Write(usize, u8),
+        Shared(usize, u8),
         Start(u64),
         Current(i64),
         End(i64),
@@ -544,6 +622,8 @@ mod tests {
             // Empty writes are left out: past the end, a cursor pads with zeros, a file does not.
             4 => (1usize..(3 * CHUNK), any::<u8>()).prop_map(|(n, b)| Step::Write(n, b)),
             4 => (1usize..200, any::<u8>()).prop_map(|(n, b)| Step::Write(n, b)),
+            4 => (1usize..(2 * CHUNK), any::<u8>()).prop_map(|(n, b)| Step::Shared(n, b)),
+            2 => (1usize..SHARE_MIN, any::<u8>()).prop_map(|(n, b)| Step::Shared(n, b)),
             1 => (0u64..(4 * CHUNK as u64)).prop_map(Step::Start),
             1 => (-1000i64..1000).prop_map(Step::Current),
             1 => (-1000i64..10).prop_map(Step::End),
@@ -563,6 +643,11 @@ mod tests {
                     Step::Write(n, b) => {
                         let data = vec![b; n];
                         bg.write_all(&data).unwrap();
+                        model.write_all(&data).unwrap();
+                    }
+                    Step::Shared(n, b) => {
+                        let data = Bytes::from(vec![b; n]);
+                        bg.write_shared(&data).unwrap();
                         model.write_all(&data).unwrap();
                     }
                     Step::Start(p) => {

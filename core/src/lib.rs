@@ -75,11 +75,13 @@
 mod codec;
 mod frame;
 pub mod opus;
+mod output;
 mod pipeline;
 mod time;
 
 pub use codec::{Codec, MediaKind};
 pub use frame::{Frame, VideoSize};
+pub use output::SharedWrite;
 pub use pipeline::{
     Depacketizer, FrameFacts, FrameParts, FrameSink, FrameSource, PacketRole, PayloadError,
     Placement, TrackSpec,

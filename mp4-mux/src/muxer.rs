@@ -3,7 +3,7 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use bytes::Bytes;
-use mjrtool_core::{opus, Codec, Frame, FrameSink, Nanos, Placement, TrackSpec};
+use mjrtool_core::{opus, Codec, Frame, FrameSink, Nanos, Placement, SharedWrite, TrackSpec};
 
 use crate::bmff::mdat_header;
 use crate::entry::{ns_to_ticks, TrackSetup};
@@ -96,7 +96,7 @@ struct Track {
 /// An ISO BMFF (MP4) writer: faststart (`ftyp`, `moov`, `mdat`, samples spooled meanwhile) or
 /// fragmented (`ftyp`, `moov`, then `moof`/`mdat` pairs). See the [crate] docs.
 #[derive(Debug)]
-pub struct Mp4Muxer<W: Write, S = NoSpool> {
+pub struct Mp4Muxer<W: SharedWrite, S = NoSpool> {
     out: W,
     layout: Layout<S>,
     step: Step,
@@ -105,7 +105,7 @@ pub struct Mp4Muxer<W: Write, S = NoSpool> {
     tags: Vec<(String, String)>,
 }
 
-impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
+impl<W: SharedWrite, S: Read + Write + Seek> Mp4Muxer<W, S> {
     /// A faststart muxer: samples go to `scratch` (empty, e.g. a temporary file beside the
     /// output) until [`FrameSink::finish`], which writes `ftyp` and `moov` to `out` and then
     /// copies the spool into the `mdat`. Memory holds the sample tables only.
@@ -124,7 +124,7 @@ impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
     }
 }
 
-impl<W: Write> Mp4Muxer<W, NoSpool> {
+impl<W: SharedWrite> Mp4Muxer<W, NoSpool> {
     /// A faststart file written in one pass, with no spool: each sample goes straight to
     /// `out` as it comes (the `mdat` payload), while only the sample tables stay in memory.
     /// The caller leaves `reserve` bytes in front of the samples (say, a new file's writer
@@ -195,7 +195,7 @@ impl<W: Write> Mp4Muxer<W, NoSpool> {
     }
 }
 
-impl<W: Write, S: Read + Write + Seek> Mp4Muxer<W, S> {
+impl<W: SharedWrite, S: Read + Write + Seek> Mp4Muxer<W, S> {
     /// The same muxer, writing `tags` (`(name, text)`, Matroska tag names: `TITLE`, `COMMENT`,
     /// `DATE_RECORDED`, `DESCRIPTION`, `ARTIST` become the `ilst` items `©nam`, `©cmt`,
     /// `©day`, `desc`, `©ART`; any other name a `----` item of that name) in
@@ -411,7 +411,7 @@ fn own_duration(setup: &TrackSetup, data: &[u8]) -> Option<u64> {
     }
 }
 
-impl<W: Write, S: Read + Write + Seek> FrameSink for Mp4Muxer<W, S> {
+impl<W: SharedWrite, S: Read + Write + Seek> FrameSink for Mp4Muxer<W, S> {
     type Error = Mp4Error;
 
     /// Checks every track (nothing is written to the output here: a faststart file is written
@@ -464,7 +464,7 @@ impl<W: Write, S: Read + Write + Seek> FrameSink for Mp4Muxer<W, S> {
                 Some((len, last))
             }
             Layout::SamplesFirst { len, last, .. } => {
-                self.out.write_all(&frame.data)?;
+                self.out.write_shared(&frame.data)?;
                 Some((len, last))
             }
             Layout::Fragmented(_) => None,

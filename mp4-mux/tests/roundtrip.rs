@@ -427,3 +427,5 @@ fn a_step_longer_than_32_bits_of_ticks_is_an_overflow_error_not_a_wrap() {
         .unwrap_err();
     assert!(matches!(e, Mp4Error::Overflow { .. }), "{e}");
 }
+
+impl mjrtool_core::SharedWrite for Head {}

@@ -16,9 +16,10 @@
 //!   a 64 KiB block of assembled frames), so this caps what a cluster can keep alive besides
 //!   its own bytes: [`HOLD_MAX`] such buffers, whatever the input.
 
-use std::io::{self, Write};
+use std::io;
 
 use bytes::Bytes;
+use mjrtool_core::SharedWrite;
 
 /// Frames shorter than this are copied into the cluster, not held.
 pub(crate) const HOLD_MIN: usize = 512;
@@ -115,11 +116,11 @@ impl ClusterBuf {
     /// # Errors
     ///
     /// Those of `w`.
-    pub(crate) fn write_to<W: Write>(&self, w: &mut W) -> io::Result<()> {
+    pub(crate) fn write_to<W: SharedWrite>(&self, w: &mut W) -> io::Result<()> {
         let mut from = 0;
         for (at, payload) in &self.held {
             w.write_all(&self.inline[from..*at])?;
-            w.write_all(payload)?;
+            w.write_shared(payload)?;
             from = *at;
         }
         w.write_all(&self.inline[from..])

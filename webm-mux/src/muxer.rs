@@ -2,6 +2,8 @@
 
 use std::io::{self, Seek, SeekFrom, Write};
 
+use mjrtool_core::SharedWrite;
+
 use crate::cluster::{ClusterBuf, Payload};
 use crate::cues::CueIndex;
 use crate::ebml::{self, *};
@@ -116,7 +118,7 @@ impl TrackState {
 /// most [`MuxerOptions::max_cue_points`] cue points of 24 bytes (seekable outputs only), and
 /// a fixed amount per track. Nothing is kept per block or per closed cluster: a keyframe every
 /// millisecond makes a cluster each, written out at once, and a cue point a second.
-pub struct Muxer<W: Write> {
+pub struct Muxer<W: SharedWrite> {
     w: W,
     patch: Option<Patcher<W>>,
     phase: Phase,
@@ -143,7 +145,7 @@ pub struct Muxer<W: Write> {
     stats: MuxStats,
 }
 
-impl<W: Write + Seek> Muxer<W> {
+impl<W: SharedWrite + Seek> Muxer<W> {
     /// A muxer over a seekable output (a file), with its tracks: writes the header now;
     /// Duration, SeekHead and Cues are filled in by [`Muxer::finish`].
     ///
@@ -169,7 +171,7 @@ impl<W: Write + Seek> Muxer<W> {
     }
 }
 
-impl<W: Write> Muxer<W> {
+impl<W: SharedWrite> Muxer<W> {
     /// A muxer over an output that cannot seek (a pipe), with its tracks: writes the header
     /// now.
     ///

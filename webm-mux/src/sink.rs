@@ -34,10 +34,8 @@
 //!   used.
 //! * `finish(duration)` writes `duration` as the file's Duration (seekable outputs only).
 
-use std::io::Write;
-
 use mjrtool_core::opus::{self, OpusHead};
-use mjrtool_core::{Codec, Frame, FrameSink, Nanos, Placement, TrackSpec, VideoSize};
+use mjrtool_core::{Codec, Frame, FrameSink, Nanos, Placement, SharedWrite, TrackSpec, VideoSize};
 
 use crate::cluster::Payload;
 use crate::muxer::Phase;
@@ -49,7 +47,7 @@ pub const DEFAULT_VIDEO_SIZE: VideoSize = VideoSize {
     height: 480,
 };
 
-impl<W: Write> Muxer<W> {
+impl<W: SharedWrite> Muxer<W> {
     /// [`FrameSink::open`] with the Matroska track numbers given, one per track (track `i` of
     /// [`FrameSink::write`] is still `tracks[i]`).
     ///
@@ -240,8 +238,8 @@ fn refusal_hint(codec: &Codec) -> &'static str {
     }
 }
 
-/// Track `i` is Matroska track `i + 1`; see the [module docs](self) for the mapping.
-impl<W: Write> FrameSink for Muxer<W> {
+/// Track `i` is Matroska track `i + 1`; see the `sink` module docs in the source for the mapping.
+impl<W: SharedWrite> FrameSink for Muxer<W> {
     type Error = MuxError;
 
     /// Writes the EBML header, the start of the Segment, Info and Tracks.

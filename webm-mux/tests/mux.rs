@@ -542,3 +542,5 @@ fn ffprobe_ffmpeg_and_mkvinfo_accept_a_file_made_through_the_frame_sink() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+impl mjrtool_core::SharedWrite for Discard {}

@@ -2,7 +2,7 @@
 //! explicit `TrackConfig`s (`cli/src/convert.rs`: `webm_tracks`, `OutputTarget::mux_options`,
 //! and the mixer's `write_block(track + 1, …)`).
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 
 use bytes::Bytes;
 use mjrtool_core::opus::OpusHead;
@@ -74,7 +74,7 @@ fn cli_way(
 }
 
 /// The mixer's `write_block(track + 1, …)` for each frame, then the CLI's `set_duration_ns`.
-fn cli_write<W: Write>(m: &mut Muxer<W>, frames: &[Placed], duration: i64) {
+fn cli_write<W: mjrtool_core::SharedWrite>(m: &mut Muxer<W>, frames: &[Placed], duration: i64) {
     for (track, time, key, data) in frames {
         let ns = u64::try_from(*time).unwrap_or(0);
         m.write_block(*track as u64 + 1, ns, *key, data).unwrap();
@@ -101,7 +101,12 @@ fn sink_way(
     }
 }
 
-fn drive<W: Write>(mut m: Muxer<W>, inputs: &[Input], frames: &[Placed], duration: i64) -> W {
+fn drive<W: mjrtool_core::SharedWrite>(
+    mut m: Muxer<W>,
+    inputs: &[Input],
+    frames: &[Placed],
+    duration: i64,
+) -> W {
     let kept: Vec<usize> = (0..inputs.len()).filter(|&i| !inputs[i].empty).collect();
     if kept.len() == inputs.len() {
         let specs: Vec<TrackSpec> = inputs.iter().map(|i| i.spec.clone()).collect();
