@@ -103,7 +103,7 @@ pub struct PpRecArgs {
     /// Restamp minimum latency, ms (ignored)
     #[arg(short = 'n', long = "restamp-min-th", allow_negative_numbers = true)]
     restamp_min_th: Option<i64>,
-    /// source.mjr [destination]
+    /// source.mjr \[destination\]
     paths: Vec<PathBuf>,
 }
 

@@ -24,7 +24,7 @@ const EARLIER: usize = 4;
 /// next read that keeps a few more bytes of the last frame.
 const SLACK: usize = 4 * 1024;
 
-/// The most bytes a [`MjrReader`] holds in its buffer, whatever the input: one read ([`CHUNK`],
+/// The most bytes a [`MjrReader`] holds in its buffer, whatever the input: one read (`CHUNK`,
 /// 256 KiB) on top of what must be looked at together, at most two frames (one, and the one a
 /// header inside it claims) and the first byte of the header after them, just under 384 KiB.
 /// (Packets handed out keep their own read alive until they are dropped.)
@@ -36,7 +36,7 @@ pub struct BufferStats {
     /// Reads from the source that refilled the buffer.
     pub refills: u64,
     /// Bytes moved from an old buffer into a new one (the unread rest, at each refill). Every
-    /// refill reads at least as much as it moves, once the reads have grown to [`CHUNK`]: the
+    /// refill reads at least as much as it moves, once the reads have grown to `CHUNK`: the
     /// work stays proportional to the input.
     pub bytes_copied: u64,
     /// The largest buffer held, in bytes (at most [`MAX_BUFFER`]).
@@ -109,7 +109,7 @@ pub struct ReaderOptions {
 ///
 /// Reading does not clear memory: a buffer is reused, once every packet sliced from it is gone,
 /// for a later read (a new one would have to be zeroed first: std reads only into initialized
-/// memory without `unsafe`). Besides the buffer, a reader keeps the last [`EARLIER`] (4)
+/// memory without `unsafe`). Besides the buffer, a reader keeps the last `EARLIER` (4)
 /// reads for this; those still in use by packets cost nothing more, the others are let go at
 /// the next read, so at most 4 buffers of [`MAX_BUFFER`] bytes are held that would be freed
 /// otherwise.

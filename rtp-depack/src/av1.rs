@@ -115,7 +115,7 @@ struct TuState {
 }
 
 /// The AV1 payload format, for the shared frame assembly: each TU becomes one frame in the
-/// low-overhead format (see the [module docs](crate::av1)).
+/// low-overhead format (see the `av1` module docs in the source).
 ///
 /// A TU is a keyframe when it has a sequence header and its first frame is a shown KEY_FRAME;
 /// keyframes carry the `av1C` record ([`av1_codec_configuration_record`]) and the sequence

@@ -95,9 +95,9 @@ pub struct Av1SequenceHeader {
     pub seq_profile: u8,
     /// reduced_still_picture_header.
     pub reduced_still_picture_header: bool,
-    /// seq_level_idx[0].
+    /// seq_level_idx\[0\].
     pub seq_level_idx_0: u8,
-    /// seq_tier[0].
+    /// seq_tier\[0\].
     pub seq_tier_0: bool,
     /// high_bitdepth.
     pub high_bitdepth: bool,

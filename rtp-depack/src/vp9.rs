@@ -48,7 +48,7 @@ struct OpenLayer {
 
 /// The VP9 payload format (RFC 9628), for the shared frame assembly: takes the descriptor off
 /// each packet, keeps the spatial layers asked for, and makes each picture one frame (one layer
-/// frame, or a superframe of them; see the [module docs](crate::vp9)).
+/// frame, or a superframe of them; see the `vp9` module docs in the source).
 ///
 /// A picture is a keyframe when its lowest layer frame has P = 0 and is a VP9 key frame; its
 /// size is the largest of the kept layers' in the last scalability structure (SS), else the

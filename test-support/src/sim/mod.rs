@@ -8,7 +8,7 @@
 //! * the RTP timestamp of each frame is what the sender's own clock says (drift, frozen across a
 //!   pause, jumping across DTX, new random bases after a restart); the capture
 //!   time is where it really belongs;
-//! * Janus rewrites sequence numbers and timestamps across a change of SSRC ([`janus`]), in
+//! * Janus rewrites sequence numbers and timestamps across a change of SSRC (`janus`), in
 //!   arrival order, as its switching context does;
 //! * Janus writes each packet when it arrives: the header's `u` is the first packet's arrival,
 //!   `s` the moment the recorder was created (before any capture), and each MJR00002 packet time
