@@ -24,8 +24,8 @@ for t in /usr/bin/time janus-pp-rec ffmpeg; do
   command -v "$t" >/dev/null || { echo "missing: $t" >&2; exit 1; }
 done
 cargo build --release -q -p mjrtool -p mjrtool-test-support --bin mjrtool --bin mjr-codec
-MJRTOOL=$PWD/target/release/mjrtool
-GEN=$PWD/target/release/mjr-codec
+MJRTOOL=$(realpath "${CARGO_TARGET_DIR:-target}")/release/mjrtool
+GEN=$(realpath "${CARGO_TARGET_DIR:-target}")/release/mjr-codec
 dir="$WORK/d$D"
 mkdir -p "$dir"
 if [ ! -f "$dir/video.mjr" ]; then

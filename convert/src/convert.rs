@@ -388,7 +388,11 @@ pub fn convert(
     let mut sources = Vec::with_capacity(opened.len());
     for o in opened {
         // G.711, G.722 and L16 are decoded to PCM: no container here stores them as recorded.
-        sources.push(Source::new(o.track, true).map_err(|e| input_failed(&o.path, e))?);
+        sources.push(
+            Source::new(o.track, true)
+                .map_err(|e| input_failed(&o.path, e))?
+                .read_ahead(),
+        );
     }
     let mut mixer = Mixer::new(sources, MixerOptions::default().with_align(options.align));
     let infos = mixer
