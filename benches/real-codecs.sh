@@ -247,8 +247,10 @@ video_checks() { # REC SRC W
     source_check "$rec" "pp-rec .$ext vs source" "$w/ref.video.$ext" ref "$src"
     fmd5 "$w/ours.video.$ext" "$w/ours.video.$ext.fmd5"
     fmd5 "$w/ref.video.$ext" "$w/ref.video.$ext.fmd5"
-    # a janus-pp-rec output that does not decode cleanly is no reference: report, do not judge
-    INFO=$([ "$REF_DIRTY" = 1 ] && echo 1 || echo "${INFO:-0}") \
+    # a janus-pp-rec output that does not decode cleanly is no reference: report, do not judge;
+    # nor is one of spatial SVC, where janus-pp-rec keeps the base layer only (ours is the top
+    # layer; the base layer, --svc-layer 0, is compared with it below)
+    INFO=$({ [ "$REF_DIRTY" = 1 ] || [ "$rec" = vp9svc ]; } && echo 1 || echo "${INFO:-0}") \
       say "$rec" "frames .$ext vs pp-rec" helper framecmp "$w/ours.video.$ext.fmd5" "$w/ref.video.$ext.fmd5"
   done
 }
@@ -264,7 +266,7 @@ mux_checks() { # REC SRC W
   ref="$(ls "$w"/ref.video.mkv 2>/dev/null)"
   if [ -n "$ref" ] && [ -s "$w/ref.video.mkv.fmd5" ]; then
     fmd5 "$w/ours.mux.mkv" "$w/ours.mux.fmd5"
-    INFO=$([ "$REF_DIRTY" = 1 ] && echo 1 || echo "${INFO:-0}") \
+    INFO=$({ [ "$REF_DIRTY" = 1 ] || [ "$rec" = vp9svc ]; } && echo 1 || echo "${INFO:-0}") \
       say "$rec" "mux frames vs pp-rec" helper framecmp "$w/ours.mux.fmd5" "$w/ref.video.mkv.fmd5"
   fi
   if has_packets "$src/data.mjr" && [ -s "$w/ref.data.srt" ]; then
