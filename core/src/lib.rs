@@ -13,7 +13,8 @@
 //!   [`FrameSource`] (a track's frames in decoding order) and [`FrameSink`] (a container, with
 //!   explicit open, write and finish steps);
 //! * codec facts that more than one container needs: [`opus`] (TOC durations and validation,
-//!   the silence packet, pre-skip).
+//!   the silence packet, pre-skip) and [`text`] (a data-channel message's text as a caption);
+//! * [`SharedWrite`]: an output that can take a frame's bytes without copying them.
 //!
 //! # Example
 //!
@@ -77,6 +78,7 @@ mod frame;
 pub mod opus;
 mod output;
 mod pipeline;
+pub mod text;
 mod time;
 
 pub use codec::{Codec, MediaKind};

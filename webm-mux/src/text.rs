@@ -7,14 +7,16 @@
 //!   replaced by U+FFFD so the block is always valid UTF-8.
 //! * WebM's `D_WEBVTT/SUBTITLES` ("WebVTT in WebM", Heaney and Galligan, 2012) holds in each
 //!   block a cue's identifier line, its settings line, then its payload. Both lines are left
-//!   empty here (the block starts with two line feeds). The payload is WebVTT cue text (WebVTT
-//!   §4.1): lines of text where `&`, `<` and `>` are markup and a blank line would end the
-//!   cue. So `&`, `<` and `>` become `&amp;`, `&lt;` and `&gt;` (which also keeps `-->` out),
-//!   line breaks (`\r\n`, `\r`) become `\n`, empty lines are dropped, and U+0000 becomes U+FFFD
-//!   (what a WebVTT parser reads it as).
+//!   empty here (the block starts with two line feeds). The payload is WebVTT cue text, made by
+//!   the captions' shared rules (`mjrtool_core::text`, also those of `.srt` and `.vtt` files):
+//!   invalid UTF-8 and control characters become U+FFFD, line breaks `\n`, blank lines (which
+//!   would end the cue) are dropped, and `&`, `<` and `>` become `&amp;`, `&lt;` and `&gt;`
+//!   (which also keeps `-->` out).
 //! * A message left empty is not written: a subtitle with nothing to show.
 
 use std::borrow::Cow;
+
+use mjrtool_core::text::{clean, escape_vtt};
 
 /// The text form of a subtitle track.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,12 +40,13 @@ impl TextForm {
 
 /// The block payload for `message` in `form`.
 pub(crate) fn payload(form: TextForm, message: &[u8]) -> Cow<'_, [u8]> {
-    let text = String::from_utf8_lossy(message);
-    match (form, text) {
-        (TextForm::Utf8, Cow::Borrowed(_)) => Cow::Borrowed(message),
-        (TextForm::Utf8, Cow::Owned(s)) => Cow::Owned(s.into_bytes()),
-        (TextForm::WebVtt, text) => {
-            let cue = webvtt_payload(&text);
+    match form {
+        TextForm::Utf8 => match String::from_utf8_lossy(message) {
+            Cow::Borrowed(_) => Cow::Borrowed(message),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        },
+        TextForm::WebVtt => {
+            let cue = webvtt_payload(message);
             if cue.is_empty() {
                 return Cow::Borrowed(&[]);
             }
@@ -54,24 +57,8 @@ pub(crate) fn payload(form: TextForm, message: &[u8]) -> Cow<'_, [u8]> {
 }
 
 /// `text` as a WebVTT cue payload (see the [module docs](self)).
-fn webvtt_payload(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let unified = text.replace("\r\n", "\n").replace('\r', "\n");
-    for line in unified.split('\n').filter(|l| !l.is_empty()) {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        for c in line.chars() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '\0' => out.push('\u{FFFD}'),
-                c => out.push(c),
-            }
-        }
-    }
-    out
+fn webvtt_payload(message: &[u8]) -> String {
+    escape_vtt(&clean(message, usize::MAX).0.text)
 }
 
 #[cfg(test)]
@@ -99,6 +86,6 @@ mod tests {
             std::str::from_utf8(&p).unwrap(),
             "\n\na&lt;b&gt; &amp; c --&gt; d\nsecond\nthird\n\u{FFFD}"
         );
-        assert!(payload(TextForm::WebVtt, b"\r\n\n").is_empty());
+        assert!(payload(TextForm::WebVtt, b"\r\n \n").is_empty());
     }
 }
