@@ -297,7 +297,11 @@ mod tests {
     }
 
     fn open(path: &std::path::Path) -> Source {
-        let track = MjrTrack::new(File::open(path).unwrap(), ReaderOptions::default()).unwrap();
+        open_with(path, ReaderOptions::default())
+    }
+
+    fn open_with(path: &std::path::Path, options: ReaderOptions) -> Source {
+        let track = MjrTrack::new(File::open(path).unwrap(), options).unwrap();
         Source::new(track, true).unwrap()
     }
 
@@ -327,5 +331,37 @@ mod tests {
             );
             std::fs::remove_file(&path).unwrap();
         }
+    }
+
+    #[test]
+    fn an_error_met_on_the_thread_comes_after_the_same_frames_as_without_it() {
+        let path = recording(3_000);
+        // Damage past the frames the thread takes over: garbage where a frame header should be.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(&[0x55; 64]);
+        std::fs::write(&path, &bytes).unwrap();
+        let strict = ReaderOptions {
+            strict: true,
+            ..ReaderOptions::default()
+        };
+        let run = |mut s: Source| {
+            let mut n = 0;
+            loop {
+                match s.next_frame() {
+                    Ok(Some(_)) => n += 1,
+                    Ok(None) => return (n, None),
+                    Err(e) => return (n, Some(e.to_string())),
+                }
+            }
+        };
+        let here = run(open_with(&path, strict.clone()));
+        let away = run(open_with(&path, strict).read_ahead());
+        assert!(
+            here.1.is_some(),
+            "strict reading stops at the garbage: {here:?}"
+        );
+        assert!(here.0 > AHEAD_AFTER as usize);
+        assert_eq!(here, away);
+        std::fs::remove_file(&path).unwrap();
     }
 }
