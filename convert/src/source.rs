@@ -354,7 +354,7 @@ mod tests {
                 }
             }
         };
-        let here = run(open_with(&path, strict.clone()));
+        let here = run(open_with(&path, strict));
         let away = run(open_with(&path, strict).read_ahead());
         assert!(
             here.1.is_some(),
