@@ -6,6 +6,10 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use mjrtool_core::{Codec, Nanos, TrackSpec, VideoSize};
+use mjrtool_test_support::fixtures::{
+    av1_fixture, fixture_path, h264_fixture, h265_fixture, ivf_fixture, opus_packets, vp9_keyframe,
+};
+use mjrtool_test_support::tools::{decode_errors, file_md5s, probe_flat, probe_value, temp_file};
 
 const SIZE: VideoSize = VideoSize {
     width: 160,
@@ -65,7 +69,7 @@ fn check_file_with(
     clean: impl Fn(&str) -> bool,
 ) -> Vec<String> {
     let path = temp_file(name, file);
-    let probe = ffprobe(&path);
+    let probe = probe_flat(&path);
     assert_eq!(
         probe_value(&probe, "streams.stream.0.codec_name"),
         vcodec,
@@ -76,14 +80,14 @@ fn check_file_with(
     if let Some(a) = acodec {
         assert_eq!(probe_value(&probe, "streams.stream.1.codec_name"), a);
     }
-    let errors = decode_errors(&path);
+    let errors = decode_errors(&path, &[]);
     assert!(
         clean(&errors),
         "ffmpeg -v error complains about {name}: {errors}"
     );
-    let want = video_md5s(&fixture_path(fixture));
+    let want = file_md5s(&fixture_path(fixture));
     assert_eq!(
-        video_md5s(&path),
+        file_md5s(&path),
         want,
         "{name}: decoded pictures differ from the fixture's"
     );
@@ -188,10 +192,10 @@ fn surround_opus_keeps_its_six_channels_and_decodes_cleanly() {
             Nanos::from_secs(4),
         );
         let path = temp_file(&format!("surround-{layout:?}.mp4"), &file);
-        let probe = ffprobe(&path);
+        let probe = probe_flat(&path);
         assert_eq!(probe_value(&probe, "streams.stream.0.codec_name"), "opus");
         assert_eq!(probe_value(&probe, "streams.stream.0.channels"), "6");
-        assert_eq!(decode_errors(&path), "");
+        assert_eq!(decode_errors(&path, &[]), "");
     }
 }
 
@@ -213,14 +217,14 @@ fn a_track_starting_500_ms_late_keeps_that_offset_in_ffprobe() {
         ];
         let file = mux(layout, &inputs, Nanos::from_secs(4));
         let path = temp_file(&format!("late-{layout:?}.mp4"), &file);
-        let probe = ffprobe(&path);
+        let probe = probe_flat(&path);
         let video = duration_of(&probe, "streams.stream.0.start_time");
         let audio = duration_of(&probe, "streams.stream.1.start_time");
         assert!(
             (video - audio - 0.5).abs() < 0.002,
             "{layout:?}: video starts at {video} s, audio at {audio} s"
         );
-        assert_eq!(decode_errors(&path), "");
+        assert_eq!(decode_errors(&path, &[]), "");
     }
 }
 
@@ -251,7 +255,7 @@ fn pcm_is_read_by_ffmpeg_as_pcm_s16le_at_its_rate() {
             Nanos::from_secs(1),
         );
         let path = temp_file(&format!("pcm-{layout:?}.mp4"), &file);
-        let probe = ffprobe(&path);
+        let probe = probe_flat(&path);
         assert_eq!(
             probe_value(&probe, "streams.stream.0.codec_name"),
             "pcm_s16le"
@@ -259,7 +263,7 @@ fn pcm_is_read_by_ffmpeg_as_pcm_s16le_at_its_rate() {
         assert_eq!(probe_value(&probe, "streams.stream.0.sample_rate"), "16000");
         assert_eq!(probe_value(&probe, "streams.stream.0.channels"), "2");
         assert!((duration_of(&probe, "streams.stream.0.duration") - 1.0).abs() < 0.001);
-        assert_eq!(decode_errors(&path), "");
+        assert_eq!(decode_errors(&path, &[]), "");
     }
 }
 
@@ -268,12 +272,12 @@ fn vp9_decodes_like_the_fixture_in_both_layouts() {
     if !have_ffmpeg() {
         return;
     }
-    let data = fixture("vp9-160x120.ivf");
-    // VP9 §6.2 uncompressed header, profile 0: frame_marker(2) profile(2) show_existing_frame(1)
-    // frame_type(1, 0 = key frame).
-    let units: Vec<(Bytes, bool)> = ivf_frames(&data)
+    let units: Vec<(Bytes, bool)> = ivf_fixture("vp9-160x120.ivf")
         .into_iter()
-        .map(|f| (Bytes::copy_from_slice(f), f[0] & 0x0C == 0))
+        .map(|f| {
+            let key = vp9_keyframe(&f);
+            (Bytes::from(f), key)
+        })
         .collect();
     assert!(units[0].1 && units.iter().filter(|u| u.1).count() == 2);
     for layout in Layout::ALL {

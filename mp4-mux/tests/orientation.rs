@@ -5,9 +5,11 @@ mod common;
 
 use std::io::Cursor;
 
-use common::{h264_fixture, have_ffmpeg, run, temp_file};
+use common::have_ffmpeg;
 use mjrtool_core::{Codec, Frame, FrameSink, Nanos, Placement, TrackSpec, VideoSize};
 use mjrtool_mp4::{Mp4Error, Mp4Muxer};
+use mjrtool_test_support::fixtures::h264_fixture;
+use mjrtool_test_support::tools::{run_ok, temp_file};
 
 const LAYOUTS: [&str; 2] = ["faststart", "fragmented"];
 
@@ -52,7 +54,7 @@ fn first_picture(path: &str, filters: &[&str]) -> (String, String) {
     let mut args = vec!["-v", "error", "-i", path];
     args.extend_from_slice(filters);
     args.extend_from_slice(&["-frames:v", "1", "-f", "framemd5", "-"]);
-    let (out, err) = run("ffmpeg", &args);
+    let (out, err) = run_ok("ffmpeg", &args);
     assert!(err.is_empty(), "{err}");
     let dims = out
         .lines()
@@ -76,7 +78,7 @@ fn a_quarter_turn_clockwise_makes_ffmpeg_show_the_picture_upright() {
             &h264_file(layout, Some(90), &[]),
         );
         let path = path.to_str().unwrap();
-        let (out, _) = run("ffprobe", &["-v", "error", "-show_streams", path]);
+        let (out, _) = run_ok("ffprobe", &["-v", "error", "-show_streams", path]);
         // ffprobe's rotation is counter-clockwise: a quarter turn clockwise is -90.
         assert!(out.contains("rotation=-90"), "{layout}: {out}");
         let (dims, rotated) = first_picture(path, &[]);
@@ -95,7 +97,7 @@ fn half_and_three_quarter_turns_are_read_back_and_none_keeps_the_unity_matrix() 
     for (rotation, said) in [(180, "rotation=180"), (270, "rotation=90")] {
         let file = h264_file("faststart", Some(rotation), &[]);
         let path = temp_file(&format!("r{rotation}.mp4"), &file);
-        let (out, _) = run(
+        let (out, _) = run_ok(
             "ffprobe",
             &["-v", "error", "-show_streams", path.to_str().unwrap()],
         );
@@ -105,7 +107,7 @@ fn half_and_three_quarter_turns_are_read_back_and_none_keeps_the_unity_matrix() 
     let plain = h264_file("faststart", None, &[]);
     assert_eq!(plain, h264_file("faststart", Some(0), &[]));
     let path = temp_file("r0.mp4", &plain);
-    let (out, _) = run(
+    let (out, _) = run_ok(
         "ffprobe",
         &["-v", "error", "-show_streams", path.to_str().unwrap()],
     );
@@ -130,7 +132,7 @@ fn tags_of_the_file_show_as_ffprobe_format_tags_in_both_layouts() {
             &h264_file(layout, None, &tags),
         );
         let path = path.to_str().unwrap();
-        let (out, err) = run(
+        let (out, err) = run_ok(
             "ffprobe",
             &["-v", "error", "-show_format", "-of", "default=nw=1", path],
         );
@@ -142,7 +144,7 @@ fn tags_of_the_file_show_as_ffprobe_format_tags_in_both_layouts() {
             "{layout}: {out}"
         );
         assert!(out.contains("TAG:ROOM=1234"), "{layout}: {out}");
-        let (_, err) = run("ffmpeg", &["-v", "error", "-i", path, "-f", "null", "-"]);
+        let (_, err) = run_ok("ffmpeg", &["-v", "error", "-i", path, "-f", "null", "-"]);
         assert!(err.is_empty(), "{layout}: {err}");
     }
 }

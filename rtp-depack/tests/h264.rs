@@ -8,6 +8,8 @@ mod h26x;
 use bytes::{Bytes, BytesMut};
 use h26x::*;
 use mjrtool_core::{Codec, Depacketizer, FrameParts, VideoSize};
+use mjrtool_test_support::fixtures::{self, annexb, fixture, length_prefixed};
+use mjrtool_test_support::tools::{have, stream_md5s};
 use proptest::prelude::*;
 use rtp_depack::{
     avc_decoder_configuration_record, CodecPayload, H264Payload, H264Sps, RtpBuilder, RtpPacket,
@@ -16,21 +18,15 @@ use rtp_depack::{
 const FIXTURE: &str = "h264-160x120.h264";
 
 fn fixture_aus() -> Vec<Vec<Vec<u8>>> {
-    access_units(&Codec::H264, &fixture(FIXTURE))
+    fixture_access_units(&Codec::H264, FIXTURE)
 }
 
-/// The avcC body of the fixture, built by hand from ISO/IEC 14496-15 section 5.3.3.1 (the
-/// fixture is constrained baseline: no chroma or bit depth fields).
+/// The avcC body of the fixture, built by the test's own record builder (ISO/IEC 14496-15
+/// section 5.3.3.1; the fixture is constrained baseline: no chroma or bit depth fields).
 fn expected_config(aus: &[Vec<Vec<u8>>]) -> Vec<u8> {
     let sps = aus[0].iter().find(|n| n[0] & 0x1F == 7).unwrap();
     let pps = aus[0].iter().find(|n| n[0] & 0x1F == 8).unwrap();
-    let mut c = vec![1, sps[1], sps[2], sps[3], 0xFF, 0xE1];
-    c.extend_from_slice(&(sps.len() as u16).to_be_bytes());
-    c.extend_from_slice(sps);
-    c.push(1);
-    c.extend_from_slice(&(pps.len() as u16).to_be_bytes());
-    c.extend_from_slice(pps);
-    c
+    fixtures::avcc(sps, pps)
 }
 
 fn rtp(seq: u16, ts: u32, marker: bool, payload: &[u8]) -> RtpPacket {
@@ -72,7 +68,7 @@ proptest! {
         prop_assert_eq!(frames.len(), aus.len(), "{:?}", stats);
         let config = expected_config(&aus);
         for (f, au) in frames.iter().zip(&aus) {
-            prop_assert!(f.data[..] == avcc(au)[..], "frame at {} differs", f.rtp_timestamp);
+            prop_assert!(f.data[..] == length_prefixed(au)[..], "frame at {} differs", f.rtp_timestamp);
             let key = is_key(&Codec::H264, au);
             prop_assert_eq!(f.keyframe, key);
             prop_assert_eq!(f.size, key.then_some(VideoSize { width: 160, height: 120 }));
@@ -95,7 +91,7 @@ proptest! {
         let (frames, _, _) = assemble(&Codec::H264, packets, 8);
         for f in &frames {
             let i = ((f.rtp_timestamp - 1000) / TICKS) as usize;
-            prop_assert!(f.data[..] == avcc(&aus[i])[..], "frame {} differs", i);
+            prop_assert!(f.data[..] == length_prefixed(&aus[i])[..], "frame {} differs", i);
             prop_assert_eq!(f.keyframe, is_key(&Codec::H264, &aus[i]));
         }
     }
@@ -104,25 +100,23 @@ proptest! {
 #[test]
 fn reassembled_frames_decode_in_ffmpeg_to_the_fixtures_pictures() {
     let data = fixture(FIXTURE);
-    let Some((want, err)) = framemd5("h264", &data) else {
-        eprintln!("ffmpeg not installed: skipped");
+    if !have("ffmpeg") {
         return;
-    };
-    assert!(err.is_empty(), "{err}");
+    }
+    let want = stream_md5s("h264", &data); // decoded without a word
     assert_eq!(want.len(), 30);
     let aus = fixture_aus();
     let packets = packetize(&Codec::H264, &aus, 200, 65_500);
     let (frames, _, _) = assemble(&Codec::H264, packets, 16);
     let stream: Vec<u8> = frames.iter().flat_map(|f| annexb(&f.data)).collect();
-    let (got, err) = framemd5("h264", &stream).unwrap();
-    assert!(err.is_empty(), "{err}");
+    let got = stream_md5s("h264", &stream);
     assert_eq!(got, want);
 }
 
 #[test]
 fn interleaved_mode_packets_are_skipped_and_counted_without_breaking_a_frame() {
     let aus = fixture_aus();
-    let au = avcc(&aus[1]); // a P picture, two slices
+    let au = length_prefixed(&aus[1]); // a P picture, two slices
     let nals: Vec<&[u8]> = aus[1].iter().map(Vec::as_slice).collect();
     let mut packets = Vec::new();
     let ts = 9000;
@@ -201,8 +195,8 @@ fn an_idr_without_known_parameter_sets_is_not_a_keyframe_so_the_assembly_waits()
     assert_eq!(stats.depack.frames_dropped_waiting_keyframe, 15);
     // inspect says the same of the frame alone, with the sets known or not.
     let rules = H264Payload::new();
-    assert!(!rules.inspect(&avcc(&aus[0])).unwrap().keyframe);
-    assert!(rules.inspect(&avcc(&aus[15])).unwrap().keyframe);
+    assert!(!rules.inspect(&length_prefixed(&aus[0])).unwrap().keyframe);
+    assert!(rules.inspect(&length_prefixed(&aus[15])).unwrap().keyframe);
 }
 
 /// A high-profile SPS (id 2) with scaling lists, POC type 1 and cropping.
@@ -355,7 +349,7 @@ fn a_new_sps_mid_stream_gives_the_next_keyframe_its_size_and_configuration() {
     let config = frames[15].config.as_ref().unwrap();
     assert_eq!(&config[8..8 + new_sps.len()], &new_sps[..]);
     // The new SPS stays in-band where it was sent.
-    assert!(frames[15].data[..] == avcc(&aus[15])[..]);
+    assert!(frames[15].data[..] == length_prefixed(&aus[15])[..]);
 }
 
 #[test]

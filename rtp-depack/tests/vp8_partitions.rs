@@ -3,27 +3,15 @@
 //! frames written with a boolean encoder, and random bit flips of real frames, judged against a
 //! plain reference of the rule; and, when ffmpeg is installed, by ffmpeg itself.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use mjrtool_core::Depacketizer as PayloadRules;
+use mjrtool_test_support::fixtures::{ivf_file, ivf_fixture};
+use mjrtool_test_support::tools::{have, run, temp_dir};
 use proptest::prelude::*;
 use rtp_depack::{Vp8FrameHeader, Vp8Payload};
 
-/// The frames of the committed IVF fixture: a 32-byte file header (its length at byte 6), then
-/// frames of a 12-byte header (u32 LE size, u64 LE timestamp) and data.
+/// The frames of the committed IVF fixture.
 fn fixture_frames() -> Vec<Vec<u8>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/vp8-320x240.ivf");
-    let data = std::fs::read(path).expect("the committed fixture");
-    assert_eq!(&data[..4], b"DKIF");
-    let mut at = usize::from(u16::from_le_bytes([data[6], data[7]]));
-    let mut frames = Vec::new();
-    while at + 12 <= data.len() {
-        let size = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
-        frames.push(data[at + 12..at + 12 + size].to_vec());
-        at += 12 + size;
-    }
-    frames
+    ivf_fixture("vp8-320x240.ivf")
 }
 
 /// The reference: ffmpeg's range decoder as it keeps it (a 32-bit code word with the range at
@@ -348,34 +336,19 @@ proptest! {
 
 /// A one-frame IVF file holding `frame`.
 fn ivf(frame: &[u8]) -> Vec<u8> {
-    let mut v = b"DKIF".to_vec();
-    v.extend_from_slice(&0u16.to_le_bytes());
-    v.extend_from_slice(&32u16.to_le_bytes());
-    v.extend_from_slice(b"VP80");
-    v.extend_from_slice(&320u16.to_le_bytes());
-    v.extend_from_slice(&240u16.to_le_bytes());
-    v.extend_from_slice(&30u32.to_le_bytes());
-    v.extend_from_slice(&1u32.to_le_bytes());
-    v.extend_from_slice(&1u32.to_le_bytes());
-    v.extend_from_slice(&0u32.to_le_bytes());
-    v.extend_from_slice(&(frame.len() as u32).to_le_bytes());
-    v.extend_from_slice(&0u64.to_le_bytes());
-    v.extend_from_slice(frame);
-    v
+    ivf_file(b"VP80", 320, 240, &[frame])
 }
 
 #[test]
 fn ffmpeg_finds_valid_partitions_in_every_bit_flipped_keyframe_inspect_accepts() {
-    if Command::new("ffmpeg").arg("-version").output().is_err() {
-        eprintln!("ffmpeg not found: skipped");
+    if !have("ffmpeg") {
         return;
     }
     let keyframes: Vec<Vec<u8>> = fixture_frames()
         .into_iter()
         .filter(|f| f[0] & 1 == 0)
         .collect();
-    let dir: PathBuf = std::env::temp_dir().join(format!("vp8-partitions-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("vp8-partitions");
     let path = dir.join("x.ivf");
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = move || {
@@ -396,13 +369,11 @@ fn ffmpeg_finds_valid_partitions_in_every_bit_flipped_keyframe_inspect_accepts()
         }
         accepted_count += 1;
         std::fs::write(&path, ivf(&f)).unwrap();
-        let out = Command::new("ffmpeg")
-            .args(["-v", "error", "-f", "ivf", "-i"])
-            .arg(&path)
-            .args(["-f", "null", "-"])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let input = path.to_str().unwrap();
+        let (_, _, stderr) = run(
+            "ffmpeg",
+            &["-v", "error", "-f", "ivf", "-i", input, "-f", "null", "-"],
+        );
         assert!(
             !stderr.contains("Invalid partitions"),
             "flips {flips:?} of keyframe {}: {stderr}",

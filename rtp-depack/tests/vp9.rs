@@ -5,9 +5,11 @@
 mod ivf;
 
 use bytes::{Bytes, BytesMut};
-use ivf::{assemble, fixture, framemd5, have_ffmpeg, rtp_packets, shuffle, temp_dir, write_ivf};
+use ivf::{assemble, rtp_packets, shuffle};
 use mjrtool_core::{Codec, VideoSize};
 use mjrtool_core::{Depacketizer, FrameParts};
+use mjrtool_test_support::fixtures::{fixture_path, ivf_file, ivf_fixture};
+use mjrtool_test_support::tools::{decode_pictures, file_md5s, have, temp_dir};
 use proptest::prelude::*;
 use rtp_depack::{
     CodecPayload, Vp9FrameHeader, Vp9Packetizer, Vp9Payload, Vp9RefSlots, Vp9UncompressedHeader,
@@ -49,7 +51,7 @@ proptest! {
     fn the_fixture_comes_back_byte_for_byte_through_shuffling_and_duplicates(
         mtu in 20usize..1400, flexible: bool, short_id: bool, seed: u64,
     ) {
-        let frames = fixture("vp9-160x120.ivf");
+        let frames = ivf_fixture("vp9-160x120.ivf");
         let pictures: Vec<Vec<&[u8]>> = frames.iter().map(|f| vec![f.as_slice()]).collect();
         let packets = rtp_packets(&packetize(&pictures, packetizer(mtu, flexible, short_id)));
         let out = assemble(vp9_rules(), shuffle(packets, 32, seed), 32);
@@ -68,7 +70,7 @@ proptest! {
     fn with_losses_every_frame_handed_out_is_one_that_was_sent(
         mtu in 20usize..600, flexible: bool, seed: u64, loss in 1u64..20,
     ) {
-        let frames = fixture("vp9-160x120.ivf");
+        let frames = ivf_fixture("vp9-160x120.ivf");
         let pictures: Vec<Vec<&[u8]>> = frames.iter().map(|f| vec![f.as_slice()]).collect();
         let mut packets = rtp_packets(&packetize(&pictures, packetizer(mtu, flexible, false)));
         let mut x = seed | 1;
@@ -94,10 +96,12 @@ fn a_frame_split_over_packets_is_rejected_when_a_layer_never_ends() {
 
 /// The fixture re-encoded at 80x60 with the same key frame pattern, by ffmpeg, into `dir`.
 fn encode_80x60(dir: &std::path::Path) -> Vec<Vec<u8>> {
-    let src = format!("{}/../fixtures/vp9-160x120.ivf", env!("CARGO_MANIFEST_DIR"));
+    let src = fixture_path("vp9-160x120.ivf");
     let out = dir.join("80x60.ivf");
     let status = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-i", &src, "-vf", "scale=80:60"])
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&src)
+        .args(["-vf", "scale=80:60"])
         .args([
             "-c:v",
             "libvpx-vp9",
@@ -122,7 +126,7 @@ fn encode_80x60(dir: &std::path::Path) -> Vec<Vec<u8>> {
         .status()
         .expect("ffmpeg runs");
     assert!(status.success());
-    ivf::read_ivf(&std::fs::read(out).unwrap())
+    mjrtool_test_support::ivf::frames(&std::fs::read(out).unwrap())
 }
 
 /// Per decoded picture: (pts, bytes of its YUV 4:2:0 planes), and ffmpeg's warnings and
@@ -147,13 +151,13 @@ fn decoded_sizes(path: &std::path::Path) -> (Vec<(i64, usize)>, String) {
 
 #[test]
 fn two_spatial_layers_make_one_superframe_per_picture_or_only_the_lower_layer() {
-    if !have_ffmpeg() {
+    if !have("ffmpeg") {
         eprintln!("ffmpeg missing: skipped");
         return;
     }
     let dir = temp_dir("vp9-svc");
     let low = encode_80x60(&dir);
-    let high = fixture("vp9-160x120.ivf");
+    let high = ivf_fixture("vp9-160x120.ivf");
     assert_eq!(low.len(), high.len());
     let pictures: Vec<Vec<&[u8]>> = low
         .iter()
@@ -191,7 +195,7 @@ fn two_spatial_layers_make_one_superframe_per_picture_or_only_the_lower_layer() 
         // ffmpeg shows one picture per timestamp, the top layer's.
         let data: Vec<Bytes> = both.iter().map(|f| f.data.clone()).collect();
         let path = dir.join("both.ivf");
-        std::fs::write(&path, write_ivf(b"VP90", 160, 120, &data)).unwrap();
+        std::fs::write(&path, ivf_file(b"VP90", 160, 120, &data)).unwrap();
         let (shown, errors) = decoded_sizes(&path);
         assert_eq!(errors, "");
         let want: Vec<(i64, usize)> = (0..pictures.len() as i64)
@@ -232,11 +236,11 @@ fn superframe(data: &[u8]) -> Vec<Bytes> {
 
 #[test]
 fn ffmpeg_decodes_the_reassembled_stream_to_the_fixture_hashes_without_error() {
-    if !have_ffmpeg() {
+    if !have("ffmpeg") {
         eprintln!("ffmpeg missing: skipped");
         return;
     }
-    let frames = fixture("vp9-160x120.ivf");
+    let frames = ivf_fixture("vp9-160x120.ivf");
     let pictures: Vec<Vec<&[u8]>> = frames.iter().map(|f| vec![f.as_slice()]).collect();
     let packets = rtp_packets(&packetize(&pictures, Vp9Packetizer::new(200, true)));
     let out: Vec<Bytes> = assemble(vp9_rules(), shuffle(packets, 16, 3), 16)
@@ -245,11 +249,9 @@ fn ffmpeg_decodes_the_reassembled_stream_to_the_fixture_hashes_without_error() {
         .collect();
     let dir = temp_dir("vp9-md5");
     let path = dir.join("out.ivf");
-    std::fs::write(&path, write_ivf(b"VP90", 160, 120, &out)).unwrap();
-    let fixture_path = format!("{}/../fixtures/vp9-160x120.ivf", env!("CARGO_MANIFEST_DIR"));
-    let (want, _) = framemd5(std::path::Path::new(&fixture_path));
-    let (got, errors) = framemd5(&path);
-    assert_eq!(errors, "");
+    std::fs::write(&path, ivf_file(b"VP90", 160, 120, &out)).unwrap();
+    let want = file_md5s(&fixture_path("vp9-160x120.ivf"));
+    let got = file_md5s(&path); // decoded without a word
     assert_eq!(got.len(), 30);
     assert_eq!(got, want);
     let _ = std::fs::remove_dir_all(dir);
@@ -258,7 +260,7 @@ fn ffmpeg_decodes_the_reassembled_stream_to_the_fixture_hashes_without_error() {
 /// The fixture's frames with the reference slots as a decoder has them before each.
 fn fixture_with_slots() -> Vec<(Vec<u8>, Vp9RefSlots)> {
     let mut slots = Vp9RefSlots::new();
-    fixture("vp9-160x120.ivf")
+    ivf_fixture("vp9-160x120.ivf")
         .into_iter()
         .map(|f| {
             let before = slots;
@@ -275,14 +277,13 @@ fn show_existing(slot: u8) -> Bytes {
 
 #[test]
 fn a_hidden_key_or_inter_frame_decodes_in_ffmpeg_to_the_picture_the_shown_one_gives() {
-    if !have_ffmpeg() {
+    if !have("ffmpeg") {
         eprintln!("ffmpeg missing: skipped");
         return;
     }
     let frames = fixture_with_slots();
     let dir = temp_dir("vp9-hidden");
-    let fixture_path = format!("{}/../fixtures/vp9-160x120.ivf", env!("CARGO_MANIFEST_DIR"));
-    let (want, _) = framemd5(std::path::Path::new(&fixture_path));
+    let want = file_md5s(&fixture_path("vp9-160x120.ivf"));
     let mut checked = (0, 0);
     // Frames 0..i as sent, then frame i hidden followed by a frame showing a slot it refreshed.
     for i in [0, 1, 2, 7, 14, 15, 16, 29] {
@@ -302,9 +303,9 @@ fn a_hidden_key_or_inter_frame_decodes_in_ffmpeg_to_the_picture_the_shown_one_gi
         let pair = [Bytes::from(hidden), show_existing(slot)];
         stream.push(Bytes::from(rtp_depack_superframe(&pair)));
         let path = dir.join(format!("{i}.ivf"));
-        std::fs::write(&path, write_ivf(b"VP90", 160, 120, &stream)).unwrap();
-        let (got, errors) = framemd5(&path);
-        assert_eq!(errors, "", "frame {i}");
+        std::fs::write(&path, ivf_file(b"VP90", 160, 120, &stream)).unwrap();
+        let (ok, got, errors) = decode_pictures(&["-i", path.to_str().unwrap()], None);
+        assert!(ok && errors.is_empty(), "frame {i}: {errors}");
         assert_eq!(got, want[..=i], "frame {i}");
         if header.keyframe {
             checked.0 += 1;
@@ -432,7 +433,7 @@ fn complete_picture(rules: &mut Vp9Payload, layers: &[&[u8]]) -> Result<Bytes, S
 
 #[test]
 fn a_picture_whose_first_key_picture_has_only_the_base_layer_declares_the_top_size() {
-    let frames = fixture("vp9-160x120.ivf");
+    let frames = ivf_fixture("vp9-160x120.ivf");
     let sizes = [
         VideoSize {
             width: 80,

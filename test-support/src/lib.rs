@@ -12,7 +12,11 @@
 //!   `tests/fuzz_replay.rs` replays on every committed seed and past crash in plain `cargo test`;
 //!   [`fuzz_pcm`] the audio decoders' target (`tests/fuzz_replay_pcm.rs`);
 //! * [`synth`] writes long VP8 + Opus recording pairs from the fixtures (also as the `mjr-synth`
-//!   binary, for the scripts), [`ivf`] reads the IVF fixtures.
+//!   binary, for the scripts), [`ivf`] reads the IVF fixtures;
+//! * [`fixtures`] reads the committed fixtures and cuts them into frames as the depacketizers
+//!   hand them over, with their `avcC`/`hvcC`/`av1C` records, and [`tools`] runs ffmpeg,
+//!   ffprobe and mkvinfo on outputs: the one copy of both that the integration tests of
+//!   `webm-mux`, `mjrtool-mp4` and `rtp-depack` use (a dev-dependency by path).
 //!
 //! See `TIMELINE.md` at the repository root for the method and today's numbers.
 //!
@@ -29,6 +33,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod fixtures;
 pub mod folder;
 pub mod fuzz;
 pub mod fuzz_h26x;
@@ -43,3 +48,4 @@ pub mod rng;
 pub mod score;
 pub mod sim;
 pub mod synth;
+pub mod tools;

@@ -3,7 +3,6 @@
 //! WebRTC sender would, at the times a Janus recorder would have written them.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use mjr::{FormatVersion, Header, MjrWriter};
 use mjrtool_core::{Codec, MediaKind};
@@ -13,12 +12,7 @@ use rtp_depack::{Av1Packetizer, H264Packetizer, H265Packetizer, RtpBuilder, Vp9P
 pub const START_US: i64 = 1_700_000_000_000_000;
 
 /// The bytes of a committed fixture (`fixtures/<name>`).
-pub fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+pub use crate::fixtures::fixture;
 
 /// The access units of an Annex B stream (H.264 or H.265), split where a new picture begins:
 /// at a parameter set, or at a slice whose first-slice flag is set.

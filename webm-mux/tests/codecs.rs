@@ -2,14 +2,13 @@
 //! the `FrameSink` and checked by ffmpeg (decodes without a word, same pictures or samples as
 //! the fixture), ffprobe (codec, size, rate, channels) and mkvinfo.
 
-mod common;
-
 use std::io::Cursor;
 use std::path::Path;
 
 use bytes::Bytes;
-use common::{av1, have, hevc, probe};
 use mjrtool_core::{Codec, Frame, FrameSink, Nanos, Placement, TrackSpec, VideoSize};
+use mjrtool_test_support::fixtures::{self, H26x};
+use mjrtool_test_support::tools::{self, have, probe};
 use webm_mux::reader::{parse, ParsedFile};
 use webm_mux::{DocType, Muxer, MuxerOptions};
 
@@ -77,14 +76,14 @@ fn video_puts(frames: Vec<(bool, Vec<u8>)>) -> Vec<Put> {
 /// The H.264 fixture as the depacketizer hands it over: access units in AVCC form, and the
 /// `avcC` of its SPS and PPS.
 fn h264_frames() -> (Vec<(bool, Vec<u8>)>, Vec<u8>) {
-    let stream = common::fixture("h264-160x120.h264");
-    let sps = common::find_nal(&stream, |n| n[0] & 0x1F == 7);
-    let pps = common::find_nal(&stream, |n| n[0] & 0x1F == 8);
-    let frames = common::access_units(&stream, &common::H264)
-        .into_iter()
-        .map(|(key, nals)| (key, common::length_prefixed(&nals)))
+    let stream = fixtures::fixture("h264-160x120.h264");
+    let sps = fixtures::find_nal(&stream, |n| n[0] & 0x1F == 7);
+    let pps = fixtures::find_nal(&stream, |n| n[0] & 0x1F == 8);
+    let frames = fixtures::access_units(&stream, H26x::H264)
+        .iter()
+        .map(|u| (u.key, u.length_prefixed()))
         .collect();
-    (frames, common::avcc(sps, pps))
+    (frames, fixtures::avcc(sps, pps))
 }
 
 /// Writes `file` to `dir/name`, checks that ffmpeg decodes it without a word and that mkvinfo
@@ -103,10 +102,10 @@ fn check_file_with(
     let path = dir.join(name);
     std::fs::write(&path, file).unwrap();
     if have("ffmpeg") {
-        common::assert_decodes_cleanly(&path, filters);
+        tools::assert_decodes_cleanly(&path, filters);
     }
     if have("mkvinfo") {
-        common::assert_mkvinfo_accepts(&path);
+        tools::assert_mkvinfo_accepts(&path);
     }
     (path, parse(file).unwrap())
 }
@@ -124,8 +123,8 @@ fn assert_same_pictures(path: &Path, codec: &str, fixture_args: &[&str], picture
             && info.contains("height=120\n"),
         "{info}"
     );
-    let muxed = common::picture_md5s(&["-i", path.to_str().unwrap()]);
-    let fixture = common::picture_md5s(fixture_args);
+    let muxed = tools::picture_md5s(&["-i", path.to_str().unwrap()]);
+    let fixture = tools::picture_md5s(fixture_args);
     assert_eq!(muxed.len(), pictures);
     assert_eq!(muxed, fixture);
 }
@@ -137,25 +136,26 @@ fn h264_access_units_make_a_matroska_file_that_decodes_to_the_fixtures_pictures(
     assert_eq!(frames.iter().filter(|f| f.0).count(), 2);
     let spec = video_spec(Codec::H264, Some(avcc.clone()));
     let file = mux(DocType::Matroska, &[spec], &video_puts(frames));
-    let dir = common::temp_dir("h264");
+    let dir = tools::temp_dir("h264");
     let (path, parsed) = check_file(&dir, "h264.mkv", &file);
     let t = &parsed.tracks[0];
     assert_eq!(t.codec_id, "V_MPEG4/ISO/AVC");
     assert_eq!(t.codec_private.as_deref(), Some(&avcc[..]));
     assert_eq!(parsed.cues.len(), 2, "a cue on each keyframe");
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/h264-160x120.h264");
+    let fixture = fixtures::fixture_path("h264-160x120.h264");
+    let fixture = fixture.to_str().unwrap();
     assert_same_pictures(&path, "h264", &["-f", "h264", "-i", fixture], 30);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn h265_access_units_make_a_matroska_file_that_decodes_to_the_fixtures_pictures() {
-    let stream = common::fixture("h265-160x120.h265");
-    let nal = |t: u8| common::find_nal(&stream, move |n| (n[0] >> 1) & 0x3F == t);
-    let hvcc = hevc::hvcc(nal(32), nal(33), nal(34));
-    let frames: Vec<(bool, Vec<u8>)> = common::access_units(&stream, &common::H265)
-        .into_iter()
-        .map(|(key, nals)| (key, common::length_prefixed(&nals)))
+    let stream = fixtures::fixture("h265-160x120.h265");
+    let nal = |t: u8| fixtures::find_nal(&stream, move |n| (n[0] >> 1) & 0x3F == t);
+    let hvcc = fixtures::hvcc(nal(32), nal(33), nal(34));
+    let frames: Vec<(bool, Vec<u8>)> = fixtures::access_units(&stream, H26x::H265)
+        .iter()
+        .map(|u| (u.key, u.length_prefixed()))
         .collect();
     assert_eq!(frames.len(), 30);
     let spec = video_spec(Codec::H265, Some(hvcc.clone()));
@@ -165,23 +165,24 @@ fn h265_access_units_make_a_matroska_file_that_decodes_to_the_fixtures_pictures(
     // order, so ffmpeg renumbers them (setpts=N) before its output checks their order. The
     // pictures themselves are compared below.
     let file = mux(DocType::Matroska, &[spec], &video_puts(frames));
-    let dir = common::temp_dir("h265");
+    let dir = tools::temp_dir("h265");
     let (path, parsed) = check_file_with(&dir, "h265.mkv", &file, &["-vf", "setpts=N"]);
     assert_eq!(parsed.tracks[0].codec_id, "V_MPEGH/ISO/HEVC");
     assert_eq!(parsed.tracks[0].codec_private.as_deref(), Some(&hvcc[..]));
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/h265-160x120.h265");
+    let fixture = fixtures::fixture_path("h265-160x120.h265");
+    let fixture = fixture.to_str().unwrap();
     assert_same_pictures(&path, "hevc", &["-f", "hevc", "-i", fixture], 30);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn vp9_frames_make_webm_and_matroska_files_that_decode_to_the_fixtures_pictures() {
-    let frames: Vec<(bool, Vec<u8>)> = common::ivf_frames(&common::fixture("vp9-160x120.ivf"))
+    let frames: Vec<(bool, Vec<u8>)> = fixtures::ivf_fixture("vp9-160x120.ivf")
         .into_iter()
-        .map(|f| (common::vp9_keyframe(&f), f))
+        .map(|f| (fixtures::vp9_keyframe(&f), f))
         .collect();
     assert_eq!(frames.iter().filter(|f| f.0).count(), 2);
-    let dir = common::temp_dir("vp9");
+    let dir = tools::temp_dir("vp9");
     for (doc_type, name) in [(DocType::Webm, "vp9.webm"), (DocType::Matroska, "vp9.mkv")] {
         let puts = video_puts(frames.clone());
         let file = mux(doc_type, &[video_spec(Codec::Vp9, None)], &puts);
@@ -190,7 +191,8 @@ fn vp9_frames_make_webm_and_matroska_files_that_decode_to_the_fixtures_pictures(
         let t = &parsed.tracks[0];
         assert_eq!((t.codec_id.as_str(), &t.codec_private), ("V_VP9", &None));
         assert_eq!((t.width, t.height), (Some(160), Some(120)));
-        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/vp9-160x120.ivf");
+        let fixture = fixtures::fixture_path("vp9-160x120.ivf");
+        let fixture = fixture.to_str().unwrap();
         assert_same_pictures(&path, "vp9", &["-i", fixture], 30);
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -198,22 +200,23 @@ fn vp9_frames_make_webm_and_matroska_files_that_decode_to_the_fixtures_pictures(
 
 #[test]
 fn av1_temporal_units_make_webm_and_matroska_files_that_decode_to_the_fixtures_pictures() {
-    let units = common::ivf_frames(&common::fixture("av1-160x120.ivf"));
-    let av1c = av1::av1c(&units[0]);
+    let units = fixtures::ivf_fixture("av1-160x120.ivf");
+    let av1c = fixtures::av1c(&units[0]);
     let frames: Vec<(bool, Vec<u8>)> = units
         .iter()
-        .map(|tu| av1::strip_temporal_delimiters(tu))
+        .map(|tu| fixtures::strip_temporal_delimiters(tu))
         .collect();
     assert_eq!(frames.iter().filter(|f| f.0).count(), 2);
     assert!(frames.iter().all(|(_, tu)| tu[0] >> 3 != 2), "no delimiter");
-    let dir = common::temp_dir("av1");
+    let dir = tools::temp_dir("av1");
     for (doc_type, name) in [(DocType::Webm, "av1.webm"), (DocType::Matroska, "av1.mkv")] {
         let spec = video_spec(Codec::Av1, Some(av1c.clone()));
         let file = mux(doc_type, &[spec], &video_puts(frames.clone()));
         let (path, parsed) = check_file(&dir, name, &file);
         assert_eq!(parsed.tracks[0].codec_id, "V_AV1");
         assert_eq!(parsed.tracks[0].codec_private.as_deref(), Some(&av1c[..]));
-        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/av1-160x120.ivf");
+        let fixture = fixtures::fixture_path("av1-160x120.ivf");
+        let fixture = fixture.to_str().unwrap();
         assert_same_pictures(&path, "av1", &["-i", fixture], 30);
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -222,10 +225,9 @@ fn av1_temporal_units_make_webm_and_matroska_files_that_decode_to_the_fixtures_p
 /// The Opus packets of an Ogg Opus fixture, each placed after the samples before it, and its
 /// OpusHead.
 fn opus_puts(name: &str, track: usize) -> (Vec<Put>, Vec<u8>) {
-    let file = ogg_opus::reader::read_opus_file(&common::fixture(name)).unwrap();
+    let (head, packets) = fixtures::opus_packets(name);
     let mut samples = 0i64;
-    let puts = file
-        .packets
+    let puts = packets
         .into_iter()
         .map(|data| {
             let time = Nanos(samples * 1_000_000_000 / 48_000);
@@ -239,7 +241,7 @@ fn opus_puts(name: &str, track: usize) -> (Vec<Put>, Vec<u8>) {
             }
         })
         .collect();
-    (puts, file.head.to_bytes())
+    (puts, head.to_bytes())
 }
 
 /// What ffmpeg decodes from the first audio stream of `input`, as 16-bit samples.
@@ -256,7 +258,7 @@ fn decoded_audio(input: &str) -> Vec<u8> {
 
 #[test]
 fn pcm_s16le_makes_a_matroska_file_that_decodes_to_the_fixtures_samples() {
-    let be = common::fixture("tone-16k.s16be");
+    let be = fixtures::fixture("tone-16k.s16be");
     let le: Vec<u8> = be.chunks(2).flat_map(|s| [s[1], s[0]]).collect();
     let puts: Vec<Put> = le
         .chunks(640) // 20 ms of 16 kHz mono
@@ -271,7 +273,7 @@ fn pcm_s16le_makes_a_matroska_file_that_decodes_to_the_fixtures_samples() {
         .collect();
     let spec = TrackSpec::new(Codec::PcmS16Le).with_sample_rate(Some(16_000));
     let file = mux(DocType::Matroska, &[spec], &puts);
-    let dir = common::temp_dir("pcm");
+    let dir = tools::temp_dir("pcm");
     let (path, parsed) = check_file(&dir, "pcm.mka", &file);
     let t = &parsed.tracks[0];
     assert_eq!(t.codec_id, "A_PCM/INT/LIT");
@@ -318,8 +320,9 @@ fn surround_opus_makes_webm_and_matroska_files_with_its_opushead_and_six_channel
     let (puts, head) = opus_puts("surround.opus", 0);
     assert_eq!(head[18], 1, "channel mapping family 1");
     let spec = TrackSpec::new(Codec::MultiOpus).with_config(Some(Bytes::from(head.clone())));
-    let dir = common::temp_dir("surround");
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/surround.opus");
+    let dir = tools::temp_dir("surround");
+    let fixture = fixtures::fixture_path("surround.opus");
+    let fixture = fixture.to_str().unwrap();
     for (doc_type, name) in [(DocType::Webm, "51.webm"), (DocType::Matroska, "51.mka")] {
         let file = mux(doc_type, std::slice::from_ref(&spec), &puts);
         let (path, parsed) = check_file(&dir, name, &file);
@@ -379,7 +382,7 @@ fn merge(a: Vec<Put>, b: Vec<Put>) -> Vec<Put> {
 /// and `\n` line breaks (its SubRip writer breaks WebVTT lines with `\r\n`).
 fn srt(path: &Path) -> String {
     let p = path.to_str().unwrap();
-    let (ok, out, err) = common::run(
+    let (ok, out, err) = tools::run(
         "ffmpeg",
         &[
             "-v", "error", "-copyts", "-i", p, "-map", "0:s", "-f", "srt", "-",
@@ -417,7 +420,7 @@ fn text_messages_become_subtitles_with_their_times_and_texts_in_webm_and_matrosk
         TrackSpec::new(Codec::Opus).with_channels(Some(1)),
         TrackSpec::new(Codec::Text),
     ];
-    let dir = common::temp_dir("text");
+    let dir = tools::temp_dir("text");
     for (doc_type, name, codec_id) in [
         (DocType::Webm, "text.webm", "D_WEBVTT/SUBTITLES"),
         (DocType::Matroska, "text.mkv", "S_TEXT/UTF8"),
@@ -457,7 +460,7 @@ fn a_matroska_file_holds_h264_opus_and_text_together() {
         TrackSpec::new(Codec::Text),
     ];
     let file = mux(DocType::Matroska, &specs, &puts);
-    let dir = common::temp_dir("together");
+    let dir = tools::temp_dir("together");
     let (path, parsed) = check_file(&dir, "all.mkv", &file);
     let ids: Vec<&str> = parsed.tracks.iter().map(|t| t.codec_id.as_str()).collect();
     assert_eq!(ids, ["V_MPEG4/ISO/AVC", "A_OPUS", "S_TEXT/UTF8"]);
@@ -475,7 +478,8 @@ fn a_matroska_file_holds_h264_opus_and_text_together() {
                 "codec_name=subrip\n"
             ]
         );
-        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/h264-160x120.h264");
+        let fixture = fixtures::fixture_path("h264-160x120.h264");
+        let fixture = fixture.to_str().unwrap();
         assert_same_pictures(&path, "h264", &["-f", "h264", "-i", fixture], 30);
         assert_eq!(srt(&path), expected_srt());
     }

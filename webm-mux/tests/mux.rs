@@ -3,6 +3,8 @@
 use std::io::Cursor;
 use std::process::Command;
 
+use mjrtool_test_support::fixtures::ivf_fixture;
+use mjrtool_test_support::tools::have;
 use proptest::prelude::*;
 use webm_mux::reader::{parse, ParsedFile};
 use webm_mux::{DocType, Muxer, MuxerOptions, TrackConfig};
@@ -182,30 +184,9 @@ fn out_of_order_blocks_are_refused() {
     assert!(m.write_block(9, 2_000_000_000, false, b"b").is_err());
 }
 
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool).arg("-version").output().is_ok()
-        || Command::new(tool).arg("--version").output().is_ok();
-    if !ok {
-        assert!(
-            std::env::var_os("MJRTOOL_REQUIRE_TOOLS").is_none(),
-            "{tool} is required (MJRTOOL_REQUIRE_TOOLS is set)"
-        );
-        eprintln!("skipping: {tool} not installed");
-    }
-    ok
-}
-
-/// The 60 VP8 frames of the committed fixture (IVF: 32-byte header, 12-byte frame headers).
-fn ivf_frames() -> Vec<&'static [u8]> {
-    let ivf: &'static [u8] = include_bytes!("data/vp8-320x240.ivf");
-    let mut out = Vec::new();
-    let mut pos = 32;
-    while pos + 12 <= ivf.len() {
-        let n = u32::from_le_bytes(ivf[pos..pos + 4].try_into().unwrap()) as usize;
-        out.push(&ivf[pos + 12..pos + 12 + n]);
-        pos += 12 + n;
-    }
-    out
+/// The 60 VP8 frames of the committed fixture.
+fn ivf_frames() -> Vec<Vec<u8>> {
+    ivf_fixture("vp8-320x240.ivf")
 }
 
 #[test]
@@ -379,7 +360,7 @@ fn two_million_tiny_keyframes_keep_a_cue_point_a_second() {
 #[test]
 fn ffmpeg_seeks_and_mkvinfo_accepts_thinned_cues_over_millisecond_keyframes() {
     // 600 real VP8 keyframes 1 ms apart; points every 10 ms, at most 8: thinned to 80 ms.
-    let key = ivf_frames()[30];
+    let key = ivf_frames().swap_remove(30);
     assert_eq!(key[0] & 1, 0, "frame 30 of the fixture is a keyframe");
     let options = MuxerOptions {
         cue_spacing_ms: 10,
@@ -393,7 +374,7 @@ fn ffmpeg_seeks_and_mkvinfo_accepts_thinned_cues_over_millisecond_keyframes() {
     )
     .unwrap();
     for ms in 0..600u64 {
-        m.write_block(1, ms * 1_000_000, true, key).unwrap();
+        m.write_block(1, ms * 1_000_000, true, &key).unwrap();
     }
     let file = m.finish().unwrap().into_inner();
     let p = parse(&file).unwrap();
@@ -464,7 +445,7 @@ fn ffprobe_ffmpeg_and_mkvinfo_accept_a_file_made_through_the_frame_sink() {
         for (i, f) in video.iter().enumerate() {
             let t = i as i64 * 1000 / 15;
             if t >= ms - 20 && t < ms {
-                let frame = Frame::new(bytes::Bytes::from_static(f), 0, f[0] & 1 == 0);
+                let frame = Frame::new(bytes::Bytes::copy_from_slice(f), 0, f[0] & 1 == 0);
                 m.write(0, Placement::at(Nanos::from_ms(t)), &frame)
                     .unwrap();
             }

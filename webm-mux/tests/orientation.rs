@@ -1,14 +1,13 @@
 //! A track's rotation (Projection, ProjectionPoseRoll) and the file's tags (Tags, SimpleTag), as
 //! ffprobe and ffmpeg read them.
 
-mod common;
-
 use std::io::Cursor;
 use std::path::Path;
 
 use bytes::Bytes;
-use common::{have, ivf_frames, run, temp_dir, vp9_keyframe};
 use mjrtool_core::{Codec, Frame, FrameSink, Nanos, Placement, TrackSpec, VideoSize};
+use mjrtool_test_support::fixtures::{ivf_fixture, vp9_keyframe};
+use mjrtool_test_support::tools::{self, have, run, temp_dir};
 use webm_mux::{DocType, Muxer, MuxerOptions};
 
 /// The VP9 fixture (160x120) muxed with `rotation` and `tags`.
@@ -29,7 +28,7 @@ fn vp9_file(doc_type: DocType, rotation: Option<u16>, tags: &[(&str, &str)]) -> 
         .with_rotation(rotation);
     let mut m = Muxer::create(Cursor::new(Vec::new()), options).unwrap();
     m.open(&[spec]).unwrap();
-    let frames = ivf_frames(&common::fixture("vp9-160x120.ivf"));
+    let frames = ivf_fixture("vp9-160x120.ivf");
     let step = 1_000_000_000 / 15;
     for (i, f) in frames.iter().enumerate() {
         let frame = Frame::new(Bytes::from(f.clone()), 0, vp9_keyframe(f));
@@ -92,7 +91,7 @@ fn a_quarter_turn_clockwise_makes_ffmpeg_show_the_picture_upright() {
         let plain = write(&dir, "r0.mkv", &vp9_file(doc_type, None, &[]));
         let (_, turned) = first_picture(&plain, &["-vf", "transpose=clock"]);
         assert_eq!(rotated, turned, "{doc_type:?}");
-        common::assert_mkvinfo_accepts(Path::new(&path));
+        tools::assert_mkvinfo_accepts(Path::new(&path));
     }
 }
 
@@ -149,7 +148,7 @@ fn tags_of_the_file_show_as_ffprobe_format_tags() {
             out.contains("tag:date_recorded=2025-11-24t16:00:00z"),
             "{out}"
         );
-        common::assert_mkvinfo_accepts(Path::new(&path));
-        common::assert_decodes_cleanly(Path::new(&path), &[]);
+        tools::assert_mkvinfo_accepts(Path::new(&path));
+        tools::assert_decodes_cleanly(Path::new(&path), &[]);
     }
 }
