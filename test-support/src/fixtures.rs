@@ -16,7 +16,8 @@
 //! ```
 //! use mjrtool_test_support::fixtures::{access_units, fixture, H26x};
 //!
-//! let units = access_units(&fixture("h264-160x120.h264"), H26x::H264);
+//! let stream = fixture("h264-160x120.h264");
+//! let units = access_units(&stream, H26x::H264);
 //! assert_eq!(units.len(), 30);
 //! assert_eq!(units.iter().filter(|u| u.key).count(), 2);
 //! ```
