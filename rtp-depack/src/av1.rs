@@ -211,8 +211,10 @@ struct TuFacts {
 }
 
 impl TuFacts {
-    /// Notes the OBU written at `obu` in `out`, whose payload starts `header_len` bytes in.
-    fn note(&mut self, h: &ObuHeader, out: &[u8], obu: std::ops::Range<usize>, reduced: bool) {
+    /// Notes the OBU written at `obu` in `out`, whose payload starts `header_len` bytes in. A
+    /// key TU has its sequence header before its first frame (AV1 spec 7.5): a frame before
+    /// any sequence header makes the TU no keyframe, whatever earlier TUs said.
+    fn note(&mut self, h: &ObuHeader, out: &[u8], obu: std::ops::Range<usize>) {
         let payload = &out[obu.start + h.len..obu.end];
         match h.obu_type {
             obu_type::SEQUENCE_HEADER if self.seq.is_none() => {
@@ -221,11 +223,10 @@ impl TuFacts {
                 }
             }
             obu_type::FRAME | obu_type::FRAME_HEADER if self.first_frame.is_none() => {
-                let reduced = self
-                    .seq
-                    .as_ref()
-                    .map_or(reduced, |(s, _)| s.reduced_still_picture_header);
-                self.first_frame = frame_header_start(payload, reduced);
+                self.first_frame = match &self.seq {
+                    Some((seq, _)) => frame_header_start(payload, seq.reduced_still_picture_header),
+                    None => Some((false, false)),
+                };
             }
             _ => {}
         }
@@ -250,7 +251,6 @@ fn write_obu(
     pieces: &[&[u8]],
     out: &mut BytesMut,
     facts: &mut TuFacts,
-    reduced: bool,
 ) -> Result<(), PayloadError> {
     let total: usize = pieces.iter().map(|p| p.len()).sum();
     // The header (at most 2 bytes and an 8-byte obu_size) lies in the first bytes.
@@ -288,7 +288,7 @@ fn write_obu(
     let mut cursor = PartsCursor::new(pieces);
     cursor.skip(h.len);
     cursor.copy_to(payload_len, out);
-    facts.note(&written, out, start..out.len(), reduced);
+    facts.note(&written, out, start..out.len());
     Ok(())
 }
 
@@ -349,7 +349,7 @@ impl PayloadRules for Av1Payload {
                     at,
                 ));
             }
-            facts.note(&h, frame, at..end, self.reduced_still);
+            facts.note(&h, frame, at..end);
             at = end;
         }
         Ok(facts.facts(frame))
@@ -372,9 +372,7 @@ impl PayloadRules for Av1Payload {
                 let to_next = i + 1 == count && agg.y;
                 match (continues, open) {
                     (true, true) => fragment.push(&p[r]),
-                    (false, false) if !to_next => {
-                        write_obu(&[&p[r]], &mut out, &mut facts, self.reduced_still)?
-                    }
+                    (false, false) if !to_next => write_obu(&[&p[r]], &mut out, &mut facts)?,
                     (false, false) => {
                         fragment.push(&p[r]);
                         open = true;
@@ -388,7 +386,7 @@ impl PayloadRules for Av1Payload {
                     }
                 }
                 if continues && !to_next {
-                    write_obu(&fragment, &mut out, &mut facts, self.reduced_still)?;
+                    write_obu(&fragment, &mut out, &mut facts)?;
                     fragment.clear();
                     open = false;
                 }

@@ -298,7 +298,10 @@ impl PayloadRules for Vp9Payload {
         } else if let Some(h) = last {
             // The shown picture's size (an inter picture's too: a scalable stream's upper layer
             // can join after its first keyframe).
-            if let (Ok(width), Ok(height)) = (u16::try_from(h.width), u16::try_from(h.height)) {
+            // (Not a size of zero: an inter picture whose references' sizes are not known.)
+            if let (Ok(width @ 1..), Ok(height @ 1..)) =
+                (u16::try_from(h.width), u16::try_from(h.height))
+            {
                 facts.size = Some(VideoSize { width, height });
             }
         }

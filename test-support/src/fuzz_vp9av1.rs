@@ -57,8 +57,8 @@ pub fn seed(packets: &[(Vec<u8>, bool, bool)]) -> Vec<u8> {
 }
 
 /// VP9 frame assembly on arbitrary packets, with every layer and with layer 0 only: a frame
-/// handed out starts with a readable uncompressed header, a keyframe's says key frame, and only
-/// keyframes have a size.
+/// handed out starts with a readable uncompressed header, a keyframe's says key frame, and a
+/// size, when given, is not zero.
 pub fn vp9_depack(data: &[u8]) {
     for (rules, after_loss) in [
         (Vp9Payload::new(), AfterLoss::KeepCompleteFrames),
@@ -70,7 +70,9 @@ pub fn vp9_depack(data: &[u8]) {
         for f in depack(data, rules, after_loss) {
             let header = Vp9FrameHeader::read(&f.data).expect("a checked frame");
             assert!(!f.keyframe || header.keyframe);
-            assert!(f.keyframe || f.size.is_none());
+            // A size, when given (a keyframe's, or an inter picture's from its references),
+            // is a picture's.
+            assert!(f.size.is_none_or(|s| s.width > 0 && s.height > 0));
         }
     }
 }
