@@ -263,10 +263,17 @@ impl<T> Reorderer<T> {
         };
         let fits = |e: i64, r: Timing| rule.fits(ext.abs_diff(e), r, t);
         if ext > top && ext - top <= CONTINUATION {
-            // Onwards: only a timestamp going back far is foreign.
+            // Onwards: only a timestamp going back far is foreign, or one that fits the restart
+            // candidates held (the new numbering's) and not the stream's top.
             let back_ms = i64::from(top_t.ts.wrapping_sub(t.ts) as i32) * 1000
                 / i64::from(rule.clock_hz.max(1));
-            return back_ms > 0 && back_ms.unsigned_abs() > rule.far_ms;
+            if back_ms > 0 && back_ms.unsigned_abs() > rule.far_ms {
+                return true;
+            }
+            return self.candidates.last().is_some_and(|&(c, ct, _)| {
+                let dseq = u64::from((seq.wrapping_sub(c) as i16).unsigned_abs());
+                ct.is_some_and(|ct| rule.fits(dseq, ct, t)) && !fits(top, top_t)
+            });
         }
         if let Some(own) = self.known(ext) {
             return !fits(ext, own);

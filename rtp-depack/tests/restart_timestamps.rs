@@ -234,3 +234,24 @@ fn a_long_loss_whose_timestamps_follow_the_clock_is_a_loss_not_a_restart() {
     let (_, stats) = run(FrameAssembler::new(OpusPayload, 64), &packets, None);
     assert_eq!((stats.reorder.resets, stats.reorder.lost), (0, 1500));
 }
+
+#[test]
+fn a_packet_of_the_new_numbering_that_continues_the_old_one_waits_with_the_restart() {
+    // Found by the proptest above: a restart 8 below the old numbering's end, reordered so that
+    // the new stream's packet numbered 10 (just after the old stream's last, 9) arrives before
+    // the restart is confirmed. It looked like the old stream's continuation and went out with
+    // it; its frame, cut in two, was lost.
+    let lens = [117usize];
+    let a = vp8_frames(5, &lens, 0);
+    let b = vp8_frames(5, &lens, 100);
+    let first = vp8_segment(&a, 0, 0);
+    let seq2 = (first.len() as u16).wrapping_sub(8);
+    let second = vp8_segment(&b, seq2, (3000 * 5u32).wrapping_add(1 << 30));
+    let jitter = [593usize, 612, 0, 0, 69, 28, 7, 6, 60];
+    let mut packets = shuffle(first, 40, &jitter, &[]);
+    packets.extend(shuffle(second, 40, &jitter, &[]));
+    let (out, stats) = run(FrameAssembler::new(Vp8Payload, 40), &packets, None);
+    assert_two_segments(&out, &a, &b);
+    let r = &stats.reorder;
+    assert_eq!((r.resets, r.lost, r.late, r.strays), (1, 0, 0, 0));
+}
