@@ -292,13 +292,16 @@ impl PayloadRules for Vp9Payload {
             }
         }
         let (changed, last) = self.hide_all_but_last(&mut frames);
-        let announced = self.announced_size().filter(|_| facts.keyframe);
+        // (Not a size of zero: an SS may announce one, and an inter picture whose references'
+        // sizes are not known has one.)
+        let announced = self
+            .announced_size()
+            .filter(|s| facts.keyframe && s.width > 0 && s.height > 0);
         if let Some(size) = announced {
             facts.size = Some(size);
         } else if let Some(h) = last {
             // The shown picture's size (an inter picture's too: a scalable stream's upper layer
             // can join after its first keyframe).
-            // (Not a size of zero: an inter picture whose references' sizes are not known.)
             if let (Ok(width @ 1..), Ok(height @ 1..)) =
                 (u16::try_from(h.width), u16::try_from(h.height))
             {
