@@ -31,8 +31,10 @@ mod report;
 pub mod session;
 mod sinks;
 pub mod source;
+mod target;
 pub mod time;
 pub mod track;
 pub mod watch;
+mod writer;
 
 pub use sinks::OutputError;
