@@ -13,7 +13,8 @@
 //!    one `<time>` per "record start", so the prefix up to `<time>` is the session ([`Scheme::Sip`]);
 //! 4. names from a base the application chose: VideoRoom `<base>-<audio|video|data>-<mindex>`,
 //!    SIP `<base>-<user|peer>-<audio|video>`, Record&Play `<base>-<audio|video|data>`
-//!    ([`Scheme::BaseName`]);
+//!    ([`Scheme::BaseName`]); Record&Play's default base `rec-<id>` names the session `<id>`,
+//!    as its `.nfo` (`<id>.nfo`, written when the recording stops) will;
 //! 5. anything else: recordings whose headers' creation times (`s`) lie within the tolerance of
 //!    the earliest one ([`Scheme::CreatedTime`]).
 //!
@@ -301,7 +302,7 @@ pub fn group(probes: &[Probe], options: &GroupOptions) -> Vec<Session> {
     }
     for ((key, _), (scheme, files)) in keyed {
         sessions.push(Session {
-            name: key,
+            name: record_play_id(&key).map_or(key.clone(), str::to_string),
             scheme,
             inputs: files.clone(),
             files,
@@ -311,6 +312,14 @@ pub fn group(probes: &[Probe], options: &GroupOptions) -> Vec<Session> {
     sessions.sort_by(|a, b| a.name.cmp(&b.name).then(a.files.cmp(&b.files)));
     unique_names(&mut sessions);
     sessions
+}
+
+/// The recording id of Record&Play's default base name, `rec-<id>` (`janus_recordplay.c`), which
+/// names its session the way the `.nfo` (`<id>.nfo`) written when the recording stops will:
+/// converted before that `.nfo` appears (`watch`, after a quiet spell), the session's output
+/// has the name it will keep, and the later conversion replaces it instead of adding another.
+fn record_play_id(key: &str) -> Option<&str> {
+    key.strip_prefix("rec-").filter(|id| digits(id))
 }
 
 /// Splits one publisher's streams (sorted by time) into sessions.
@@ -485,5 +494,19 @@ mod tests {
             ["a", "c", "d"]
         );
         assert_eq!(files, [2, 1, 1]);
+    }
+
+    #[test]
+    fn record_play_files_before_their_nfo_name_the_session_as_the_nfo_will() {
+        let probes = [
+            named("rec-42-audio.mjr", None),
+            named("rec-42-video.mjr", None),
+            named("rec-x-audio.mjr", None),
+        ];
+        let s = group(&probes, &GroupOptions::default());
+        let names: Vec<(&str, usize)> =
+            s.iter().map(|s| (s.name.as_str(), s.files.len())).collect();
+        // `42.nfo` names the session "42"; a base that is not `rec-<digits>` keeps its name.
+        assert_eq!(names, [("42", 2), ("rec-x", 1)]);
     }
 }

@@ -165,4 +165,48 @@ mod tests {
         assert_eq!(w.scan(now + quiet * 3).unwrap().ready.len(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_record_play_session_converted_before_its_nfo_is_converted_again_to_the_same_name() {
+        let dir = std::env::temp_dir().join(format!("mjrtool-watch-rp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = std::fs::File::create(dir.join("rec-42-audio.mjr")).unwrap();
+        let header = mjr::Header::new(mjr::MediaKind::Audio, mjr::Codec::Opus);
+        let mut w = mjr::MjrWriter::new(f, &header).unwrap();
+        let mut packet = Vec::new();
+        rtp_depack::RtpBuilder::new(1, 111).build(0, true, &[0xF8, 0xFF, 0xFE], &[], &mut packet);
+        w.write_rtp(0, &packet).unwrap();
+        w.finish().unwrap();
+        let quiet = Duration::from_secs(30);
+        let mut w = Watcher::new(&dir, &dir, quiet, BatchOptions::default());
+        let now = SystemTime::now();
+        w.scan(now + quiet * 2).unwrap();
+        // Quiet (the publisher paused): converted, under the name the .nfo will give.
+        let first = w.scan(now + quiet * 2).unwrap().ready;
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].session.name, "42");
+        let output = first[0].output.clone().unwrap();
+        std::fs::write(&output, b"converted").unwrap();
+        // The recording stops: Janus writes 42.nfo, after that output.
+        let nfo = dir.join("42.nfo");
+        std::fs::write(&nfo, "[42]\r\nname = talk\r\naudio = rec-42-audio.mjr\r\n").unwrap();
+        let later = std::fs::metadata(&output).unwrap().modified().unwrap() + quiet;
+        std::fs::File::options()
+            .write(true)
+            .open(&nfo)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        w.scan(later + quiet).unwrap();
+        let second = w.scan(later + quiet).unwrap().ready;
+        assert_eq!(second.len(), 1, "converted again, now complete");
+        assert_eq!(second[0].session.scheme, crate::session::Scheme::RecordPlay);
+        assert_eq!(
+            second[0].output.as_ref(),
+            Some(&output),
+            "into the same file"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
