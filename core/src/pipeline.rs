@@ -278,6 +278,10 @@ pub trait Depacketizer {
     /// rewrite the frame (length prefixes in place of start codes, OBU sizes, a superframe
     /// index) or to keep state across frames (parameter sets).
     ///
+    /// An empty frame handed back means "nothing to hand out": the rules keep what the frame
+    /// held for a later one (H.264 and H.265 keep parameter sets that came without a picture
+    /// for the next picture); the assembly then neither hands out nor counts anything.
+    ///
     /// # Errors
     ///
     /// As [`inspect`](Self::inspect): the frame is damaged, and is dropped as a loss.
@@ -286,6 +290,10 @@ pub trait Depacketizer {
         let facts = self.inspect(&frame)?;
         Ok((frame, facts))
     }
+    /// Something was lost since the last frame [`complete`](Self::complete) saw (a frame
+    /// dropped, packets missing, a new stream): what the rules keep for the next frame belongs
+    /// to no frame that will come. The default keeps nothing, so does nothing.
+    fn lost(&mut self) {}
 }
 
 /// The parts of one whole frame, in order, as [`Depacketizer::depacketize`] pushed them, with

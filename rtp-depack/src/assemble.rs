@@ -310,6 +310,7 @@ impl<D: Depacketizer> Assembly<D> {
 
     /// Something was lost: wait for a keyframe if the policy says so.
     fn lost(&mut self) {
+        self.depack.lost();
         if self.after_loss == AfterLoss::WaitForKeyframe {
             self.waiting_keyframe = true;
         }
@@ -324,6 +325,7 @@ impl<D: Depacketizer> Assembly<D> {
         // The reorderer moves a new numbering at least a whole cycle on.
         let new_segment = prev.is_some_and(|(_, e)| ext.saturating_sub(e) >= 1 << 16);
         if new_ssrc {
+            self.depack.lost();
             self.waiting_keyframe = true;
         }
         if new_ssrc || new_segment {
@@ -429,6 +431,11 @@ impl<D: Depacketizer> Assembly<D> {
             self.lost();
             return;
         };
+        if data.is_empty() {
+            // The payload rules keep it for the next frame (H.264/H.265 parameter sets before
+            // a picture, `Depacketizer::complete`): nothing to hand out, nothing lost.
+            return;
+        }
         if self.waiting_keyframe && !facts.keyframe {
             self.stats.depack.frames_dropped_waiting_keyframe += 1;
             return;

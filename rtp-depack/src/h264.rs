@@ -32,11 +32,11 @@ const FU_A: u8 = 28;
 /// * **Access units.** The frame assembly groups packets by timestamp up to the marker; a packet
 ///   starts a new frame where a new access unit starts (H.264 section 7.4.1.2.3): at an access
 ///   unit delimiter, SEI, SPS, PPS or types 14 to 18 after a slice, or at a slice whose
-///   `first_mb_in_slice` is 0 after a slice. So the packets of one picture (parameter sets, then
-///   several slices, each maybe fragmented) stay one frame, and a picture whose first slice was
-///   lost does not look complete. A sender that gives its parameter sets a timestamp of their
-///   own, before the picture's, is not supported: the picture's first slice then does not
-///   start a frame, and the assembly drops it.
+///   `first_mb_in_slice` is 0. A picture whose first slice was lost does not look complete. The
+///   NAL units before a picture's first slice (its parameter sets, SEI, delimiter) thus make a
+///   frame of their own, without a picture, which is handed out with the next picture, in front
+///   of it (`nal::Carry`): the same bytes as the access unit sent, whether the sender gave its
+///   parameter sets the picture's timestamp or one of their own.
 /// * **Frames** are handed out as AVCC (ISO/IEC 14496-15 section 5.3.2: each NAL unit behind
 ///   its 4-byte big-endian length), parameter sets kept in-band.
 /// * **Keyframes and configuration.** SPS and PPS are kept across frames (the latest of each
@@ -59,6 +59,8 @@ pub struct H264Payload {
     sets: ParamSets,
     /// The last IDR access unit carried its SPS and PPS.
     idr_had_params: bool,
+    /// NAL units without a picture, for the next one.
+    carry: nal::Carry,
     skipped: u64,
 }
 
@@ -79,6 +81,7 @@ impl Default for H264Payload {
                 pps: ParamTable::new(256),
             },
             idr_had_params: false,
+            carry: nal::Carry::default(),
             skipped: 0,
         }
     }
@@ -101,9 +104,12 @@ impl H264Payload {
         match h & 0x1F {
             6..=9 | 14..=18 => std::mem::replace(&mut self.vcl_seen, false),
             1..=5 => {
-                // first_mb_in_slice is ue(v): 0 is the single bit 1.
-                let first_mb_zero = nal.get(1).is_none_or(|b| b & 0x80 != 0);
-                std::mem::replace(&mut self.vcl_seen, true) && first_mb_zero
+                // first_mb_in_slice is ue(v): 0 is the single bit 1. A picture's first slice
+                // starts a frame even after parameter sets (they come back in front of it:
+                // `nal::Carry`), so that sets sent on a timestamp of their own do not leave the
+                // picture looking cut.
+                self.vcl_seen = true;
+                nal.get(1).is_none_or(|b| b & 0x80 != 0)
             }
             _ => false,
         }
@@ -224,6 +230,13 @@ impl PayloadRules for H264Payload {
 
     fn complete(&mut self, mut parts: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
         let avcc = nal::pieces_to_avcc(CODEC, &mut parts)?;
+        let is_slice = |n: &[u8]| n.first().is_some_and(|h| (1..=5).contains(&(h & 0x1F)));
+        if !nal::avcc_nals(&avcc).any(is_slice) {
+            // No picture: its NAL units go in front of the next one; nothing is handed out.
+            self.carry.hold(&avcc);
+            return Ok((Bytes::new(), FrameFacts::default()));
+        }
+        let avcc = self.carry.prepend(avcc);
         let types = || nal::avcc_nals(&avcc).filter_map(|n| n.first().map(|h| h & 0x1F));
         if types().any(|t| t == IDR) {
             let had = types().any(|t| t == SPS) && types().any(|t| t == PPS);
@@ -239,6 +252,10 @@ impl PayloadRules for H264Payload {
         self.sets.update(&avcc);
         let facts = self.sets.facts(&avcc);
         Ok((avcc, facts))
+    }
+    /// Parameter sets held for the next picture belong to none that will come after a loss.
+    fn lost(&mut self) {
+        self.carry.clear();
     }
 }
 

@@ -39,8 +39,9 @@ fn nal_type(nal: &[u8]) -> Option<u8> {
 ///   are read without them.
 /// * **Access units**, as for H.264 ([`crate::H264Payload`]): a packet starts a new frame where
 ///   a new access unit starts (H.265 section 7.4.2.4.4): at an AUD, VPS, SPS, PPS, prefix SEI or
-///   types 41 to 44 after a slice, or at a slice with `first_slice_segment_in_pic_flag` after a
-///   slice.
+///   types 41 to 44 after a slice, or at a slice with `first_slice_segment_in_pic_flag`. What
+///   comes before a picture's first slice (its VPS, SPS, PPS, SEI), sent on the picture's
+///   timestamp or on one of its own, is handed out in front of that picture.
 /// * **Frames** are handed out with each NAL unit behind its 4-byte big-endian length, parameter
 ///   sets in-band.
 /// * **Keyframes and configuration.** VPS, SPS and PPS are kept across frames (the latest of
@@ -59,6 +60,8 @@ pub struct H265Payload {
     sets: ParamSets,
     /// The last IRAP access unit carried its VPS, SPS and PPS.
     irap_had_params: bool,
+    /// NAL units without a picture, for the next one.
+    carry: nal::Carry,
     skipped: u64,
 }
 
@@ -81,6 +84,7 @@ impl Default for H265Payload {
                 pps: ParamTable::new(64),
             },
             irap_had_params: false,
+            carry: nal::Carry::default(),
             skipped: 0,
         }
     }
@@ -102,8 +106,10 @@ impl H265Payload {
         match nal_type(nal) {
             Some(32..=35 | 39 | 41..=44) => std::mem::replace(&mut self.vcl_seen, false),
             Some(0..=31) => {
-                let first_in_pic = nal.get(2).is_none_or(|b| b & 0x80 != 0);
-                std::mem::replace(&mut self.vcl_seen, true) && first_in_pic
+                // A picture's first slice segment starts a frame even after parameter sets
+                // (they come back in front of it: `nal::Carry`).
+                self.vcl_seen = true;
+                nal.get(2).is_none_or(|b| b & 0x80 != 0)
             }
             _ => false,
         }
@@ -223,6 +229,12 @@ impl PayloadRules for H265Payload {
 
     fn complete(&mut self, mut parts: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
         let frame = nal::pieces_to_avcc(CODEC, &mut parts)?;
+        if !nal::avcc_nals(&frame).any(|n| nal_type(n).is_some_and(|t| t <= 31)) {
+            // No picture: its NAL units go in front of the next one; nothing is handed out.
+            self.carry.hold(&frame);
+            return Ok((Bytes::new(), FrameFacts::default()));
+        }
+        let frame = self.carry.prepend(frame);
         let types = || nal::avcc_nals(&frame).filter_map(nal_type);
         if types().any(|t| (16..=23).contains(&t)) {
             let had = [VPS, SPS, PPS].iter().all(|p| types().any(|t| t == *p));
@@ -238,6 +250,10 @@ impl PayloadRules for H265Payload {
         self.sets.update(&frame);
         let facts = self.sets.facts(&frame);
         Ok((frame, facts))
+    }
+    /// Parameter sets held for the next picture belong to none that will come after a loss.
+    fn lost(&mut self) {
+        self.carry.clear();
     }
 }
 

@@ -125,6 +125,49 @@ impl ParamTable {
     }
 }
 
+/// The NAL units of a frame without a picture (parameter sets, SEI, delimiters), held for the
+/// next frame: a sender may give its parameter sets a timestamp of their own, before the
+/// picture's, and a picture's first slice starts a frame of its own (see the depacketizers),
+/// so what came before it in its access unit arrives as a frame apart. Both go back in front
+/// of the next picture, in-band where they were sent. At most [`Carry::MAX`] bytes are held
+/// (more: only the latest).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Carry {
+    held: Vec<u8>,
+}
+
+impl Carry {
+    /// Bytes held at most.
+    pub const MAX: usize = 64 << 10;
+
+    /// Holds a length-prefixed frame without a picture.
+    pub fn hold(&mut self, frame: &[u8]) {
+        if self.held.len() + frame.len() > Self::MAX {
+            self.held.clear();
+        }
+        if frame.len() <= Self::MAX {
+            self.held.extend_from_slice(frame);
+        }
+    }
+
+    /// Lets go of what is held.
+    pub fn clear(&mut self) {
+        self.held.clear();
+    }
+
+    /// `frame` with what is held in front of it (one copy, only when something is held).
+    pub fn prepend(&mut self, frame: Bytes) -> Bytes {
+        if self.held.is_empty() {
+            return frame;
+        }
+        let mut out = BytesMut::with_capacity(self.held.len() + frame.len());
+        out.extend_from_slice(&self.held);
+        out.extend_from_slice(&frame);
+        self.held.clear();
+        out.freeze()
+    }
+}
+
 /// Writes the piece headers (see the [module docs](self)) and remembers the open fragmented
 /// NAL unit.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -589,12 +632,13 @@ mod tests {
                 (0..6usize, proptest::collection::vec(any::<u8>(), 1..200)), 1..6),
             max in 8..300usize,
         ) {
+            let nals_spec = nals;
             for h265 in [false, true] {
                 let (codec, types): (_, [u8; 6]) = match h265 {
                     false => ("H.264", [0x41, 0x06, 0x65, 0x67, 0x68, 0x01]),
                     true => ("H.265", [2, 38, 78, 64, 66, 68]),
                 };
-                let nals: Vec<Vec<u8>> = nals
+                let nals: Vec<Vec<u8>> = nals_spec
                     .iter()
                     .map(|(t, body)| [&[types[*t]][..], &[1][..h265 as usize], body].concat())
                     .collect();
@@ -614,7 +658,13 @@ mod tests {
                     };
                 }
                 parts.retain(|b| !b.is_empty());
-                let want = records_to_avcc(codec, Bytes::from(parts.concat())).unwrap();
+                // A frame without a slice is kept for the next one (`Carry`): nothing now.
+                let slices: &[usize] = if h265 { &[0, 1] } else { &[0, 2, 5] };
+                let pictured = nals_spec.iter().any(|(t, _)| slices.contains(t));
+                let want = match pictured {
+                    true => records_to_avcc(codec, Bytes::from(parts.concat())).unwrap(),
+                    false => Bytes::new(),
+                };
                 let mut block = BytesMut::new();
                 let frame = FrameParts::new(&parts, &mut block);
                 let (got, _) = match h265 {

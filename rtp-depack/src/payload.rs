@@ -100,6 +100,18 @@ impl Depacketizer for CodecPayload {
             CodecPayload::H265(d) => d.complete(frame),
         }
     }
+
+    fn lost(&mut self) {
+        match self {
+            CodecPayload::Vp8(d) => d.lost(),
+            CodecPayload::Opus(d) => d.lost(),
+            CodecPayload::Audio(d) => d.lost(),
+            CodecPayload::Vp9(d) => d.lost(),
+            CodecPayload::Av1(d) => d.lost(),
+            CodecPayload::H264(d) => d.lost(),
+            CodecPayload::H265(d) => d.lost(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -66,6 +66,46 @@ pub fn packetize(codec: &Codec, aus: &[Vec<Vec<u8>>], mtu: usize, seq0: u16) -> 
     packets
 }
 
+/// RTP packets of the access units as [`packetize`] makes them, except that what comes before
+/// each access unit's first slice (parameter sets, SEI, delimiter) is sent apart, on a
+/// timestamp of its own one tick before the picture's, its last packet with the marker bit
+/// when `marker`: what some senders do with their parameter sets.
+pub fn packetize_sets_apart(
+    codec: &Codec,
+    aus: &[Vec<Vec<u8>>],
+    mtu: usize,
+    marker: bool,
+) -> Vec<RtpPacket> {
+    let mut builder = RtpBuilder::new(0x2640_0001, 100);
+    let mut packets = Vec::new();
+    let mut h264 = H264Packetizer::new(mtu);
+    let mut h265 = H265Packetizer::new(mtu);
+    let slice = |n: &[u8]| match codec {
+        Codec::H264 => (1..=5).contains(&(n[0] & 0x1F)),
+        _ => (n[0] >> 1) & 0x3F <= 31,
+    };
+    for (i, au) in aus.iter().enumerate() {
+        let ts = 1000 + i as u32 * TICKS;
+        let first = au.iter().position(|n| slice(n)).unwrap_or(au.len());
+        for (part, ts, last_marker) in [(&au[..first], ts - 1, marker), (&au[first..], ts, true)] {
+            if part.is_empty() {
+                continue;
+            }
+            let nals: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
+            let mut emit = |payload: &[u8], m: bool| {
+                let mut raw = Vec::new();
+                builder.build(ts, m && last_marker, payload, &[], &mut raw);
+                packets.push(RtpPacket::parse(Bytes::from(raw)).unwrap());
+            };
+            match codec {
+                Codec::H264 => h264.packetize_nals(&nals, &mut emit),
+                _ => h265.packetize_nals(&nals, &mut emit),
+            }
+        }
+    }
+    packets
+}
+
 /// Runs packets through the shared frame assembly with the codec's rules.
 pub fn assemble(
     codec: &Codec,
