@@ -17,10 +17,11 @@ use crate::track::{MjrTrack, TrackError, TrackStats};
 const AHEAD_AFTER: u64 = 1024;
 /// Frames per batch sent from the reading thread at most.
 const BATCH_FRAMES: usize = 128;
-/// Bytes of frames per batch at most (a batch ends after the frame that passes it).
-const BATCH_BYTES: usize = 1 << 20;
+/// Bytes of frames per batch at most (a batch ends after the frame that passes it): small
+/// enough that what waits stays in the caches, and the memory a track holds ahead small.
+const BATCH_BYTES: usize = 256 << 10;
 /// Batches waiting at most: with the one being read and the one being handed out, a track
-/// holds some 4 MiB of frames ahead of the timeline, plus one frame.
+/// holds some 768 KiB of frames ahead of the timeline, plus one frame.
 const BATCHES: usize = 2;
 
 /// The reading half: the recording, as recorded or decoded.
@@ -120,7 +121,7 @@ impl Source {
 
     /// The same source, read on a thread of its own once the timeline is under way (after its
     /// first 1,024 frames): reading, reordering and depacketizing then overlap with the
-    /// timeline and the muxer. The frames are the same, in the same order; at most about 4 MiB
+    /// timeline and the muxer. The frames are the same, in the same order; at most about 768 KiB
     /// of them wait ahead of the timeline.
     pub fn read_ahead(mut self) -> Source {
         self.ahead = true;
