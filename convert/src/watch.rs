@@ -134,18 +134,23 @@ impl Watcher {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_session_is_ready_once_its_files_stay_unchanged_for_the_quiet_time() {
-        let dir = std::env::temp_dir().join(format!("mjrtool-watch-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = std::fs::File::create(dir.join("talk-audio-0.mjr")).unwrap();
+    /// A one-packet Opus recording at `path`.
+    fn opus_recording(path: &Path) {
+        let f = std::fs::File::create(path).unwrap();
         let header = mjr::Header::new(mjr::MediaKind::Audio, mjr::Codec::Opus);
         let mut w = mjr::MjrWriter::new(f, &header).unwrap();
         let mut packet = Vec::new();
         rtp_depack::RtpBuilder::new(1, 111).build(0, true, &[0xF8, 0xFF, 0xFE], &[], &mut packet);
         w.write_rtp(0, &packet).unwrap();
         w.finish().unwrap();
+    }
+
+    #[test]
+    fn a_session_is_ready_once_its_files_stay_unchanged_for_the_quiet_time() {
+        let dir = std::env::temp_dir().join(format!("mjrtool-watch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        opus_recording(&dir.join("talk-audio-0.mjr"));
         let quiet = Duration::from_secs(30);
         let mut w = Watcher::new(&dir, &dir, quiet, BatchOptions::default());
         let now = SystemTime::now();
@@ -171,13 +176,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mjrtool-watch-rp-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let f = std::fs::File::create(dir.join("rec-42-audio.mjr")).unwrap();
-        let header = mjr::Header::new(mjr::MediaKind::Audio, mjr::Codec::Opus);
-        let mut w = mjr::MjrWriter::new(f, &header).unwrap();
-        let mut packet = Vec::new();
-        rtp_depack::RtpBuilder::new(1, 111).build(0, true, &[0xF8, 0xFF, 0xFE], &[], &mut packet);
-        w.write_rtp(0, &packet).unwrap();
-        w.finish().unwrap();
+        opus_recording(&dir.join("rec-42-audio.mjr"));
         let quiet = Duration::from_secs(30);
         let mut w = Watcher::new(&dir, &dir, quiet, BatchOptions::default());
         let now = SystemTime::now();

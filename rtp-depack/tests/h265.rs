@@ -257,19 +257,5 @@ fn a_truncated_or_damaged_sps_gives_no_size_and_no_panic() {
 
 #[test]
 fn parameter_sets_sent_on_a_timestamp_of_their_own_go_back_in_front_of_their_picture() {
-    let aus = fixture_aus();
-    for marker in [true, false] {
-        let packets = packetize_sets_apart(&Codec::H265, &aus, 300, marker);
-        let (frames, stats, _) = assemble(&Codec::H265, packets, 8);
-        assert_eq!(frames.len(), aus.len(), "marker {marker}: {stats:?}");
-        for f in &frames {
-            let i = ((f.rtp_timestamp - 1000) / TICKS) as usize;
-            assert!(f.data[..] == length_prefixed(&aus[i])[..], "frame {i}");
-            assert_eq!(f.keyframe, is_key(&Codec::H265, &aus[i]));
-            assert_eq!(f.config.is_some(), f.keyframe);
-        }
-        let d = &stats.depack;
-        assert_eq!(d.frames_dropped_incomplete + d.frames_dropped_corrupt, 0);
-        assert_eq!(d.frames_dropped_waiting_keyframe, 0);
-    }
+    assert_sets_apart_come_back(&Codec::H265, &fixture_aus());
 }

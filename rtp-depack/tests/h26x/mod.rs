@@ -106,6 +106,28 @@ pub fn packetize_sets_apart(
     packets
 }
 
+/// Sent with their parameter sets apart ([`packetize_sets_apart`], with and without the marker
+/// bit), the access units come back as the frames they are, none dropped.
+pub fn assert_sets_apart_come_back(codec: &Codec, aus: &[Vec<Vec<u8>>]) {
+    for marker in [true, false] {
+        let packets = packetize_sets_apart(codec, aus, 300, marker);
+        let (frames, stats, _) = assemble(codec, packets, 8);
+        assert_eq!(frames.len(), aus.len(), "marker {marker}: {stats:?}");
+        for f in &frames {
+            let i = ((f.rtp_timestamp - 1000) / TICKS) as usize;
+            assert!(
+                f.data[..] == fixtures::length_prefixed(&aus[i])[..],
+                "frame {i}"
+            );
+            assert_eq!(f.keyframe, is_key(codec, &aus[i]));
+            assert_eq!(f.config.is_some(), f.keyframe);
+        }
+        let d = &stats.depack;
+        assert_eq!(d.frames_dropped_incomplete + d.frames_dropped_corrupt, 0);
+        assert_eq!(d.frames_dropped_waiting_keyframe, 0);
+    }
+}
+
 /// Runs packets through the shared frame assembly with the codec's rules.
 pub fn assemble(
     codec: &Codec,
