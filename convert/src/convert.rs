@@ -480,21 +480,13 @@ fn strict_skips(options: &ConvertOptions, skipped: &[Skipped]) -> Result<(), Cli
 
 /// The tracks that the timeline found empty (no frame at all), as the report leaves them out.
 fn empty_tracks(mixer: &Mixer<Source>, paths: &[PathBuf], infos: &[TrackInfo]) -> Vec<Skipped> {
-    let mut skipped = Vec::new();
-    for (i, (path, info)) in paths.iter().zip(infos).enumerate() {
-        let packets = mixer.source(i).map_or(0, |s| s.track_stats().mjr_packets);
-        if info.empty {
-            skipped.push(Skipped {
-                path: path.clone(),
-                reason: if packets == 0 {
-                    SkipReason::NoPackets
-                } else {
-                    SkipReason::NoPlayableFrame { packets }
-                },
-            });
-        }
-    }
-    skipped
+    (0..paths.len().min(infos.len()))
+        .filter(|&i| infos[i].empty)
+        .map(|i| {
+            let packets = mixer.source(i).map_or(0, |s| s.track_stats().mjr_packets);
+            Skipped::empty_track(&paths[i], packets)
+        })
+        .collect()
 }
 
 /// The output name that means standard output.

@@ -192,6 +192,21 @@ pub struct Skipped {
     pub reason: SkipReason,
 }
 
+impl Skipped {
+    /// A recording the timeline found empty: no packet at all, or `packets` that gave no
+    /// playable frame.
+    pub(crate) fn empty_track(path: &Path, packets: u64) -> Skipped {
+        Skipped {
+            path: path.to_path_buf(),
+            reason: if packets == 0 {
+                SkipReason::NoPackets
+            } else {
+                SkipReason::NoPlayableFrame { packets }
+            },
+        }
+    }
+}
+
 /// The report of a run: `stats` are the sources' own counters, one per input.
 pub(crate) fn build_report(
     output: Option<&Path>,
@@ -206,15 +221,7 @@ pub(crate) fn build_report(
     // Tracks that turned out empty are left out too: say why.
     for ((path, track), s) in paths.iter().zip(&summary.tracks).zip(&stats) {
         if track.info.empty {
-            let packets = s.mjr_packets;
-            skipped.push(Skipped {
-                path: path.clone(),
-                reason: if packets == 0 {
-                    SkipReason::NoPackets
-                } else {
-                    SkipReason::NoPlayableFrame { packets }
-                },
-            });
+            skipped.push(Skipped::empty_track(path, s.mjr_packets));
         }
     }
     for s in &skipped {

@@ -165,13 +165,13 @@ impl Target<'_> {
         if self.format == OutputFormat::Mp4 {
             // Faststart (the index first) in one pass: the samples are written as they come,
             // behind room left for the index, sized from the first samples.
-            let reserve =
-                crate::mp4_head::reserve(self.paths, self.options, &self.mp4_tags(), align);
+            let tags = self.mp4_tags();
+            let reserve = crate::mp4_head::reserve(self.paths, self.options, &tags, align);
             let mut writer = writer;
             writer
                 .seek(std::io::SeekFrom::Start(reserve))
                 .map_err(|e| self.error(e.into()))?;
-            let sink = Mp4Muxer::samples_first(writer, reserve, align).with_tags(self.mp4_tags());
+            let sink = Mp4Muxer::samples_first(writer, reserve, align).with_tags(tags);
             let (summary, (writer, head)) =
                 self.run_into(mixer, sink, |s| Ok(s.into_samples_and_head()?), progress)?;
             return Ok((
