@@ -39,25 +39,8 @@ if [ ! -f "$dir/video.mjr" ]; then
   "$GEN" opus "$WORK/clip.opus" - "$D" "$dir/audio.mjr"
 fi
 
-measure_once() {
-  local log; log=$(mktemp)
-  if ! /usr/bin/time -v "$@" >/dev/null 2>"$log"; then
-    echo "command failed: $*" >&2; tail -5 "$log" >&2; rm -f "$log"; return 1
-  fi
-  awk -F': ' '/Elapsed \(wall clock\)/ {w=$2} /Maximum resident set size/ {r=$2}
-    END {n=split(w,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; printf "%.3f %d\n", s, r}' "$log"
-  rm -f "$log"
-}
-measure() {
-  local runs=() i
-  for ((i = 0; i < REPEAT; i++)); do
-    rm -f "$dir"/out-*
-    sync
-    cat "$dir/video.mjr" "$dir/audio.mjr" > /dev/null
-    runs+=("$(measure_once "$@")") || return 1
-  done
-  printf '%s\n' "${runs[@]}" | sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'
-}
+# shellcheck source=measure.sh
+. benches/measure.sh
 row() { printf '%-40s %10.3f %12.1f\n' "$1" "$2" "$(echo "$3/1024" | bc -l)"; }
 
 size=$(du -m "$dir/video.mjr" "$dir/audio.mjr" | awk '{s+=$1} END {print s}')

@@ -31,37 +31,8 @@ MJRTOOL=${CARGO_TARGET_DIR:-target}/release/mjrtool
 SYNTH=${CARGO_TARGET_DIR:-target}/release/mjr-synth
 mkdir -p "$WORK"
 
-# measure_once CMD...: prints "seconds max_rss_kib" for one run of the command
-measure_once() {
-  local log; log=$(mktemp)
-  if ! /usr/bin/time -v "$@" >/dev/null 2>"$log"; then
-    echo "command failed: $*" >&2; tail -5 "$log" >&2; rm -f "$log"; return 1
-  fi
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-  rm -f "$log"
-  # wall is [h:]m:ss.ss
-  python3 - "$wall" "$rss" <<'PY'
-import sys
-parts = [float(p) for p in sys.argv[1].split(':')]
-secs = 0.0
-for p in parts: secs = secs * 60 + p
-print(f"{secs:.3f} {sys.argv[2]}")
-PY
-}
-
-# measure CMD...: REPEAT quiet runs of the command; prints the median "seconds max_rss_kib"
-measure() {
-  local runs=() i
-  for ((i = 0; i < REPEAT; i++)); do
-    rm -f "$dir"/out-*
-    sync
-    cat "$dir/video.mjr" "$dir/audio.mjr" > /dev/null
-    runs+=("$(measure_once "$@")") || return 1
-  done
-  printf '%s\n' "${runs[@]}" | sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'
-}
+# shellcheck source=measure.sh
+. benches/measure.sh
 
 printf '%-10s %-34s %10s %12s\n' duration tool seconds peak_RSS_MiB
 for d in "${durations[@]}"; do
