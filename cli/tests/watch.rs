@@ -3,7 +3,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{ffmpeg_decode_clean, have, TempDir};
@@ -20,6 +20,18 @@ fn names_in(dir: &Path) -> Vec<String> {
     v
 }
 
+/// `mjrtool watch` of `input` into `out`, polling, with a quiet time of 0.5 s.
+fn watch(input: &Path, out: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_mjrtool"))
+        .args(["watch", "--poll", "--quiet-secs", "0.5", "--out"])
+        .arg(out)
+        .arg(input)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn watch_converts_sessions_as_files_appear_and_sigterm_stops_it_without_a_partial_file() {
     let dir = TempDir::new("watch");
@@ -29,14 +41,7 @@ fn watch_converts_sessions_as_files_appear_and_sigterm_stops_it_without_a_partia
     }
     // One session is there before the watcher starts.
     let first = folder::write_session(&input, Naming::VideoRoom, 0, 300).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mjrtool"))
-        .args(["watch", "--poll", "--quiet-secs", "0.5", "--out"])
-        .arg(&out)
-        .arg(&input)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = watch(&input, &out);
     // The others appear over time, one file at a time (written aside, then moved in).
     let mut expected = vec![first.name.clone()];
     for (i, naming) in [Naming::Sip, Naming::RecordPlay, Naming::Unnamed]
@@ -80,14 +85,7 @@ fn watch_converts_sessions_as_files_appear_and_sigterm_stops_it_without_a_partia
             .collect()
     };
     let before = stamps(&out);
-    let mut again = Command::new(env!("CARGO_BIN_EXE_mjrtool"))
-        .args(["watch", "--poll", "--quiet-secs", "0.5", "--out"])
-        .arg(&out)
-        .arg(&input)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut again = watch(&input, &out);
     // Longer than the quiet time and a few polls.
     std::thread::sleep(Duration::from_millis(2_000));
     let pid = rustix::process::Pid::from_raw(again.id() as i32).unwrap();
