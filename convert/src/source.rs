@@ -2,7 +2,6 @@
 //! or decoded to PCM for a container that needs PCM (WAV, Matroska, MP4 with G.711, G.722 or
 //! L16); read on a thread of its own once the timeline is under way ([`Source::read_ahead`]).
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::sync::mpsc::{self, Receiver};
 use std::thread::JoinHandle;
@@ -70,7 +69,8 @@ struct Batch {
 /// A reader moved to its own thread.
 struct Away {
     batches: Receiver<Batch>,
-    frames: VecDeque<Frame>,
+    /// What is left of the last batch.
+    frames: std::vec::IntoIter<Frame>,
     end: Option<Result<(), TrackError>>,
     stats: TrackStats,
     position: u64,
@@ -185,7 +185,7 @@ impl Source {
         });
         self.state = State::Away(Away {
             batches,
-            frames: VecDeque::new(),
+            frames: Vec::new().into_iter(),
             end: None,
             stats,
             position,
@@ -200,7 +200,7 @@ impl Source {
             return Ok(None);
         };
         loop {
-            if let Some(f) = away.frames.pop_front() {
+            if let Some(f) = away.frames.next() {
                 return Ok(Some(f));
             }
             if let Some(end) = away.end.take() {
@@ -217,7 +217,8 @@ impl Source {
             }
             match away.batches.recv() {
                 Ok(b) => {
-                    away.frames.extend(b.frames);
+                    // The last batch is used up: take the next one as it is.
+                    away.frames = b.frames.into_iter();
                     away.end = b.end;
                     away.stats = b.stats;
                     away.position = b.position;
