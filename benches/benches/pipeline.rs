@@ -127,19 +127,24 @@ fn mux(c: &mut Criterion) {
                     webm_mux::Muxer::new(out, webm_mux::MuxerOptions::default(), tracks.clone())
                         .unwrap();
                 for (t, at, f) in &sink.frames {
-                    m.write_block(*t as u64 + 1, at.time.get() as u64, f.keyframe, &f.data)
-                        .unwrap();
+                    m.write_block(
+                        *t as u64 + 1,
+                        at.time.get() as u64,
+                        f.keyframe,
+                        &f.data.contiguous(),
+                    )
+                    .unwrap();
                 }
                 m.finish().unwrap()
             },
             BatchSize::LargeInput,
         )
     });
-    let audio: Vec<&Bytes> = sink
+    let audio: Vec<Bytes> = sink
         .frames
         .iter()
         .filter(|(t, _, _)| *t == 0)
-        .map(|(_, _, f)| &f.data)
+        .map(|(_, _, f)| f.data.to_bytes())
         .collect();
     let audio_bytes: usize = audio.iter().map(|d| d.len()).sum();
     g.throughput(Throughput::Bytes(audio_bytes as u64));

@@ -46,9 +46,8 @@ impl<W: mjrtool_core::SharedWrite> mjrtool_core::FrameSink for Blocks<'_, W> {
         at: mjrtool_core::Placement,
         frame: &mjrtool_core::Frame,
     ) -> Result<(), Self::Error> {
-        let time = u64::try_from(at.time.get()).unwrap_or(0);
-        self.0
-            .write_block(track as u64 + 1, time, frame.keyframe, &frame.data)
+        // The muxer's own sink: the frame's pieces are held, not copied.
+        mjrtool_core::FrameSink::write(self.0, track, at, frame)
     }
     fn finish(&mut self, duration: mjrtool_core::Nanos) -> Result<(), Self::Error> {
         self.0

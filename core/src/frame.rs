@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::Nanos;
+use crate::{FrameData, Nanos};
 
 /// A picture size, in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -20,8 +20,9 @@ pub struct VideoSize {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Frame {
-    /// The frame's bytes: a zero-copy slice of the input where the frame came in one packet.
-    pub data: Bytes,
+    /// The frame's bytes: slices of the input, never copied where the frame is the packets'
+    /// payloads as they came (one piece, or several for a frame that came in several packets).
+    pub data: FrameData,
     /// RTP timestamp of the frame (its media clock: it wraps, and jumps at a sender restart).
     pub rtp_timestamp: u32,
     /// Whether the frame decodes on its own (always true for audio).
@@ -47,9 +48,9 @@ pub struct Frame {
 impl Frame {
     /// A frame with the given bytes, RTP timestamp and keyframe flag; no arrival time, no size,
     /// no discontinuity.
-    pub fn new(data: Bytes, rtp_timestamp: u32, keyframe: bool) -> Frame {
+    pub fn new(data: impl Into<FrameData>, rtp_timestamp: u32, keyframe: bool) -> Frame {
         Frame {
-            data,
+            data: data.into(),
             rtp_timestamp,
             keyframe,
             arrival: None,

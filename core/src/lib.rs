@@ -74,6 +74,7 @@
 #![warn(missing_docs)]
 
 mod codec;
+mod data;
 mod frame;
 pub mod opus;
 mod output;
@@ -82,6 +83,7 @@ pub mod text;
 mod time;
 
 pub use codec::{Codec, MediaKind};
+pub use data::FrameData;
 pub use frame::{Frame, VideoSize};
 pub use output::SharedWrite;
 pub use pipeline::{

@@ -3,7 +3,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::{ClockRate, Codec, Frame, Nanos, VideoSize};
+use crate::{ClockRate, Codec, Frame, FrameData, Nanos, VideoSize};
 
 /// What a track is, as a source describes it and a sink is opened with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,10 +271,21 @@ pub trait Depacketizer {
     /// The frame is damaged (too short for what its header declares, a keyframe of size 0…):
     /// the assembly drops it and counts it as a loss.
     fn inspect(&self, frame: &[u8]) -> Result<FrameFacts, PayloadError>;
+    /// What a frame kept in pieces ([`FrameData`]) says of itself: as
+    /// [`inspect`](Self::inspect), which the default calls on the pieces copied together. A codec
+    /// whose header lies in the frame's first bytes overrides it to read those (and the frame's
+    /// length) without the copy.
+    ///
+    /// # Errors
+    ///
+    /// As [`inspect`](Self::inspect).
+    fn inspect_data(&self, frame: &FrameData) -> Result<FrameFacts, PayloadError> {
+        self.inspect(&frame.contiguous())
+    }
     /// Finishes a whole frame, made of the parts [`depacketize`](Self::depacketize) pushed,
-    /// into what a container stores, and says what its header says. The default joins the
-    /// parts ([`FrameParts::join`]) and hands the frame out as it is, with
-    /// [`inspect`](Self::inspect)'s facts; a codec overrides it to
+    /// into what a container stores, and says what its header says. The default keeps the
+    /// parts as they are ([`FrameParts::data`]: no copy) with
+    /// [`inspect_data`](Self::inspect_data)'s facts; a codec overrides it to
     /// rewrite the frame (length prefixes in place of start codes, OBU sizes, a superframe
     /// index) or to keep state across frames (parameter sets).
     ///
@@ -285,9 +296,12 @@ pub trait Depacketizer {
     /// # Errors
     ///
     /// As [`inspect`](Self::inspect): the frame is damaged, and is dropped as a loss.
-    fn complete(&mut self, mut frame: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
-        let frame = frame.join();
-        let facts = self.inspect(&frame)?;
+    fn complete(
+        &mut self,
+        mut frame: FrameParts<'_>,
+    ) -> Result<(FrameData, FrameFacts), PayloadError> {
+        let frame = frame.data();
+        let facts = self.inspect_data(&frame)?;
         Ok((frame, facts))
     }
     /// Something was lost since the last frame [`complete`](Self::complete) saw (a frame
@@ -299,7 +313,9 @@ pub trait Depacketizer {
 /// The parts of one whole frame, in order, as [`Depacketizer::depacketize`] pushed them, with
 /// the block of memory the frame assembly puts frames together in.
 ///
-/// [`join`](Self::join) makes them one frame: a frame of one part is that part (no copy, no
+/// [`data`](Self::data) hands them out as they are (no copy) when they lie one after the other
+/// in memory, as the payloads of packets read one after the other from a recording do;
+/// [`join`](Self::join) makes them one piece: a frame of one part is that part (no copy, no
 /// allocation), a frame of several is copied once, into the block. A codec that rewrites the
 /// frame anyway (length prefixes, size fields) reads [`parts`](Self::parts) and writes the result
 /// straight into a [`buffer`](Self::buffer) of the block, so the frame is still copied once.
@@ -308,11 +324,26 @@ pub trait Depacketizer {
 /// use bytes::{Bytes, BytesMut};
 /// use mjrtool_core::FrameParts;
 ///
-/// let parts = [Bytes::from_static(b"ab"), Bytes::from_static(b"cd")];
+/// let read = Bytes::from_static(b"ab--cd");
+/// let parts = [read.slice(0..2), read.slice(4..6)];
 /// let mut block = BytesMut::new();
 /// let mut frame = FrameParts::new(&parts, &mut block);
 /// assert_eq!(frame.len(), 4);
+/// assert_eq!(frame.data().parts().len(), 2); // the two slices, not copied
 /// assert_eq!(&frame.join()[..], b"abcd");
+///
+/// // Three parts from three places far apart in memory: copied into one piece.
+/// let apart: Vec<Bytes> = [b"ab", b"cd", b"ef"]
+///     .into_iter()
+///     .map(|s| {
+///         let mut v = vec![0; 4096];
+///         v[2048..2050].copy_from_slice(s);
+///         Bytes::from(v).slice(2048..2050)
+///     })
+///     .collect();
+/// let mut frame = FrameParts::new(&apart, &mut block);
+/// assert_eq!(frame.data().parts().len(), 1);
+/// assert_eq!(frame.data(), b"abcdef");
 /// ```
 #[derive(Debug)]
 pub struct FrameParts<'a> {
@@ -349,6 +380,29 @@ impl<'a> FrameParts<'a> {
     /// No bytes at all.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The frame as it is: its parts, not copied, when they lie in at most
+    /// [`FrameData::MAX_RUNS`] runs of memory ([`FrameData::runs`]: slices of one read of the
+    /// recording, in any order, or of two reads when the frame straddles them); else
+    /// [`join`](Self::join)ed into one piece.
+    ///
+    /// Parts kept this way keep alive only the memory they lie in: the frame's own bytes, the
+    /// gaps between them (at most [`FrameData::GAP`] bytes each), and the rest of the buffers
+    /// where each run starts and ends. A frame whose parts lie apart (packets from reads far
+    /// from each other) is copied, so that it never holds many buffers for a few bytes each.
+    pub fn data(&mut self) -> FrameData {
+        match self.parts {
+            [] => FrameData::new(),
+            [one] => FrameData::from(one.clone()),
+            [_, _, ..] if FrameData::count_runs(self.parts) > FrameData::MAX_RUNS => {
+                FrameData::from(self.join())
+            }
+            [_, _, ..] if self.parts.iter().all(|p| !p.is_empty()) => {
+                FrameData::from_nonempty(self.parts, self.len)
+            }
+            parts => FrameData::from_parts(parts.iter().cloned()),
+        }
     }
 
     /// The parts as one frame: the only part itself, else all of them copied into the block.

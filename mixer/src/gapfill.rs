@@ -129,7 +129,7 @@ impl AudioGapFiller {
     /// pops until `None` first).
     pub fn push(&mut self, time: Nanos, packet: Frame) {
         let time_ns = time.get();
-        let Some(duration_ns) = self.duration_ns(&packet.data) else {
+        let Some(duration_ns) = self.duration_ns(&packet.data.contiguous()) else {
             self.invalid_packets += 1;
             return;
         };
@@ -275,7 +275,7 @@ mod tests {
         assert_eq!(silence.len(), 2);
         assert!(silence
             .iter()
-            .all(|(_, fr)| fr.data.len() == 320 && fr.data.iter().all(|&b| b == 0)));
+            .all(|(_, fr)| fr.data.len() == 320 && fr.data.contiguous().iter().all(|&b| b == 0)));
         assert_eq!(f.filled_ns(), 40 * MS);
     }
 

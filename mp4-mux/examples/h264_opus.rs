@@ -90,11 +90,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut frames: Vec<(Nanos, usize, Frame)> = Vec::new();
     for (i, (au, key)) in units.into_iter().enumerate() {
         let at = Nanos(i as i64 * 1_000_000_000 / 15);
-        frames.push((at, 0, Frame::new(au.into(), i as u32 * 6000, key)));
+        frames.push((at, 0, Frame::new(au, i as u32 * 6000, key)));
     }
     for (i, p) in opus.packets.into_iter().enumerate() {
         let at = Nanos::from_ms(20 * i as i64);
-        frames.push((at, 1, Frame::new(p.into(), i as u32 * 960, true)));
+        frames.push((at, 1, Frame::new(p, i as u32 * 960, true)));
     }
     frames.sort_by_key(|f| (f.0, f.1));
     let end = frames

@@ -11,8 +11,7 @@
 
 use std::io::Write;
 
-use bytes::Bytes;
-use mjrtool_core::Nanos;
+use mjrtool_core::{FrameData, Nanos};
 
 use crate::bmff::{mdat_header, BoxBuf};
 use crate::error::{fit, Mp4Error};
@@ -40,7 +39,7 @@ impl Default for FragmentLimits {
 /// A track's newest sample, waiting for its duration.
 #[derive(Debug)]
 pub(crate) struct Pending {
-    pub(crate) data: Bytes,
+    pub(crate) data: FrameData,
     /// Decode time, media ticks from the start of the output.
     pub(crate) ticks: u64,
     pub(crate) sync: bool,
@@ -115,7 +114,7 @@ impl Fragments {
         }
         let size = fit("sample size", u32::MAX, p.data.len() as u64)?;
         run.samples.push((size, duration, p.sync));
-        run.data.extend_from_slice(&p.data);
+        p.data.append_to(&mut run.data);
         self.bytes = self.bytes.saturating_add(p.data.len());
         self.start_ns.get_or_insert(p.ns);
         Ok(())

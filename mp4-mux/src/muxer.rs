@@ -274,9 +274,9 @@ impl<W: SharedWrite, S: Read + Write + Seek> Mp4Muxer<W, S> {
         t.last_hint = at
             .duration
             .map(|d| ns_to_ticks(d.get(), ts))
-            .or_else(|| own_duration(&t.setup, &frame.data));
+            .or_else(|| own_duration(&t.setup, &frame.data.contiguous()));
         if t.first_key.is_none() && frame.keyframe && t.setup.codec == Codec::Vp9 {
-            t.first_key = Some(frame.data.slice(..frame.data.len().min(16)));
+            t.first_key = Some(Bytes::copy_from_slice(&frame.data.prefix(16)));
         }
         Ok(delta)
     }
@@ -460,11 +460,13 @@ impl<W: SharedWrite, S: Read + Write + Seek> FrameSink for Mp4Muxer<W, S> {
         let ticks = t.last.unwrap_or(0);
         let tables = match &mut self.layout {
             Layout::Faststart { spool, len, last } => {
-                spool.write_all(&frame.data)?;
+                for part in frame.data.parts() {
+                    spool.write_all(part)?;
+                }
                 Some((len, last))
             }
             Layout::SamplesFirst { len, last, .. } => {
-                self.out.write_shared(&frame.data)?;
+                frame.data.write_to(&mut self.out)?;
                 Some((len, last))
             }
             Layout::Fragmented(_) => None,

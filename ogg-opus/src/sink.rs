@@ -229,7 +229,7 @@ impl<W: Write> FrameSink for OggOpusSink<W> {
             return Err(OggError::UnknownTrack { track });
         }
         match &mut self.state {
-            State::Open(w) => w.write_packet(&frame.data),
+            State::Open(w) => w.write_packet(&frame.data.contiguous()),
             state => Err(OggError::CallOrder {
                 expected: "write() between open() and finish()",
                 found: state.name(),

@@ -234,7 +234,7 @@ fn tools_accept_a_file_made_through_the_frame_sink() {
     let path = dir.path("sink.opus");
     let mut sink = mjrtool_ogg::OggOpusSink::new(Vec::new(), "ogg-opus test");
     sink.open(&[TrackSpec::new(Codec::Opus)]).unwrap();
-    let frame = Frame::new(SILENCE.to_vec().into(), 0, true);
+    let frame = Frame::new(SILENCE.to_vec(), 0, true);
     for i in 0..150 {
         sink.write(0, Placement::at(Nanos::from_ms(20 * i)), &frame)
             .unwrap();

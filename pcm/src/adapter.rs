@@ -220,7 +220,8 @@ impl<S: FrameSource> PcmDecoder<S> {
 
     /// The decoded bytes of one frame's payload.
     fn decode(&mut self, frame: &Frame) -> Vec<u8> {
-        let input = &frame.data[..];
+        let input = frame.data.contiguous();
+        let input = &input[..];
         let mut out = Vec::with_capacity(input.len().saturating_mul(match self.codec {
             PcmCodec::G722 => 4,
             PcmCodec::Ulaw | PcmCodec::Alaw => 2,

@@ -58,6 +58,7 @@ fn drain<S: FrameSource>(s: &mut S) -> Vec<Frame> {
 fn samples(frame: &Frame) -> Vec<i16> {
     frame
         .data
+        .contiguous()
         .chunks_exact(2)
         .map(|p| i16::from_le_bytes([p[0], p[1]]))
         .collect()

@@ -35,10 +35,12 @@
 //!   the next keyframe. Frames before the first keyframe are always dropped
 //!   ([`DepackStats::frames_dropped_waiting_keyframe`]); audio frames are all keyframes, so this
 //!   costs them nothing.
-//! * **One copy at most.** The depacketizer finishes a frame from its parts
-//!   ([`mjrtool_core::Depacketizer::complete`] with a [`FrameParts`]): a frame made of one
-//!   payload slice is handed out as that slice of the packet; one of several parts is copied
-//!   once, joined or rewritten (length prefixes, OBU sizes), into a block the frames share.
+//! * **No copy, or one.** The depacketizer finishes a frame from its parts
+//!   ([`mjrtool_core::Depacketizer::complete`] with a [`FrameParts`]): a frame whose parts are
+//!   the payloads as they came (VP8, Opus, PCM) is handed out as those slices of the packets
+//!   ([`FrameParts::data`]: a [`mjrtool_core::FrameData`] of several pieces, when they lie close
+//!   together in memory); one rewritten (length prefixes, OBU sizes, a superframe index) or
+//!   whose parts lie apart is copied once, into a block the frames share.
 //!
 //! Padding-only packets (an empty payload: bandwidth probes) carry no media but take a sequence
 //! number: they keep the packets around them contiguous, and are counted apart

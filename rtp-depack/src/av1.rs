@@ -28,7 +28,8 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use mjrtool_core::{
-    Codec, Depacketizer as PayloadRules, FrameFacts, FrameParts, PacketRole, PayloadError,
+    Codec, Depacketizer as PayloadRules, FrameData, FrameFacts, FrameParts, PacketRole,
+    PayloadError,
 };
 
 use crate::assemble::PartsCursor;
@@ -355,7 +356,10 @@ impl PayloadRules for Av1Payload {
         Ok(facts.facts(frame))
     }
 
-    fn complete(&mut self, mut parts: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
+    fn complete(
+        &mut self,
+        mut parts: FrameParts<'_>,
+    ) -> Result<(FrameData, FrameFacts), PayloadError> {
         let (packets, cut) = packets(parts.parts(), parts.len());
         // The OBUs take no more room than the packets they came in: a size field is no longer
         // than the element length it replaces, or than the 5 bytes of a packet's headers.
@@ -406,7 +410,7 @@ impl PayloadRules for Av1Payload {
             return Err(av1_error("at least one OBU in the TU", "none".into(), 0));
         }
         let f = facts.facts(&out);
-        Ok((out.freeze(), f))
+        Ok((out.into(), f))
     }
 }
 
@@ -581,7 +585,7 @@ mod tests {
                 rules.depacketize(&Bytes::copy_from_slice(payload), &mut parts).unwrap();
             });
             let mut block = BytesMut::new();
-            let got = rules.complete(FrameParts::new(&parts, &mut block)).map(|f| f.0);
+            let got = rules.complete(FrameParts::new(&parts, &mut block)).map(|f| f.0.to_bytes());
             let want = (!kept.is_empty()).then_some(kept);
             prop_assert_eq!(got.as_deref().ok(), want.as_deref());
             // The same bytes cut anywhere else give the same frame, or the same error.
@@ -591,7 +595,7 @@ mod tests {
             at.sort_unstable();
             let recut: Vec<Bytes> =
                 at.windows(2).map(|w| Bytes::copy_from_slice(&joined[w[0]..w[1]])).collect();
-            let again = rules.complete(FrameParts::new(&recut, &mut block)).map(|f| f.0);
+            let again = rules.complete(FrameParts::new(&recut, &mut block)).map(|f| f.0.to_bytes());
             prop_assert_eq!(again, got);
         }
     }

@@ -154,7 +154,7 @@ fn legacy_frame(a: Assembled) -> Frame {
             .map(|t| u64::try_from(t.as_ms_floor()).unwrap_or(0)),
         width: f.size.map(|s| s.width),
         height: f.size.map(|s| s.height),
-        data: f.data,
+        data: f.data.into(),
         rtp_timestamp: f.rtp_timestamp,
         keyframe: f.keyframe,
         first_ext_seq: a.first_ext_seq,

@@ -4,8 +4,8 @@
 
 use bytes::{BufMut, Bytes};
 use mjrtool_core::{
-    Codec, Depacketizer as PayloadRules, FrameFacts, FrameParts, PacketRole, PayloadError,
-    VideoSize,
+    Codec, Depacketizer as PayloadRules, FrameData, FrameFacts, FrameParts, PacketRole,
+    PayloadError, VideoSize,
 };
 
 use crate::bits::BitReader;
@@ -228,13 +228,16 @@ impl PayloadRules for H264Payload {
         Ok(sets.facts(frame))
     }
 
-    fn complete(&mut self, mut parts: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
+    fn complete(
+        &mut self,
+        mut parts: FrameParts<'_>,
+    ) -> Result<(FrameData, FrameFacts), PayloadError> {
         let avcc = nal::pieces_to_avcc(CODEC, &mut parts)?;
         let is_slice = |n: &[u8]| n.first().is_some_and(|h| (1..=5).contains(&(h & 0x1F)));
         if !nal::avcc_nals(&avcc).any(is_slice) {
             // No picture: its NAL units go in front of the next one; nothing is handed out.
             self.carry.hold(&avcc);
-            return Ok((Bytes::new(), FrameFacts::default()));
+            return Ok((FrameData::new(), FrameFacts::default()));
         }
         let avcc = self.carry.prepend(avcc);
         let types = || nal::avcc_nals(&avcc).filter_map(|n| n.first().map(|h| h & 0x1F));
@@ -251,7 +254,7 @@ impl PayloadRules for H264Payload {
         }
         self.sets.update(&avcc);
         let facts = self.sets.facts(&avcc);
-        Ok((avcc, facts))
+        Ok((avcc.into(), facts))
     }
     /// Parameter sets held for the next picture belong to none that will come after a loss.
     fn lost(&mut self) {

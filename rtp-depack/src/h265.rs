@@ -4,8 +4,8 @@
 
 use bytes::{BufMut, Bytes};
 use mjrtool_core::{
-    Codec, Depacketizer as PayloadRules, FrameFacts, FrameParts, PacketRole, PayloadError,
-    VideoSize,
+    Codec, Depacketizer as PayloadRules, FrameData, FrameFacts, FrameParts, PacketRole,
+    PayloadError, VideoSize,
 };
 
 use crate::bits::BitReader;
@@ -227,12 +227,15 @@ impl PayloadRules for H265Payload {
         Ok(sets.facts(frame))
     }
 
-    fn complete(&mut self, mut parts: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
+    fn complete(
+        &mut self,
+        mut parts: FrameParts<'_>,
+    ) -> Result<(FrameData, FrameFacts), PayloadError> {
         let frame = nal::pieces_to_avcc(CODEC, &mut parts)?;
         if !nal::avcc_nals(&frame).any(|n| nal_type(n).is_some_and(|t| t <= 31)) {
             // No picture: its NAL units go in front of the next one; nothing is handed out.
             self.carry.hold(&frame);
-            return Ok((Bytes::new(), FrameFacts::default()));
+            return Ok((FrameData::new(), FrameFacts::default()));
         }
         let frame = self.carry.prepend(frame);
         let types = || nal::avcc_nals(&frame).filter_map(nal_type);
@@ -249,7 +252,7 @@ impl PayloadRules for H265Payload {
         }
         self.sets.update(&frame);
         let facts = self.sets.facts(&frame);
-        Ok((frame, facts))
+        Ok((frame.into(), facts))
     }
     /// Parameter sets held for the next picture belong to none that will come after a loss.
     fn lost(&mut self) {

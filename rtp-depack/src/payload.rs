@@ -3,7 +3,9 @@
 //! type.
 
 use bytes::Bytes;
-use mjrtool_core::{Codec, Depacketizer, FrameFacts, FrameParts, PacketRole, PayloadError};
+use mjrtool_core::{
+    Codec, Depacketizer, FrameData, FrameFacts, FrameParts, PacketRole, PayloadError,
+};
 
 use crate::audio::AudioPayload;
 use crate::av1::Av1Payload;
@@ -89,7 +91,19 @@ impl Depacketizer for CodecPayload {
         }
     }
 
-    fn complete(&mut self, frame: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
+    fn inspect_data(&self, frame: &FrameData) -> Result<FrameFacts, PayloadError> {
+        match self {
+            CodecPayload::Vp8(d) => d.inspect_data(frame),
+            CodecPayload::Opus(d) => d.inspect_data(frame),
+            CodecPayload::Audio(d) => d.inspect_data(frame),
+            CodecPayload::Vp9(d) => d.inspect_data(frame),
+            CodecPayload::Av1(d) => d.inspect_data(frame),
+            CodecPayload::H264(d) => d.inspect_data(frame),
+            CodecPayload::H265(d) => d.inspect_data(frame),
+        }
+    }
+
+    fn complete(&mut self, frame: FrameParts<'_>) -> Result<(FrameData, FrameFacts), PayloadError> {
         match self {
             CodecPayload::Vp8(d) => d.complete(frame),
             CodecPayload::Opus(d) => d.complete(frame),

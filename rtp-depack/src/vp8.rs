@@ -4,7 +4,7 @@
 use crate::vp8_bool::log2_dct_partitions;
 use bytes::Bytes;
 use mjrtool_core::{
-    Codec, Depacketizer as PayloadRules, FrameFacts, PacketRole, PayloadError, VideoSize,
+    Codec, Depacketizer as PayloadRules, FrameData, FrameFacts, PacketRole, PayloadError, VideoSize,
 };
 
 /// The VP8 payload descriptor at the start of every packet.
@@ -130,9 +130,33 @@ impl Vp8FrameHeader {
     /// partition is empty; or its DCT partition size table, or one of its DCT partitions, does
     /// not fit in the frame or is empty.
     pub fn read(frame: &[u8]) -> Result<Vp8FrameHeader, PayloadError> {
+        Vp8FrameHeader::read_within(frame, frame.len())
+    }
+
+    /// [`read`](Self::read) for a frame kept in pieces: reads its first bytes (copied together
+    /// only when the first piece does not hold the header and first partition).
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub fn read_data(frame: &FrameData) -> Result<Vp8FrameHeader, PayloadError> {
+        let tag = frame.prefix(3);
+        let first_part_size = match tag[..] {
+            [a, b, c] => (u32::from(a) | u32::from(b) << 8 | u32::from(c) << 16) >> 5,
+            _ => 0,
+        };
+        // The keyframe header, the first partition, and the longest DCT partition size table.
+        let head = 10 + first_part_size as usize + 3 * 7;
+        Vp8FrameHeader::read_within(&frame.prefix(head), frame.len())
+    }
+
+    /// [`read`](Self::read) of a frame `len` bytes long, of which `frame` is the start: at
+    /// least the header, the first partition and the DCT partition size table, when the frame
+    /// has them.
+    fn read_within(frame: &[u8], len: usize) -> Result<Vp8FrameHeader, PayloadError> {
         let tag = frame
             .get(..3)
-            .ok_or_else(|| frame_error("a 3-byte frame tag", frame.len(), 3))?;
+            .ok_or_else(|| frame_error("a 3-byte frame tag", len, 3))?;
         let bits = u32::from(tag[0]) | u32::from(tag[1]) << 8 | u32::from(tag[2]) << 16;
         let keyframe = bits & 1 == 0;
         let mut header = Vp8FrameHeader {
@@ -147,7 +171,7 @@ impl Vp8FrameHeader {
         if keyframe {
             let k = frame
                 .get(3..10)
-                .ok_or_else(|| frame_error("a 10-byte keyframe header", frame.len(), 10))?;
+                .ok_or_else(|| frame_error("a 10-byte keyframe header", len, 10))?;
             if k[..3] != [0x9d, 0x01, 0x2a] {
                 return Err(PayloadError {
                     codec: "VP8",
@@ -170,10 +194,10 @@ impl Vp8FrameHeader {
             header_len = 10;
         }
         let needed = header_len + header.first_part_size as usize;
-        if frame.len() < needed {
+        if len < needed {
             return Err(frame_error(
                 "the whole first partition its frame tag declares",
-                frame.len(),
+                len,
                 needed,
             ));
         }
@@ -187,22 +211,24 @@ impl Vp8FrameHeader {
         }
         let log2 = log2_dct_partitions(&frame[header_len..needed], keyframe);
         header.dct_partitions = 1 << log2;
-        check_dct_partitions(frame, needed, header.dct_partitions)?;
+        check_dct_partitions(frame, len, needed, header.dct_partitions)?;
         Ok(header)
     }
 }
 
 /// Checks that the `count` DCT partitions, and the table of their sizes, which start at byte
-/// `start` of `frame`, lie inside it and that none is empty (RFC 6386 section 9.5).
-fn check_dct_partitions(frame: &[u8], start: usize, count: u8) -> Result<(), PayloadError> {
+/// `start` of a frame `len` bytes long that starts with `frame`, lie inside it and that none is
+/// empty (RFC 6386 section 9.5).
+fn check_dct_partitions(
+    frame: &[u8],
+    len: usize,
+    start: usize,
+    count: u8,
+) -> Result<(), PayloadError> {
     let table_len = 3 * (usize::from(count) - 1);
-    let table = frame.get(start..start + table_len).ok_or_else(|| {
-        frame_error(
-            "the DCT partition size table",
-            frame.len(),
-            start + table_len,
-        )
-    })?;
+    let table = frame
+        .get(start..start + table_len)
+        .ok_or_else(|| frame_error("the DCT partition size table", len, start + table_len))?;
     let mut at = start + table_len;
     for (i, size) in table.chunks_exact(3).enumerate() {
         let size = usize::from(size[0]) | usize::from(size[1]) << 8 | usize::from(size[2]) << 16;
@@ -214,12 +240,12 @@ fn check_dct_partitions(frame: &[u8], start: usize, count: u8) -> Result<(), Pay
                 offset: start + 3 * i,
             });
         }
-        if frame.len() - at < size {
-            return Err(frame_error("a whole DCT partition", frame.len(), at + size));
+        if len - at < size {
+            return Err(frame_error("a whole DCT partition", len, at + size));
         }
         at += size;
     }
-    if at == frame.len() {
+    if at == len {
         return Err(frame_error(
             "a last DCT partition of at least 1 byte",
             at,
@@ -291,15 +317,25 @@ impl PayloadRules for Vp8Payload {
     }
 
     fn inspect(&self, frame: &[u8]) -> Result<FrameFacts, PayloadError> {
-        let header = Vp8FrameHeader::read(frame)?;
-        Ok(FrameFacts {
-            keyframe: header.keyframe,
-            size: header
-                .size
-                .map(|(width, height)| VideoSize { width, height }),
-            config: None,
-        })
+        facts(Vp8FrameHeader::read(frame)?)
     }
+
+    /// The header is read from the frame's first bytes: a frame that came in several packets is
+    /// handed out as their payloads, never copied.
+    fn inspect_data(&self, frame: &FrameData) -> Result<FrameFacts, PayloadError> {
+        facts(Vp8FrameHeader::read_data(frame)?)
+    }
+}
+
+/// What a VP8 frame header says, as the frame assembly wants it.
+fn facts(header: Vp8FrameHeader) -> Result<FrameFacts, PayloadError> {
+    Ok(FrameFacts {
+        keyframe: header.keyframe,
+        size: header
+            .size
+            .map(|(width, height)| VideoSize { width, height }),
+        config: None,
+    })
 }
 
 /// Splits VP8 frames into RTP payloads of at most `max_payload` bytes (descriptor included).

@@ -24,8 +24,8 @@
 
 use bytes::Bytes;
 use mjrtool_core::{
-    Codec, Depacketizer as PayloadRules, FrameFacts, FrameParts, PacketRole, PayloadError,
-    VideoSize,
+    Codec, Depacketizer as PayloadRules, FrameData, FrameFacts, FrameParts, PacketRole,
+    PayloadError, VideoSize,
 };
 
 pub use crate::vp9_descriptor::{Vp9Descriptor, Vp9GroupPicture, Vp9LayerIndex, Vp9Scalability};
@@ -268,7 +268,10 @@ impl PayloadRules for Vp9Payload {
         frame_facts(frame)
     }
 
-    fn complete(&mut self, mut parts: FrameParts<'_>) -> Result<(Bytes, FrameFacts), PayloadError> {
+    fn complete(
+        &mut self,
+        mut parts: FrameParts<'_>,
+    ) -> Result<(FrameData, FrameFacts), PayloadError> {
         let frame = parts.join();
         let layers = layer_frames(&frame)?;
         let Some(lowest) = layers.first() else {
@@ -309,9 +312,9 @@ impl PayloadRules for Vp9Payload {
             }
         }
         if let ([one], false) = (layers.as_slice(), changed) {
-            return Ok((one.data.clone(), facts));
+            return Ok((one.data.clone().into(), facts));
         }
-        Ok((Bytes::from(build_superframe(&frames)?), facts))
+        Ok((build_superframe(&frames)?.into(), facts))
     }
 }
 

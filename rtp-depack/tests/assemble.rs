@@ -66,12 +66,15 @@ fn a_one_packet_frame_is_a_slice_of_its_packet_and_a_longer_one_is_whole() {
     assert_eq!(out[1].data, frames[1]);
     // The first frame's bytes are the packet's own, after the 12-byte header and 4-byte
     // descriptor.
-    assert_eq!(out[0].data.as_ptr(), packets[0].raw[16..].as_ptr());
+    assert_eq!(
+        out[0].data.parts()[0].as_ptr(),
+        packets[0].raw[16..].as_ptr()
+    );
 
     let packets = opus_packets(&mut RtpBuilder::new(2, 111), 3);
     let out = run(&mut FrameAssembler::new(OpusPayload, 8), &packets);
     for (f, p) in out.iter().zip(&packets) {
-        assert_eq!(f.data.as_ptr(), p.raw[12..].as_ptr());
+        assert_eq!(f.data.parts()[0].as_ptr(), p.raw[12..].as_ptr());
     }
 }
 
@@ -183,4 +186,63 @@ fn a_new_ssrc_whose_first_packets_arrive_late_shares_numbers_with_the_old_one_an
         (s.reorder.duplicates, s.reorder.late, s.reorder.lost),
         (0, 0, 0)
     );
+}
+
+/// The packets' bytes one after the other in one buffer, as a recording's read holds them, and
+/// the packets parsed as slices of it.
+fn in_one_read(packets: &[RtpPacket]) -> Vec<RtpPacket> {
+    let mut all = Vec::new();
+    let mut at = Vec::new();
+    for p in packets {
+        all.extend_from_slice(&[0xEE; 10]); // what separates them: a recording's frame header
+        at.push(all.len()..all.len() + p.raw.len());
+        all.extend_from_slice(&p.raw);
+    }
+    let all = Bytes::from(all);
+    at.into_iter()
+        .map(|r| RtpPacket::parse(all.slice(r)).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_frame_of_packets_read_together_is_handed_out_as_their_payloads_uncopied() {
+    let mut b = RtpBuilder::new(1, 96);
+    let frames = [vp8_frame(true, 900, 1), vp8_frame(false, 700, 2)];
+    let packets = in_one_read(&vp8_packets(&mut b, &frames, 0, 200));
+    let payload_at = |p: &RtpPacket| p.raw[16..].as_ptr(); // 12-byte header, 4-byte descriptor
+    let mut a = FrameAssembler::new(Vp8Payload, 8);
+    let out = run(&mut a, &packets);
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].data, frames[0]);
+    assert_eq!(out[1].data, frames[1]);
+    let first = out[0].data.parts().len();
+    assert!(first > 2, "{first} parts");
+    let at: Vec<_> = out
+        .iter()
+        .flat_map(|f| f.data.parts())
+        .map(|p| p.as_ptr())
+        .collect();
+    assert_eq!(at, packets.iter().map(payload_at).collect::<Vec<_>>());
+
+    // Reordered inside the read (the second and third packets swapped): still not copied.
+    let mut swapped = packets.clone();
+    swapped.swap(1, 2);
+    let out = run(&mut FrameAssembler::new(Vp8Payload, 8), &swapped);
+    assert_eq!(out[0].data, frames[0]);
+    assert_eq!(out[0].data.runs(), 1);
+    assert_eq!(out[0].data.parts()[1].as_ptr(), payload_at(&packets[1]));
+
+    // Packets from places far apart in memory (each its own buffer, with room around it): the
+    // frame is copied into one piece rather than keeping every buffer alive.
+    let apart: Vec<RtpPacket> = vp8_packets(&mut b, &frames[..1], 0, 200)
+        .iter()
+        .map(|p| {
+            let mut v = vec![0; 4096 + p.raw.len()];
+            v[2048..2048 + p.raw.len()].copy_from_slice(&p.raw);
+            RtpPacket::parse(Bytes::from(v).slice(2048..2048 + p.raw.len())).unwrap()
+        })
+        .collect();
+    let out = run(&mut FrameAssembler::new(Vp8Payload, 8), &apart);
+    assert_eq!(out[0].data, frames[0]);
+    assert_eq!(out[0].data.parts().len(), 1);
 }

@@ -67,7 +67,7 @@ proptest! {
         prop_assert_eq!(frames.len(), aus.len(), "{:?}", stats);
         let config = expected_config(&aus);
         for (f, au) in frames.iter().zip(&aus) {
-            prop_assert!(f.data[..] == length_prefixed(au)[..], "frame at {} differs", f.rtp_timestamp);
+            prop_assert!(f.data.contiguous()[..] == length_prefixed(au)[..], "frame at {} differs", f.rtp_timestamp);
             let key = is_key(&Codec::H265, au);
             prop_assert_eq!(f.keyframe, key);
             prop_assert_eq!(f.size, key.then_some(VideoSize { width: 160, height: 120 }));
@@ -90,7 +90,7 @@ proptest! {
         let (frames, _, _) = assemble(&Codec::H265, packets, 8);
         for f in &frames {
             let i = ((f.rtp_timestamp - 1000) / TICKS) as usize;
-            prop_assert!(f.data[..] == length_prefixed(&aus[i])[..], "frame {} differs", i);
+            prop_assert!(f.data.contiguous()[..] == length_prefixed(&aus[i])[..], "frame {} differs", i);
             prop_assert_eq!(f.keyframe, is_key(&Codec::H265, &aus[i]));
         }
     }
@@ -108,7 +108,10 @@ fn reassembled_frames_decode_in_ffmpeg_to_the_fixtures_pictures() {
     let packets = packetize(&Codec::H265, &aus, 180, 65_500);
     let (frames, _, _) = assemble(&Codec::H265, packets, 16);
     assert_eq!(frames.len(), 30);
-    let stream: Vec<u8> = frames.iter().flat_map(|f| annexb(&f.data)).collect();
+    let stream: Vec<u8> = frames
+        .iter()
+        .flat_map(|f| annexb(&f.data.contiguous()))
+        .collect();
     let got = stream_md5s("hevc", &stream);
     assert_eq!(got, want);
 }
@@ -134,7 +137,7 @@ fn paci_and_undefined_packets_are_skipped_and_counted_without_breaking_a_frame()
         .map(|(i, (ts, marker, payload))| rtp(i as u16, *ts, *marker, payload));
     let (frames, stats, rules) = assemble(&Codec::H265, packets, 8);
     assert_eq!(frames.len(), 2, "{stats:?}");
-    assert!(frames[1].data[..] == length_prefixed(&aus[1])[..]);
+    assert!(frames[1].data.contiguous()[..] == length_prefixed(&aus[1])[..]);
     let CodecPayload::H265(h) = rules else {
         unreachable!()
     };

@@ -75,7 +75,7 @@ fn run<D: PayloadRules>(
 
 /// Checks that `out` is exactly `a` then `b`, the first frame of `b` alone marked.
 fn assert_two_segments(out: &[Frame], a: &[Vec<u8>], b: &[Vec<u8>]) {
-    let got: Vec<&[u8]> = out.iter().map(|f| &f.data[..]).collect();
+    let got: Vec<Bytes> = out.iter().map(|f| f.data.to_bytes()).collect();
     let want: Vec<&[u8]> = a.iter().chain(b).map(|f| &f[..]).collect();
     assert_eq!(got, want);
     let marked: Vec<usize> = (0..out.len()).filter(|&i| out[i].discontinuity).collect();
@@ -111,7 +111,7 @@ proptest! {
         packets.extend(shuffle(second, window, &jitter, &dups2));
         let step = arrivals.then_some(10);
         let (out, stats) = run(FrameAssembler::new(Vp8Payload, window), &packets, step);
-        let got: Vec<&[u8]> = out.iter().map(|f| &f.data[..]).collect();
+        let got: Vec<Bytes> = out.iter().map(|f| f.data.to_bytes()).collect();
         let want: Vec<&[u8]> = a.iter().chain(&b).map(|f| &f[..]).collect();
         prop_assert_eq!(got, want);
         let marked: Vec<usize> = (0..out.len()).filter(|&i| out[i].discontinuity).collect();
@@ -176,7 +176,7 @@ fn true_duplicates_repeat_their_timestamp_and_stay_duplicates() {
     let dups = (sent.len() - packets.len()) as u64;
     for step in [Some(10), None] {
         let (out, stats) = run(FrameAssembler::new(Vp8Payload, 64), &sent, step);
-        let got: Vec<&[u8]> = out.iter().map(|f| &f.data[..]).collect();
+        let got: Vec<Bytes> = out.iter().map(|f| f.data.to_bytes()).collect();
         let want: Vec<&[u8]> = a.iter().map(|f| &f[..]).collect();
         assert_eq!(got, want);
         assert!(out.iter().all(|f| !f.discontinuity));

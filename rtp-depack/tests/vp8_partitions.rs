@@ -3,7 +3,8 @@
 //! frames written with a boolean encoder, and random bit flips of real frames, judged against a
 //! plain reference of the rule; and, when ffmpeg is installed, by ffmpeg itself.
 
-use mjrtool_core::Depacketizer as PayloadRules;
+use bytes::Bytes;
+use mjrtool_core::{Depacketizer as PayloadRules, FrameData};
 use mjrtool_test_support::fixtures::{ivf_file, ivf_fixture};
 use mjrtool_test_support::tools::{have, run, temp_dir};
 use proptest::prelude::*;
@@ -232,7 +233,25 @@ fn frame(key: bool, first: &[u8], table: &[u32], body: usize) -> Vec<u8> {
 }
 
 fn accepted(frame: &[u8]) -> Option<usize> {
-    let header = Vp8FrameHeader::read(frame).ok()?;
+    let read = Vp8FrameHeader::read(frame);
+    // A frame kept in the pieces it came in reads the same, wherever it is cut, without being
+    // copied together (the frame assembly hands multi-packet frames out that way).
+    let all = Bytes::copy_from_slice(frame);
+    for cuts in [
+        vec![1],
+        vec![2, 5],
+        vec![3, 10, 11],
+        vec![frame.len() / 2],
+        vec![7, 20, 40],
+    ] {
+        let mut at: Vec<usize> = cuts.into_iter().filter(|&c| c < frame.len()).collect();
+        at.insert(0, 0);
+        at.push(frame.len());
+        let data = FrameData::from_parts(at.windows(2).map(|w| all.slice(w[0]..w[1])));
+        assert_eq!(Vp8FrameHeader::read_data(&data), read, "cut at {at:?}");
+        assert_eq!(Vp8Payload.inspect_data(&data), Vp8Payload.inspect(frame));
+    }
+    let header = read.ok()?;
     assert!(Vp8Payload.inspect(frame).is_ok());
     Some(usize::from(header.dct_partitions))
 }

@@ -57,7 +57,7 @@ proptest! {
         let out = assemble(vp9_rules(), shuffle(packets, 32, seed), 32);
         prop_assert_eq!(out.len(), frames.len());
         for (got, want) in out.iter().zip(&frames) {
-            prop_assert_eq!(&got.data[..], &want[..]);
+            prop_assert_eq!(&got.data.contiguous()[..], &want[..]);
             let key = Vp9FrameHeader::read(want).unwrap().keyframe;
             prop_assert_eq!(got.keyframe, key);
             // Every picture says its size, inter pictures too (the shown frame's).
@@ -80,7 +80,7 @@ proptest! {
         });
         for f in assemble(vp9_rules(), shuffle(packets, 16, seed), 16) {
             let i = ((f.rtp_timestamp - 9000) / 3000) as usize;
-            prop_assert_eq!(&f.data[..], &frames[i][..]);
+            prop_assert_eq!(&f.data.contiguous()[..], &frames[i][..]);
         }
     }
 }
@@ -178,7 +178,7 @@ fn two_spatial_layers_make_one_superframe_per_picture_or_only_the_lower_layer() 
         let both = assemble(vp9_rules(), shuffle(rtp_packets(&payloads), 16, 7), 16);
         assert_eq!(both.len(), pictures.len());
         for (f, layers) in both.iter().zip(&pictures) {
-            let index = superframe(&f.data);
+            let index = superframe(&f.data.contiguous());
             assert_eq!(index.len(), 2);
             let lower = Vp9FrameHeader::read(&index[0]).unwrap();
             assert!(!lower.show_frame, "the lower layer frame is hidden");
@@ -193,7 +193,7 @@ fn two_spatial_layers_make_one_superframe_per_picture_or_only_the_lower_layer() 
             assert_eq!(f.size, Some(QQVGA));
         }
         // ffmpeg shows one picture per timestamp, the top layer's.
-        let data: Vec<Bytes> = both.iter().map(|f| f.data.clone()).collect();
+        let data: Vec<Bytes> = both.iter().map(|f| f.data.to_bytes()).collect();
         let path = dir.join("both.ivf");
         std::fs::write(&path, ivf_file(b"VP90", 160, 120, &data)).unwrap();
         let (shown, errors) = decoded_sizes(&path);
@@ -207,7 +207,7 @@ fn two_spatial_layers_make_one_superframe_per_picture_or_only_the_lower_layer() 
         let base = assemble(rules, rtp_packets(&payloads), 16);
         assert_eq!(base.len(), pictures.len());
         for (f, layers) in base.iter().zip(&pictures) {
-            assert_eq!(&f.data[..], layers[0]);
+            assert_eq!(&f.data.contiguous()[..], layers[0]);
             assert_eq!(f.size, Some(sizes[0]));
         }
     }
@@ -245,7 +245,7 @@ fn ffmpeg_decodes_the_reassembled_stream_to_the_fixture_hashes_without_error() {
     let packets = rtp_packets(&packetize(&pictures, Vp9Packetizer::new(200, true)));
     let out: Vec<Bytes> = assemble(vp9_rules(), shuffle(packets, 16, 3), 16)
         .into_iter()
-        .map(|f| f.data)
+        .map(|f| f.data.to_bytes())
         .collect();
     let dir = temp_dir("vp9-md5");
     let path = dir.join("out.ivf");
@@ -427,7 +427,7 @@ fn complete_picture(rules: &mut Vp9Payload, layers: &[&[u8]]) -> Result<Bytes, S
             &[Bytes::from(joined)],
             &mut BytesMut::new(),
         ))
-        .map(|(data, _)| data)
+        .map(|(data, _)| data.to_bytes())
         .map_err(|e| e.to_string())
 }
 

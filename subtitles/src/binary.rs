@@ -92,7 +92,7 @@ impl<W: Write> FrameSink for BinaryDump<W> {
             return Err(SubtitleError::UnknownTrack { found: track });
         }
         self.out
-            .write_all(&frame.data)
+            .write_all(&frame.data.contiguous())
             .inspect_err(|_| self.stage = Stage::Broken)?;
         self.stats.messages += 1;
         self.stats.bytes += frame.data.len() as u64;

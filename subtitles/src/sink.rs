@@ -150,7 +150,7 @@ impl<W: Write> SubtitleSink<W> {
 
     fn take(&mut self, at: Placement, frame: &Frame) -> Result<(), SubtitleError> {
         self.stats.messages += 1;
-        let (text, cut) = clean(&frame.data, self.options.max_cue_bytes);
+        let (text, cut) = clean(&frame.data.contiguous(), self.options.max_cue_bytes);
         self.stats.invalid_utf8 += text.invalid_utf8;
         self.stats.control_chars += text.control_chars;
         self.stats.blank_lines += text.blank_lines;

@@ -68,7 +68,7 @@ pub fn vp9_depack(data: &[u8]) {
         ),
     ] {
         for f in depack(data, rules, after_loss) {
-            let header = Vp9FrameHeader::read(&f.data).expect("a checked frame");
+            let header = Vp9FrameHeader::read(&f.data.contiguous()).expect("a checked frame");
             assert!(!f.keyframe || header.keyframe);
             // A size, when given (a keyframe's, or an inter picture's from its references),
             // is a picture's.
@@ -85,13 +85,15 @@ pub fn av1_depack(data: &[u8]) {
     for f in depack(data, rules, AfterLoss::KeepCompleteFrames) {
         let mut at = 0;
         while at < f.data.len() {
-            let h = ObuHeader::parse(&f.data[at..]).expect("an OBU header");
+            let h = ObuHeader::parse(&f.data.contiguous()[at..]).expect("an OBU header");
             let size = h.size.expect("a size field") as usize;
             assert!(![2, 8, 15].contains(&h.obu_type));
             at += h.len + size;
         }
         assert_eq!(at, f.data.len());
-        let facts = rules.inspect(&f.data).expect("a TU that reads back");
+        let facts = rules
+            .inspect(&f.data.contiguous())
+            .expect("a TU that reads back");
         assert_eq!(facts.keyframe, f.keyframe);
         if f.keyframe {
             assert_eq!(facts.config, f.config);

@@ -209,7 +209,8 @@ impl<O: WavOutput> WavSink<O> {
         }
         self.stats.trimmed_samples += plan.trim;
         note_silence(&mut self.stats, plan.silence, plan.left_out);
-        let samples = &frame.data[trim * block..len * block];
+        let data = frame.data.contiguous();
+        let samples = &data[trim * block..len * block];
         Self::append(
             &mut self.out,
             open,

@@ -5,50 +5,66 @@
 //!
 //! * A cluster's size comes first in the file (EBML, RFC 8794 §6: the shortest VINT), so the
 //!   cluster is held until it closes. Its element headers (Timestamp, each block's ID, size,
-//!   track, time and flags) are written into one buffer; a frame handed over as [`Bytes`] is
-//!   not copied there but held (a reference count), and written where it goes when the cluster
-//!   is written out. Each frame's bytes are then copied once, by the output writer, instead of
-//!   twice (into the cluster, then out of it). The file is the same byte for byte.
+//!   track, time and flags) are written into one buffer; a frame handed over as a
+//!   [`FrameData`] (its pieces) is not copied there but held (a reference count per piece), and
+//!   written where it goes when the cluster is written out. Each frame's bytes are then copied
+//!   once, by the output writer, instead of twice (into the cluster, then out of it). The file
+//!   is the same byte for byte.
 //! * Only frames of at least [`HOLD_MIN`] bytes are held: copying a small one (an Opus packet)
 //!   costs less than a write call of its own.
-//! * At most [`HOLD_MAX`] frames are held per cluster; the next ones are copied. A held frame
-//!   keeps the buffer it is a slice of alive (for `mjrtool`, a 256 KiB read of a recording or
-//!   a 64 KiB block of assembled frames), so this caps what a cluster can keep alive besides
-//!   its own bytes: [`HOLD_MAX`] such buffers, whatever the input.
+//! * A held piece keeps the buffer it is a slice of alive (for `mjrtool`, a 256 KiB read of a
+//!   recording or a 64 KiB block of assembled frames). Pieces next to each other in memory
+//!   ([`FrameData::runs`]: the payloads of packets read one after the other, the frames of one
+//!   block) make a *run*, which keeps alive its own bytes, the gaps between them (at most
+//!   [`FrameData::GAP`] bytes each), and at most two buffers more: those where it starts and
+//!   ends. A frame whose first piece [`FrameData::follows`] the last piece held continues its
+//!   run. A cluster holds at most [`RUNS_MAX`] runs and [`PIECES_MAX`] pieces; the
+//!   next frames are copied. So what a cluster keeps alive besides its own bytes is, whatever
+//!   the input, at most 2 × [`RUNS_MAX`] such buffers and [`PIECES_MAX`] gaps.
 
 use std::io;
 
 use bytes::Bytes;
-use mjrtool_core::SharedWrite;
+use mjrtool_core::{FrameData, SharedWrite};
 
 /// Frames shorter than this are copied into the cluster, not held.
 pub(crate) const HOLD_MIN: usize = 512;
-/// Most frames a cluster holds (the next ones are copied).
-pub(crate) const HOLD_MAX: usize = 256;
+/// Most runs of pieces a cluster holds (the next frames that would start one are copied).
+pub(crate) const RUNS_MAX: usize = 128;
+/// Most pieces a cluster holds (the next frames are copied).
+pub(crate) const PIECES_MAX: usize = 4096;
 
 /// A block's payload as the muxer is given it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Payload<'a> {
     /// Bytes the caller keeps: copied into the cluster.
     Borrowed(&'a [u8]),
-    /// A shared buffer: held until the cluster is written, when large enough.
-    Shared(&'a Bytes),
+    /// Shared pieces: held until the cluster is written, when large enough.
+    Shared(&'a FrameData),
 }
 
 impl Payload<'_> {
-    /// The payload's bytes.
-    pub(crate) fn bytes(&self) -> &[u8] {
+    /// The payload's length.
+    pub(crate) fn len(&self) -> usize {
         match self {
-            Payload::Borrowed(b) => b,
-            Payload::Shared(b) => b,
+            Payload::Borrowed(b) => b.len(),
+            Payload::Shared(d) => d.len(),
+        }
+    }
+
+    /// The payload in one piece (copied together if it is in several).
+    pub(crate) fn contiguous(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Payload::Borrowed(b) => std::borrow::Cow::Borrowed(b),
+            Payload::Shared(d) => d.contiguous(),
         }
     }
 
     /// How many of its bytes go into the cluster's own buffer when it is added now to `c`.
     pub(crate) fn copied_len(&self, c: &ClusterBuf) -> usize {
         match self {
-            Payload::Shared(b) if c.would_hold(b.len()) => 0,
-            _ => self.bytes().len(),
+            Payload::Shared(d) if c.would_hold(d).is_some() => 0,
+            _ => self.len(),
         }
     }
 }
@@ -58,10 +74,12 @@ impl Payload<'_> {
 pub(crate) struct ClusterBuf {
     /// Headers and copied payloads.
     inline: Vec<u8>,
-    /// Held payloads, each with the length of `inline` at which it goes.
+    /// Held pieces, each with the length of `inline` at which it goes.
     held: Vec<(usize, Bytes)>,
-    /// Sum of the held payloads' lengths.
+    /// Sum of the held pieces' lengths.
     held_len: usize,
+    /// Runs of held pieces (see the module's notes).
+    runs: usize,
 }
 
 impl ClusterBuf {
@@ -71,6 +89,7 @@ impl ClusterBuf {
             inline: Vec::with_capacity(capacity),
             held: Vec::new(),
             held_len: 0,
+            runs: 0,
         }
     }
 
@@ -84,19 +103,38 @@ impl ClusterBuf {
         &mut self.inline
     }
 
-    fn would_hold(&self, len: usize) -> bool {
-        len >= HOLD_MIN && self.held.len() < HOLD_MAX
+    /// The runs `data` would start if held now (see the module's notes), if it is to be held.
+    fn would_hold(&self, data: &FrameData) -> Option<usize> {
+        if data.len() < HOLD_MIN || self.held.len() + data.parts().len() > PIECES_MAX {
+            return None;
+        }
+        let parts = data.parts();
+        let continues = self
+            .held
+            .last()
+            .is_some_and(|(_, last)| FrameData::follows(last, &parts[0]));
+        let runs = data.runs() - usize::from(continues);
+        (self.runs + runs <= RUNS_MAX).then_some(runs)
     }
 
     /// Appends a payload: held if it is shared and large enough (and the cluster holds fewer
-    /// than [`HOLD_MAX`]), else copied.
+    /// than [`RUNS_MAX`] runs and [`PIECES_MAX`] pieces with it), else copied.
     pub(crate) fn push(&mut self, data: Payload<'_>) {
         match data {
-            Payload::Shared(b) if self.would_hold(b.len()) => {
-                self.held.push((self.inline.len(), b.clone()));
-                self.held_len += b.len();
-            }
-            _ => self.inline.extend_from_slice(data.bytes()),
+            Payload::Shared(d) => match self.would_hold(d) {
+                Some(runs) => {
+                    self.runs += runs;
+                    self.held_len += d.len();
+                    let at = self.inline.len();
+                    self.held.extend(d.parts().iter().map(|p| (at, p.clone())));
+                }
+                None => {
+                    for part in d.parts() {
+                        self.inline.extend_from_slice(part);
+                    }
+                }
+            },
+            Payload::Borrowed(b) => self.inline.extend_from_slice(b),
         }
     }
 
@@ -119,7 +157,9 @@ impl ClusterBuf {
     pub(crate) fn write_to<W: SharedWrite>(&self, w: &mut W) -> io::Result<()> {
         let mut from = 0;
         for (at, payload) in &self.held {
-            w.write_all(&self.inline[from..*at])?;
+            if *at > from {
+                w.write_all(&self.inline[from..*at])?;
+            }
             w.write_shared(payload)?;
             from = *at;
         }
@@ -132,6 +172,7 @@ impl ClusterBuf {
         self.inline.clear();
         self.held.clear();
         self.held_len = 0;
+        self.runs = 0;
         if self.inline.capacity() > keep {
             self.inline = Vec::with_capacity(start);
         }
@@ -143,24 +184,42 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A frame of `pieces` pieces of `len` bytes each, slices of one buffer with `gap` bytes
+    /// between them (`apart`: each piece its own allocation).
+    fn frame(pieces: usize, len: usize, gap: usize, byte: u8, apart: bool) -> FrameData {
+        if apart {
+            return FrameData::from_parts((0..pieces).map(|_| Bytes::from(vec![byte; len])));
+        }
+        let read = Bytes::from(vec![byte; pieces * (len + gap)]);
+        FrameData::from_parts(
+            (0..pieces).map(|i| read.slice(i * (len + gap)..i * (len + gap) + len)),
+        )
+    }
+
     proptest! {
-        /// Whatever is held or copied, the cluster writes the bytes in the order they came.
+        /// Whatever is held or copied, the cluster writes the bytes in the order they came, and
+        /// never holds more runs or pieces than its caps.
         #[test]
         fn a_cluster_writes_what_it_was_given_in_order(
-            parts in prop::collection::vec((any::<bool>(), 0usize..2000, any::<u8>()), 0..(HOLD_MAX + 40)),
+            frames in prop::collection::vec(
+                (any::<bool>(), 1usize..12, 0usize..2000, 0usize..700, any::<u8>(), any::<bool>()),
+                0..(RUNS_MAX + 40),
+            ),
         ) {
             let mut c = ClusterBuf::with_capacity(16);
             let mut expected = Vec::new();
-            for (shared, len, byte) in parts {
+            for (shared, pieces, len, gap, byte, apart) in frames {
                 let header = [byte, 0xA3];
                 c.inline().extend_from_slice(&header);
                 expected.extend_from_slice(&header);
-                let data = Bytes::from(vec![byte; len]);
-                c.push(if shared { Payload::Shared(&data) } else { Payload::Borrowed(&data) });
-                expected.extend_from_slice(&data);
+                let data = frame(pieces, len / pieces, gap, byte, apart);
+                let bytes = data.to_bytes();
+                c.push(if shared { Payload::Shared(&data) } else { Payload::Borrowed(&bytes) });
+                expected.extend_from_slice(&bytes);
                 prop_assert_eq!(c.len(), expected.len());
             }
-            prop_assert!(c.held.len() <= HOLD_MAX);
+            prop_assert!(c.runs <= RUNS_MAX);
+            prop_assert!(c.held.len() <= PIECES_MAX);
             let mut out = Vec::new();
             c.write_to(&mut out).unwrap();
             prop_assert!(out == expected, "the written bytes differ");
@@ -171,12 +230,50 @@ mod tests {
     fn held_frames_are_let_go_when_the_cluster_is_cleared() {
         let data = Bytes::from(vec![1u8; 4096]);
         let mut c = ClusterBuf::with_capacity(16);
-        c.push(Payload::Shared(&data));
-        c.push(Payload::Shared(&data.slice(..100)));
+        c.push(Payload::Shared(&data.clone().into()));
+        c.push(Payload::Shared(&data.slice(..100).into()));
         assert_eq!(c.held.len(), 1, "a short frame is copied, not held");
         assert!(!data.is_unique());
         c.clear(1 << 20, 16);
         assert!(data.is_unique());
         assert_eq!(c.len(), 0);
+    }
+
+    #[test]
+    fn pieces_read_one_after_the_other_are_one_run() {
+        let read = Bytes::from(vec![7u8; 64 << 10]);
+        let piece = |i: usize| read.slice(i * 1100..i * 1100 + 1000);
+        // A piece far (more than GAP bytes) from any other: allocations made one after the
+        // other may lie next to each other in memory.
+        let lone = |byte: u8| Bytes::from(vec![byte; 3000]).slice(1000..1600);
+        let mut c = ClusterBuf::with_capacity(16);
+        // Three frames of the same read, their pieces 100 bytes apart: one run.
+        for f in 0..3 {
+            c.inline().extend_from_slice(b"hdr");
+            c.push(Payload::Shared(&FrameData::from_parts(
+                (0..4).map(|i| piece(f * 4 + i)),
+            )));
+        }
+        assert_eq!((c.runs, c.held.len()), (1, 12));
+        // A frame of its own allocation starts a run; so does a piece further than GAP away.
+        c.push(Payload::Shared(&lone(1).into()));
+        assert_eq!(c.runs, 2);
+        let far = read.slice(40_000..41_000);
+        c.push(Payload::Shared(&FrameData::from_parts([piece(20), far])));
+        assert_eq!(c.runs, 4);
+        // Past the caps, frames are copied.
+        let mut lones = Vec::new();
+        while c.runs < RUNS_MAX {
+            lones.push(lone(2)); // (kept, so that the next is not where this one was)
+            c.push(Payload::Shared(&lones[lones.len() - 1].clone().into()));
+            assert!(c.held.len() < 200);
+        }
+        let held = c.held.len();
+        c.push(Payload::Shared(&lone(3).into()));
+        assert_eq!(
+            c.held.len(),
+            held,
+            "a cluster holding RUNS_MAX runs copies the next frame"
+        );
     }
 }

@@ -113,8 +113,9 @@ impl TrackState {
 ///
 /// Whatever the length or shape of the input, a muxer holds: the cluster being built (at most
 /// [`MuxerOptions::max_cluster_bytes`], or one block with its headers when a block is larger;
-/// a frame given as `Bytes` through [`FrameSink`](mjrtool_core::FrameSink) is held rather than
-/// copied, which keeps the buffer it is a slice of alive, for at most 256 frames a cluster), at
+/// a frame given through [`FrameSink`](mjrtool_core::FrameSink) is held rather than copied,
+/// which keeps the buffers its pieces are slices of alive: at most 4,096 pieces in 128 runs of
+/// memory a cluster, see [`mjrtool_core::FrameData::runs`]), at
 /// most [`MuxerOptions::max_cue_points`] cue points of 24 bytes (seekable outputs only), and
 /// a fixed amount per track. Nothing is kept per block or per closed cluster: a keyframe every
 /// millisecond makes a cluster each, written out at once, and a cue point a second.
@@ -390,7 +391,7 @@ impl<W: SharedWrite> Muxer<W> {
         keyframe: bool,
         payload: Payload<'_>,
     ) -> Result<(), MuxError> {
-        let data = payload.bytes();
+        let len = payload.len();
         if self.phase != Phase::Open {
             return Err(self.not_open());
         }
@@ -401,19 +402,19 @@ impl<W: SharedWrite> Muxer<W> {
             });
         };
         let track = t.number;
-        if data.len() > MAX_BLOCK {
-            return Err(MuxError::BlockTooLarge { len: data.len() });
+        if len > MAX_BLOCK {
+            return Err(MuxError::BlockTooLarge { len });
         }
         let ms = self.block_ms(&t, timestamp_ns)?;
         let Some(form) = t.text else {
-            if data.len() % t.align != 0 {
+            if len % t.align != 0 {
                 return Err(MuxError::InvalidFrame {
                     track,
                     expected: "a PCM block of whole samples (every channel)",
-                    found: format!("{} bytes, not a multiple of {}", data.len(), t.align),
+                    found: format!("{} bytes, not a multiple of {}", len, t.align),
                 });
             }
-            self.start_block(ti, ms, keyframe, data.len())?;
+            self.start_block(ti, ms, keyframe, len)?;
             self.simple_block(track, ms, keyframe, payload);
             self.block_written(ti, ms, None);
             return Ok(());
@@ -425,7 +426,8 @@ impl<W: SharedWrite> Muxer<W> {
                 found: "none".into(),
             });
         };
-        let payload = text::payload(form, data);
+        let text = payload.contiguous();
+        let payload = text::payload(form, &text);
         if payload.is_empty() {
             return Ok(());
         }
@@ -512,7 +514,7 @@ impl<W: SharedWrite> Muxer<W> {
         let c = self.cluster.inline();
         write_id(c, SIMPLE_BLOCK);
         let track_len = ebml::size_len(track);
-        write_size(c, (track_len + 3 + data.bytes().len()) as u64);
+        write_size(c, (track_len + 3 + data.len()) as u64);
         write_size(c, track);
         c.extend_from_slice(&rel.to_be_bytes());
         c.push(if keyframe { 0x80 } else { 0 });

@@ -474,7 +474,7 @@ mod tests {
         let frame = Frame::new(Bytes::from_static(&[0xF8, 0xFF, 0xFE]), 0, true);
         let mut m = muxer(DocType::Webm);
         order(m.write(0, at, &frame));
-        order(m.write_block(1, 0, true, &frame.data));
+        order(m.write_block(1, 0, true, &frame.data.contiguous()));
         order(FrameSink::finish(&mut m, Nanos::ZERO));
         m.open(&[opus(None)]).unwrap();
         order(m.open(&[opus(None)]));

@@ -157,7 +157,7 @@ type Out = (Bytes, u32, bool, Option<Nanos>, Option<VideoSize>, bool);
 
 fn key(f: &Frame) -> Out {
     (
-        f.data.clone(),
+        f.data.to_bytes(),
         f.rtp_timestamp,
         f.keyframe,
         f.arrival,

@@ -116,7 +116,7 @@ pub fn assert_sets_apart_come_back(codec: &Codec, aus: &[Vec<Vec<u8>>]) {
         for f in &frames {
             let i = ((f.rtp_timestamp - 1000) / TICKS) as usize;
             assert!(
-                f.data[..] == fixtures::length_prefixed(&aus[i])[..],
+                f.data.contiguous()[..] == fixtures::length_prefixed(&aus[i])[..],
                 "frame {i}"
             );
             assert_eq!(f.keyframe, is_key(codec, &aus[i]));

@@ -293,8 +293,8 @@ fn convert(session: &Session, options: &ScoreOptions) -> Result<(Vec<Placed>, i6
         .map(|(track, at, frame)| {
             let id = match (frame.synthetic, track) {
                 (true, _) => None,
-                (false, 0) => opus_frame_id(&frame.data),
-                (false, _) => vp8_frame_id(&frame.data),
+                (false, 0) => opus_frame_id(&frame.data.contiguous()),
+                (false, _) => vp8_frame_id(&frame.data.contiguous()),
             };
             Placed {
                 track,
