@@ -4,7 +4,7 @@
 use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
 
 use bytes::Bytes;
-use mjrtool_core::{Codec, Frame, FrameSink, Nanos, Placement, TrackSpec, VideoSize};
+use mjrtool_core::{Codec, Frame, FrameData, FrameSink, Nanos, Placement, TrackSpec, VideoSize};
 use mjrtool_mp4::{reader, Mp4Error, Mp4Muxer};
 use proptest::prelude::*;
 
@@ -50,7 +50,22 @@ fn write_all(sink: &mut dyn FrameSink<Error = Mp4Error>, video: &[Planned], audi
     all.sort();
     for (at, track, i) in all {
         let s = if track == 0 { &video[i] } else { &audio[i] };
-        let frame = Frame::new(Bytes::from(s.1.clone()), 0, s.2);
+        // Video frames come in pieces (the payloads of their packets, as the frame assembly
+        // hands them out); each layout writes them as the one sample they make.
+        let data = match track {
+            0 => {
+                let all = Bytes::from(s.1.clone());
+                let cut = [all.len() / 3, all.len() / 2, all.len()];
+                FrameData::from_parts(
+                    [0, cut[0], cut[1]]
+                        .iter()
+                        .zip(cut)
+                        .map(|(&a, b)| all.slice(a..b)),
+                )
+            }
+            _ => FrameData::from(s.1.clone()),
+        };
+        let frame = Frame::new(data, 0, s.2);
         sink.write(track, Placement::at(at), &frame).unwrap();
     }
     sink.finish(Nanos::from_secs(100)).unwrap();
