@@ -29,14 +29,14 @@ const SYNTH_BOUND: usize = 8 << 20;
 /// (the output writer's chunks fill only after a few MiB).
 const SHORT_MIN: u64 = 5;
 /// Length of the long session, minutes.
-const LONG_MIN: u64 = 20;
+const LONG_MIN: u64 = 45;
 /// How much more a longer input may need: what differs between two runs, not anything per
 /// frame: buffer growth that lands on a different power of two (1 MiB), and what the threads'
 /// timing decides: the frames each recording's reading thread holds ahead of the timeline (up
-/// to 3 batches of 256 KiB: 768 KiB a recording, two here) and the writer's batches in flight
-/// with the reads and blocks their frames keep alive (1 MiB). A leak of 60 bytes a frame still
-/// shows: the long session has some 70,000 frames more.
-const SLACK: usize = (1 << 20) + 2 * (768 << 10) + (1 << 20);
+/// to 3 batches of 1 MiB a recording, two here) and the writer's batches in flight (4 of 1 MiB)
+/// with the reads their frames keep alive (5 MiB). A leak of 70 bytes a frame still shows: the
+/// long session has some 190,000 frames more.
+const SLACK: usize = (1 << 20) + 2 * (3 << 20) + (5 << 20);
 
 /// A fresh temporary folder, removed when dropped.
 struct TempDir(PathBuf);

@@ -10,15 +10,18 @@ use std::thread::JoinHandle;
 use bytes::{Bytes, BytesMut};
 use mjrtool_core::SharedWrite;
 
-/// Bytes are handed to the writing thread in batches of about this size. 256 KiB, not more: on
-/// the benchmark machine (Linux 6.18, ext4, in a VM) writes of 1 MiB made the kernel's copy into
+/// Bytes are written with one `writev` of about this size. 256 KiB, not more: on the
+/// benchmark machine (Linux 6.18, ext4, in a VM) writes of 1 MiB made the kernel's copy into
 /// the page cache two to three times slower in most runs (muxing an hour of VP8 + Opus: 0.8-1.0
 /// s of system time instead of 0.3 s), and 256 KiB did not (benches/compare.sh, BENCHMARKS.md).
 const CHUNK: usize = 256 << 10;
+/// Bytes are written with one `writev` of at most this many pieces (below the kernel's 1024).
+const PIECES: usize = 512;
+/// The writing thread is handed this many such writes at a time: each hand-over may wake it
+/// (in a VM, an interrupt to the other core), so they are made four times rarer than writes.
+const WRITES_PER_BATCH: usize = 4;
 /// Batches in flight at most.
 const CHUNKS: usize = 3;
-/// Pieces in one batch at most (one `writev`, below the kernel's 1024).
-const PIECES: usize = 512;
 /// A shared payload shorter than this is copied (a piece of its own costs more than the copy).
 const SHARE_MIN: usize = 1024;
 /// Copied bytes are gathered in blocks of this size.
@@ -40,11 +43,11 @@ enum Op {
 
 /// A buffered `Write + Seek` over a file whose writes happen on a thread of their own.
 ///
-/// Writes are gathered into batches of about 256 KiB, each written by one vectored write: bytes
-/// written with `write` are copied into 64 KiB blocks, while a payload handed over with
-/// [`SharedWrite::write_shared`] (a muxer's frames) goes into the batch as the `Bytes` it is,
-/// without a copy. A few batches are in flight at most, so memory stays bounded: (3 + 1) ×
-/// 256 KiB of bytes, plus whatever larger allocations the shared payloads are slices of (the
+/// Writes are gathered into batches of about 1 MiB, each written by vectored writes of about
+/// 256 KiB: bytes written with `write` are copied into 64 KiB blocks, while a payload handed
+/// over with [`SharedWrite::write_shared`] (a muxer's frames) goes into the batch as the `Bytes`
+/// it is, without a copy. A few batches are in flight at most, so memory stays bounded: (3 + 1)
+/// × 1 MiB of bytes, plus whatever larger allocations the shared payloads are slices of (the
 /// recordings' 256 KiB reads, the frame assembly's blocks) kept alive meanwhile. The position
 /// and length are tracked here (the file is new and only this writer writes it), so seeking
 /// never waits for the thread. An error met by the thread is returned by the next write, seek,
@@ -64,8 +67,25 @@ pub struct BackgroundWriter {
     len: u64,
 }
 
-/// Writes every piece, in order, with as few `writev` calls as the kernel allows.
+/// Writes every piece, in order, with `writev` calls of at most [`CHUNK`] bytes (unless one
+/// piece is larger) and [`PIECES`] pieces.
 fn write_pieces(file: &mut File, pieces: &[Bytes]) -> io::Result<()> {
+    let mut from = 0;
+    while from < pieces.len() {
+        let mut to = from + 1;
+        let mut len = pieces[from].len();
+        while to < pieces.len() && to - from < PIECES && len + pieces[to].len() <= CHUNK {
+            len += pieces[to].len();
+            to += 1;
+        }
+        write_vectored_all(file, &pieces[from..to])?;
+        from = to;
+    }
+    Ok(())
+}
+
+/// Writes all of `pieces`, in order, with as few `writev` calls as the kernel allows.
+fn write_vectored_all(file: &mut File, pieces: &[Bytes]) -> io::Result<()> {
     let mut slices: Vec<IoSlice<'_>> = pieces.iter().map(|p| IoSlice::new(p)).collect();
     let mut rest = &mut slices[..];
     while !rest.is_empty() {
@@ -102,7 +122,7 @@ impl BackgroundWriter {
         });
         BackgroundWriter {
             block: BytesMut::new(),
-            batch: Vec::with_capacity(PIECES),
+            batch: Vec::with_capacity(WRITES_PER_BATCH * PIECES),
             batch_len: 0,
             ops: Some(ops),
             spare,
@@ -140,7 +160,9 @@ impl BackgroundWriter {
     fn push(&mut self, piece: Bytes) -> io::Result<()> {
         self.batch_len += piece.len();
         self.batch.push(piece);
-        if self.batch_len >= CHUNK || self.batch.len() >= PIECES - 1 {
+        if self.batch_len >= WRITES_PER_BATCH * CHUNK
+            || self.batch.len() >= WRITES_PER_BATCH * PIECES - 1
+        {
             self.ship()?;
         }
         Ok(())
@@ -154,7 +176,7 @@ impl BackgroundWriter {
         }
         let next = if self.allocated < CHUNKS + 1 {
             self.allocated += 1;
-            Vec::with_capacity(PIECES)
+            Vec::with_capacity(WRITES_PER_BATCH * PIECES)
         } else {
             // An error means the thread is gone: `send` below reports why.
             self.spare.recv().unwrap_or_default()
@@ -220,7 +242,7 @@ impl Write for BackgroundWriter {
             let (now, rest) = data.split_at(room.min(data.len()));
             self.block.extend_from_slice(now);
             data = rest;
-            if self.batch_len + self.block.len() >= CHUNK {
+            if self.batch_len + self.block.len() >= WRITES_PER_BATCH * CHUNK {
                 self.ship()?;
             }
         }
