@@ -367,6 +367,17 @@ impl<'a> FrameParts<'a> {
         FrameParts { parts, len, block }
     }
 
+    /// The same frame without its last part (a trailer of the depacketizer's own making),
+    /// sharing the block; `None` for a frame of no parts.
+    pub fn without_last(&mut self) -> Option<FrameParts<'_>> {
+        let (last, rest) = self.parts.split_last()?;
+        Some(FrameParts {
+            parts: rest,
+            len: self.len - last.len(),
+            block: &mut *self.block,
+        })
+    }
+
     /// The parts, in order.
     pub fn parts(&self) -> &'a [Bytes] {
         self.parts

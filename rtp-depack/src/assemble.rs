@@ -37,7 +37,8 @@
 //!   costs them nothing.
 //! * **No copy, or one.** The depacketizer finishes a frame from its parts
 //!   ([`mjrtool_core::Depacketizer::complete`] with a [`FrameParts`]): a frame whose parts are
-//!   the payloads as they came (VP8, Opus, PCM) is handed out as those slices of the packets
+//!   the payloads as they came (VP8, a VP9 picture of one layer frame, Opus, PCM) is handed out
+//!   as those slices of the packets
 //!   ([`FrameParts::data`]: a [`mjrtool_core::FrameData`] of several pieces, when they lie close
 //!   together in memory); one rewritten (length prefixes, OBU sizes, a superframe index) or
 //!   whose parts lie apart is copied once, into a block the frames share.

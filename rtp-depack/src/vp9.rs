@@ -20,7 +20,9 @@
 //! of its own making: the layer frame's length (u32, little-endian), its SID, its P bit, and
 //! the tag `V9`. [`complete`](mjrtool_core::Depacketizer::complete) walks the trailers from the
 //! end of the joined frame back to its start; a frame they do not cover exactly is dropped as
-//! corrupt. A picture of one layer frame is then a slice of the joined bytes, without a copy.
+//! corrupt. A picture of one layer frame that is no superframe (the usual picture of a stream
+//! without spatial layers) is not joined: it is handed out as its packets' payloads, and its
+//! headers are read from its first bytes.
 
 use bytes::Bytes;
 use mjrtool_core::{
@@ -35,6 +37,8 @@ pub use crate::vp9_header::{Vp9RefSlots, Vp9UncompressedHeader};
 
 /// Length of the trailer `depacketize` pushes after each layer frame (see the module docs).
 const TRAILER: usize = 8;
+/// Bytes of a picture's start its headers are first read from (see `complete_one_layer`).
+const HEAD: usize = 512;
 /// The trailer's tag.
 const TAG: [u8; 2] = *b"V9";
 
@@ -145,6 +149,76 @@ impl Vp9Payload {
             }
         }
         (changed, last)
+    }
+
+    /// The picture's size into `facts`: the one the last SS announces for a keyframe, else the
+    /// shown frame's (`last`, its uncompressed header).
+    fn picture_size(&self, facts: &mut FrameFacts, last: Option<Vp9UncompressedHeader>) {
+        // (Not a size of zero: an SS may announce one, and an inter picture whose references'
+        // sizes are not known has one.)
+        let announced = self
+            .announced_size()
+            .filter(|s| facts.keyframe && s.width > 0 && s.height > 0);
+        if let Some(size) = announced {
+            facts.size = Some(size);
+        } else if let Some(h) = last {
+            // The shown picture's size (an inter picture's too: a scalable stream's upper layer
+            // can join after its first keyframe).
+            if let (Ok(width @ 1..), Ok(height @ 1..)) =
+                (u16::try_from(h.width), u16::try_from(h.height))
+            {
+                facts.size = Some(VideoSize { width, height });
+            }
+        }
+    }
+
+    /// A picture of one layer frame that is no superframe, finished without joining its
+    /// packets: the frame is their payloads ([`FrameParts::data`]), and its headers are read
+    /// from its first bytes. `None` for any other picture, before anything is changed: those
+    /// are joined and walked by their trailers. Gives what that walk gives for such a picture.
+    fn complete_one_layer(
+        &mut self,
+        parts: &mut FrameParts<'_>,
+    ) -> Option<Result<(FrameData, FrameFacts), PayloadError>> {
+        let trailer = parts.parts().last()?;
+        let whole = parts.len().checked_sub(TRAILER)?;
+        let t: [u8; TRAILER] = trailer[..].try_into().ok()?;
+        if t[6..] != TAG || u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize != whole {
+            return None;
+        }
+        let inter_picture = t[5] & 1 != 0;
+        let mut body = parts.without_last()?;
+        // A layer frame that ends like a superframe index is split by the walk.
+        let end = body.parts().last()?.last()?;
+        if end & 0xE0 == 0xC0 {
+            return None;
+        }
+        let data = body.data();
+        // The headers lie in the first bytes (a keyframe's uncompressed header is some 20);
+        // should they not, the whole frame is read, as the walk reads it.
+        let head = data.prefix(HEAD);
+        let whole_read = head.len() == data.len();
+        let facts = frame_facts(&head).or_else(|e| match whole_read {
+            true => Err(e),
+            false => frame_facts(&data.contiguous()),
+        });
+        let mut facts = match facts {
+            Ok(f) => f,
+            Err(e) => return Some(Err(e)),
+        };
+        facts.keyframe &= !inter_picture;
+        let header =
+            Vp9UncompressedHeader::read_within(&head, data.len(), &self.slots).or_else(|e| {
+                match whole_read {
+                    true => Err(e),
+                    false => Vp9UncompressedHeader::read(&data.contiguous(), &self.slots),
+                }
+            });
+        if let Ok(h) = &header {
+            self.slots.update(h);
+        }
+        self.picture_size(&mut facts, header.ok());
+        Some(Ok((data, facts)))
     }
 
     fn trailer(open: OpenLayer) -> Bytes {
@@ -272,6 +346,9 @@ impl PayloadRules for Vp9Payload {
         &mut self,
         mut parts: FrameParts<'_>,
     ) -> Result<(FrameData, FrameFacts), PayloadError> {
+        if let Some(done) = self.complete_one_layer(&mut parts) {
+            return done;
+        }
         let frame = parts.join();
         let layers = layer_frames(&frame)?;
         let Some(lowest) = layers.first() else {
@@ -295,22 +372,7 @@ impl PayloadRules for Vp9Payload {
             }
         }
         let (changed, last) = self.hide_all_but_last(&mut frames);
-        // (Not a size of zero: an SS may announce one, and an inter picture whose references'
-        // sizes are not known has one.)
-        let announced = self
-            .announced_size()
-            .filter(|s| facts.keyframe && s.width > 0 && s.height > 0);
-        if let Some(size) = announced {
-            facts.size = Some(size);
-        } else if let Some(h) = last {
-            // The shown picture's size (an inter picture's too: a scalable stream's upper layer
-            // can join after its first keyframe).
-            if let (Ok(width @ 1..), Ok(height @ 1..)) =
-                (u16::try_from(h.width), u16::try_from(h.height))
-            {
-                facts.size = Some(VideoSize { width, height });
-            }
-        }
+        self.picture_size(&mut facts, last);
         if let ([one], false) = (layers.as_slice(), changed) {
             return Ok((one.data.clone().into(), facts));
         }
@@ -437,6 +499,86 @@ impl Vp9Packetizer {
                     p_diffs: vec![1],
                 }]
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+    use mjrtool_test_support::fixtures::ivf_fixture;
+    use proptest::prelude::*;
+
+    /// Finishes `frame` as a picture of one layer frame, cut at `cuts`: with its trailer a part
+    /// of its own, as `depacketize` pushes it (kept in pieces), or with the trailer joined to the
+    /// frame's last bytes (walked by its trailers).
+    fn finish(
+        rules: &mut Vp9Payload,
+        frame: &[u8],
+        cuts: &[usize],
+        in_pieces: bool,
+        inter_picture: bool,
+    ) -> Result<(Bytes, FrameFacts), PayloadError> {
+        let trailer = Vp9Payload::trailer(OpenLayer {
+            sid: 0,
+            inter_picture,
+            bytes: frame.len(),
+        });
+        let all = Bytes::copy_from_slice(frame);
+        let mut at: Vec<usize> = cuts.iter().map(|c| c % (frame.len() + 1)).collect();
+        at.extend([0, frame.len()]);
+        at.sort_unstable();
+        at.dedup();
+        let mut parts: Vec<Bytes> = at.windows(2).map(|w| all.slice(w[0]..w[1])).collect();
+        if in_pieces {
+            parts.push(trailer);
+        } else {
+            let mut joined = parts.concat();
+            joined.extend_from_slice(&trailer);
+            parts = vec![Bytes::from(joined)];
+        }
+        let mut block = BytesMut::new();
+        let done = rules.complete(FrameParts::new(&parts, &mut block));
+        if in_pieces && frame.last().is_some_and(|&b| b & 0xE0 != 0xC0) {
+            // Kept in pieces: never copied together when its parts lie in one buffer.
+            if let Ok((data, _)) = &done {
+                assert_eq!(data.parts().len(), parts.len() - 1);
+            }
+        }
+        done.map(|(data, facts)| (data.to_bytes(), facts))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// A picture of one layer frame finishes alike whether it is kept in pieces or walked
+        /// by its trailers: the same bytes, keyframe flag and size, the same errors, and the
+        /// same reference slots for the pictures after it (the fixture's pictures in order,
+        /// some with bits flipped).
+        #[test]
+        fn a_one_layer_picture_finishes_alike_in_pieces_or_joined(
+            flips in prop::collection::vec((any::<usize>(), 0u8..8), 0..3),
+            cuts in prop::collection::vec(any::<usize>(), 1..5),
+            every in 1usize..5,
+        ) {
+            let frames = ivf_fixture("vp9-160x120.ivf");
+            let (mut kept, mut walked) = (Vp9Payload::new(), Vp9Payload::new());
+            for (i, f) in frames.iter().enumerate() {
+                let mut f = f.clone();
+                if i % every == 0 && !f.is_empty() {
+                    for (at, bit) in &flips {
+                        let n = f.len();
+                        f[at % n] ^= 1 << bit;
+                    }
+                }
+                let inter = i % 7 != 0;
+                prop_assert_eq!(
+                    finish(&mut kept, &f, &cuts, true, inter),
+                    finish(&mut walked, &f, &cuts, false, inter),
+                    "picture {}", i
+                );
+            }
         }
     }
 }

@@ -191,6 +191,16 @@ impl Vp9UncompressedHeader {
     /// code is not 0x49 0x83 0x42, an inter frame takes its size from a slot of unknown size,
     /// or header_size_in_bytes is 0 or runs past the frame.
     pub fn read(frame: &[u8], slots: &Vp9RefSlots) -> Read<Vp9UncompressedHeader> {
+        Vp9UncompressedHeader::read_within(frame, frame.len(), slots)
+    }
+
+    /// [`read`](Self::read) of a frame `len` bytes long, of which `frame` is the start: what
+    /// it reads lies in `frame`, and header_size_in_bytes is checked against `len`.
+    pub(crate) fn read_within(
+        frame: &[u8],
+        len: usize,
+        slots: &Vp9RefSlots,
+    ) -> Read<Vp9UncompressedHeader> {
         let mut b = Fields::new(frame);
         let p = read_prefix(&mut b)?;
         let mut h = Vp9UncompressedHeader {
@@ -246,13 +256,12 @@ impl Vp9UncompressedHeader {
         h.header_size_in_bytes = b.f(16)? as u16;
         h.bits = b.r.position();
         let body = h.bits.div_ceil(8);
-        if h.header_size_in_bytes == 0 || body + usize::from(h.header_size_in_bytes) > frame.len() {
+        if h.header_size_in_bytes == 0 || body + usize::from(h.header_size_in_bytes) > len {
             return Err(invalid(
                 "a compressed header of 1 byte or more within the frame",
                 format!(
-                    "header_size_in_bytes {} after {body} of {} bytes",
+                    "header_size_in_bytes {} after {body} of {len} bytes",
                     h.header_size_in_bytes,
-                    frame.len()
                 ),
                 body.saturating_sub(2),
             ));
