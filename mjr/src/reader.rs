@@ -19,10 +19,11 @@ const FIRST_CHUNK: usize = 16 * 1024;
 const MAX_FRAME: usize = FRAME_HEADER_LEN + 0xFFFF;
 /// Earlier reads kept to be filled again once no packet sliced from them is left (see
 /// [`MjrReader`]'s memory note). Frames hold their packets' payloads until they are written,
-/// so a converter keeps several reads in use (mjrtool's WebM clusters of up to 5 s and its
-/// read-ahead: 8 to 10 reads of 2 Mbit/s video); with fewer kept here, most reads were new
-/// memory, zeroed and faulted in (15,000 page faults for an hour of video, 5,500 with 16).
-const EARLIER: usize = 16;
+/// so a converter keeps many reads in use (mjrtool: a WebM cluster of up to 5 s, 3 MiB read
+/// ahead, 4 MiB handed to the file writer: some 30 reads of 2 Mbit/s video); with fewer kept
+/// here, reads were often new memory, zeroed and faulted in (the hour of VP8 + Opus: 14,700
+/// page faults with 16 kept and those not in use let go, 3,400 with 48 kept).
+const EARLIER: usize = 48;
 /// Room left in a new read's buffer past what it is asked for, so that it can be reused for a
 /// next read that keeps a few more bytes of the last frame.
 const SLACK: usize = 4 * 1024;
@@ -112,10 +113,10 @@ pub struct ReaderOptions {
 ///
 /// Reading does not clear memory: a buffer is reused, once every packet sliced from it is gone,
 /// for a later read (a new one would have to be zeroed first: std reads only into initialized
-/// memory without `unsafe`). Besides the buffer, a reader keeps the last `EARLIER` (16)
-/// reads for this; those still in use by packets cost nothing more, the others are let go at
-/// the next read, so at most 16 buffers of [`MAX_BUFFER`] bytes are held that would be freed
-/// otherwise.
+/// memory without `unsafe`). Besides the buffer, a reader keeps the last `EARLIER` (48)
+/// reads for this; those still in use by packets cost nothing more, the others wait to be
+/// filled again. A new buffer is made only when none of those is free and large enough, so a
+/// reader holds hardly more buffers than were in use at once.
 #[derive(Debug)]
 pub struct MjrReader<R> {
     inner: R,
@@ -286,23 +287,23 @@ impl<R: Read> MjrReader<R> {
     }
 
     /// A buffer with room for `want` bytes, its bytes those of an earlier read no packet uses
-    /// any more (the other unused ones are let go), else a new, empty one.
+    /// any more (the other unused ones stay for the next reads), else a new, empty one.
     fn buffer_for(&mut self, want: usize) -> BytesMut {
-        let mut found = None;
-        let mut i = 0;
-        while i < self.earlier.len() {
+        for i in 0..self.earlier.len() {
             if !self.earlier[i].is_unique() {
-                i += 1;
                 continue;
             }
             let Some(b) = self.earlier.remove(i) else {
                 break;
             };
-            if found.is_none() {
-                found = b.try_into_mut().ok().filter(|m| m.capacity() >= want);
+            match b.try_into_mut() {
+                Ok(m) if m.capacity() >= want => return m,
+                // Too small for this read (or shared after all): kept for a later one.
+                Ok(m) => self.earlier.insert(i, m.freeze()),
+                Err(b) => self.earlier.insert(i, b),
             }
         }
-        found.unwrap_or_else(|| BytesMut::with_capacity((want + SLACK).min(MAX_BUFFER).max(want)))
+        BytesMut::with_capacity((want + SLACK).min(MAX_BUFFER).max(want))
     }
 
     fn warn(&mut self, w: Warning) -> Result<(), Error> {
