@@ -167,7 +167,7 @@ impl FrameData {
     pub fn contiguous(&self) -> Cow<'_, [u8]> {
         match &self.repr {
             Repr::One(b) => Cow::Borrowed(b),
-            Repr::Many(..) => Cow::Owned(self.join().to_vec()),
+            Repr::Many(..) => Cow::Owned(self.to_vec()),
         }
     }
 
@@ -194,15 +194,14 @@ impl FrameData {
     pub fn to_bytes(&self) -> Bytes {
         match &self.repr {
             Repr::One(b) => b.clone(),
-            Repr::Many(..) => self.join().freeze(),
+            Repr::Many(..) => Bytes::from(self.to_vec()),
         }
     }
 
-    fn join(&self) -> BytesMut {
-        let mut out = BytesMut::with_capacity(self.len());
-        for part in self.parts() {
-            out.extend_from_slice(part);
-        }
+    /// The bytes, copied into one vector.
+    fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.append_to(&mut out);
         out
     }
 
@@ -289,10 +288,7 @@ impl<const N: usize> From<&'static [u8; N]> for FrameData {
 
 impl From<FrameData> for Bytes {
     fn from(d: FrameData) -> Self {
-        match d.repr {
-            Repr::One(b) => b,
-            Repr::Many(..) => d.join().freeze(),
-        }
+        d.to_bytes()
     }
 }
 

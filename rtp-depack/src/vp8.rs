@@ -317,25 +317,25 @@ impl PayloadRules for Vp8Payload {
     }
 
     fn inspect(&self, frame: &[u8]) -> Result<FrameFacts, PayloadError> {
-        facts(Vp8FrameHeader::read(frame)?)
+        Ok(facts(Vp8FrameHeader::read(frame)?))
     }
 
     /// The header is read from the frame's first bytes: a frame that came in several packets is
     /// handed out as their payloads, never copied.
     fn inspect_data(&self, frame: &FrameData) -> Result<FrameFacts, PayloadError> {
-        facts(Vp8FrameHeader::read_data(frame)?)
+        Ok(facts(Vp8FrameHeader::read_data(frame)?))
     }
 }
 
 /// What a VP8 frame header says, as the frame assembly wants it.
-fn facts(header: Vp8FrameHeader) -> Result<FrameFacts, PayloadError> {
-    Ok(FrameFacts {
+fn facts(header: Vp8FrameHeader) -> FrameFacts {
+    FrameFacts {
         keyframe: header.keyframe,
         size: header
             .size
             .map(|(width, height)| VideoSize { width, height }),
         config: None,
-    })
+    }
 }
 
 /// Splits VP8 frames into RTP payloads of at most `max_payload` bytes (descriptor included).

@@ -197,23 +197,14 @@ impl Vp9Payload {
         // The headers lie in the first bytes (a keyframe's uncompressed header is some 20);
         // should they not, the whole frame is read, as the walk reads it.
         let head = data.prefix(HEAD);
-        let whole_read = head.len() == data.len();
-        let facts = frame_facts(&head).or_else(|e| match whole_read {
-            true => Err(e),
-            false => frame_facts(&data.contiguous()),
-        });
-        let mut facts = match facts {
+        let mut facts = match head_or_whole(&head, &data, frame_facts) {
             Ok(f) => f,
             Err(e) => return Some(Err(e)),
         };
         facts.keyframe &= !inter_picture;
-        let header =
-            Vp9UncompressedHeader::read_within(&head, data.len(), &self.slots).or_else(|e| {
-                match whole_read {
-                    true => Err(e),
-                    false => Vp9UncompressedHeader::read(&data.contiguous(), &self.slots),
-                }
-            });
+        let header = head_or_whole(&head, &data, |b| {
+            Vp9UncompressedHeader::read_within(b, data.len(), &self.slots)
+        });
         if let Ok(h) = &header {
             self.slots.update(h);
         }
@@ -263,6 +254,18 @@ fn layer_frames(frame: &Bytes) -> Result<Vec<LayerFrame>, PayloadError> {
     }
     layers.reverse();
     Ok(layers)
+}
+
+/// `read` of a frame's first bytes (`head`), or of the whole frame when they are not enough.
+fn head_or_whole<T>(
+    head: &[u8],
+    frame: &FrameData,
+    read: impl Fn(&[u8]) -> Result<T, PayloadError>,
+) -> Result<T, PayloadError> {
+    read(head).or_else(|e| match head.len() == frame.len() {
+        true => Err(e),
+        false => read(&frame.contiguous()),
+    })
 }
 
 /// What a VP9 frame (or superframe: its first frame) says of itself.
@@ -507,7 +510,7 @@ impl Vp9Packetizer {
 mod tests {
     use super::*;
     use bytes::BytesMut;
-    use mjrtool_test_support::fixtures::ivf_fixture;
+    use mjrtool_test_support::fixtures::{self, ivf_fixture};
     use proptest::prelude::*;
 
     /// Finishes `frame` as a picture of one layer frame, cut at `cuts`: with its trailer a part
@@ -525,12 +528,7 @@ mod tests {
             inter_picture,
             bytes: frame.len(),
         });
-        let all = Bytes::copy_from_slice(frame);
-        let mut at: Vec<usize> = cuts.iter().map(|c| c % (frame.len() + 1)).collect();
-        at.extend([0, frame.len()]);
-        at.sort_unstable();
-        at.dedup();
-        let mut parts: Vec<Bytes> = at.windows(2).map(|w| all.slice(w[0]..w[1])).collect();
+        let mut parts = fixtures::in_pieces(frame, cuts);
         if in_pieces {
             parts.push(trailer);
         } else {

@@ -84,6 +84,18 @@ pub fn ivf_file(fourcc: &[u8; 4], width: u16, height: u16, frames: &[impl AsRef<
     out
 }
 
+/// `bytes` cut into the pieces between `cuts` (each taken modulo the length plus one), as
+/// slices of one buffer, the way a frame that came in several packets of one read is held
+/// (`mjrtool_core::FrameData`). Empty pieces are left out; no cut gives the whole.
+pub fn in_pieces(bytes: &[u8], cuts: &[usize]) -> Vec<Bytes> {
+    let all = Bytes::copy_from_slice(bytes);
+    let mut at: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    at.extend([0, bytes.len()]);
+    at.sort_unstable();
+    at.dedup();
+    at.windows(2).map(|w| all.slice(w[0]..w[1])).collect()
+}
+
 /// Whether a VP9 frame is a shown key frame (VP9 §6.2 uncompressed header: frame_marker (2),
 /// profile_low_bit, profile_high_bit, a reserved zero bit in profile 3, show_existing_frame,
 /// frame_type 0 = KEY_FRAME).
