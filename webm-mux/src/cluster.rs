@@ -59,14 +59,15 @@ impl Payload<'_> {
             Payload::Shared(d) => d.contiguous(),
         }
     }
+}
 
-    /// How many of its bytes go into the cluster's own buffer when it is added now to `c`.
-    pub(crate) fn copied_len(&self, c: &ClusterBuf) -> usize {
-        match self {
-            Payload::Shared(d) if c.would_hold(d).is_some() => 0,
-            _ => self.len(),
-        }
-    }
+/// How a payload goes into the cluster, as [`ClusterBuf::place`] decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placing {
+    /// Held, starting this many runs.
+    Held(usize),
+    /// Copied into the cluster's own buffer.
+    Copied,
 }
 
 /// The cluster being built: its bytes in order, partly in `inline`, partly held.
@@ -103,10 +104,16 @@ impl ClusterBuf {
         &mut self.inline
     }
 
-    /// The runs `data` would start if held now (see the module's notes), if it is to be held.
-    fn would_hold(&self, data: &FrameData) -> Option<usize> {
+    /// How `data` goes in if added now: held if it is shared and large enough (and the cluster
+    /// holds fewer than [`RUNS_MAX`] runs and [`PIECES_MAX`] pieces with it; see the module's
+    /// notes), else copied. Writing headers into [`inline`](Self::inline) meanwhile does not
+    /// change it.
+    pub(crate) fn place(&self, data: Payload<'_>) -> Placing {
+        let Payload::Shared(data) = data else {
+            return Placing::Copied;
+        };
         if data.len() < HOLD_MIN || self.held.len() + data.parts().len() > PIECES_MAX {
-            return None;
+            return Placing::Copied;
         }
         let parts = data.parts();
         let continues = self
@@ -114,27 +121,27 @@ impl ClusterBuf {
             .last()
             .is_some_and(|(_, last)| FrameData::follows(last, &parts[0]));
         let runs = data.runs() - usize::from(continues);
-        (self.runs + runs <= RUNS_MAX).then_some(runs)
+        match self.runs + runs <= RUNS_MAX {
+            true => Placing::Held(runs),
+            false => Placing::Copied,
+        }
     }
 
-    /// Appends a payload: held if it is shared and large enough (and the cluster holds fewer
-    /// than [`RUNS_MAX`] runs and [`PIECES_MAX`] pieces with it), else copied.
-    pub(crate) fn push(&mut self, data: Payload<'_>) {
-        match data {
-            Payload::Shared(d) => match self.would_hold(d) {
-                Some(runs) => {
-                    self.runs += runs;
-                    self.held_len += d.len();
-                    let at = self.inline.len();
-                    self.held.extend(d.parts().iter().map(|p| (at, p.clone())));
+    /// Appends a payload, as [`place`](Self::place) decided for it.
+    pub(crate) fn push(&mut self, data: Payload<'_>, placing: Placing) {
+        match (data, placing) {
+            (Payload::Shared(d), Placing::Held(runs)) => {
+                self.runs += runs;
+                self.held_len += d.len();
+                let at = self.inline.len();
+                self.held.extend(d.parts().iter().map(|p| (at, p.clone())));
+            }
+            (Payload::Shared(d), _) => {
+                for part in d.parts() {
+                    self.inline.extend_from_slice(part);
                 }
-                None => {
-                    for part in d.parts() {
-                        self.inline.extend_from_slice(part);
-                    }
-                }
-            },
-            Payload::Borrowed(b) => self.inline.extend_from_slice(b),
+            }
+            (Payload::Borrowed(b), _) => self.inline.extend_from_slice(b),
         }
     }
 
@@ -184,6 +191,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Adds `data` as the muxer does: placed, then pushed.
+    fn add(c: &mut ClusterBuf, data: Payload<'_>) {
+        let placing = c.place(data);
+        c.push(data, placing);
+    }
+
     /// A frame of `pieces` pieces of `len` bytes each, slices of one buffer with `gap` bytes
     /// between them (`apart`: each piece its own allocation).
     fn frame(pieces: usize, len: usize, gap: usize, byte: u8, apart: bool) -> FrameData {
@@ -214,7 +227,7 @@ mod tests {
                 expected.extend_from_slice(&header);
                 let data = frame(pieces, len / pieces, gap, byte, apart);
                 let bytes = data.to_bytes();
-                c.push(if shared { Payload::Shared(&data) } else { Payload::Borrowed(&bytes) });
+                add(&mut c, if shared { Payload::Shared(&data) } else { Payload::Borrowed(&bytes) });
                 expected.extend_from_slice(&bytes);
                 prop_assert_eq!(c.len(), expected.len());
             }
@@ -230,8 +243,8 @@ mod tests {
     fn held_frames_are_let_go_when_the_cluster_is_cleared() {
         let data = Bytes::from(vec![1u8; 4096]);
         let mut c = ClusterBuf::with_capacity(16);
-        c.push(Payload::Shared(&data.clone().into()));
-        c.push(Payload::Shared(&data.slice(..100).into()));
+        add(&mut c, Payload::Shared(&data.clone().into()));
+        add(&mut c, Payload::Shared(&data.slice(..100).into()));
         assert_eq!(c.held.len(), 1, "a short frame is copied, not held");
         assert!(!data.is_unique());
         c.clear(1 << 20, 16);
@@ -250,26 +263,33 @@ mod tests {
         // Three frames of the same read, their pieces 100 bytes apart: one run.
         for f in 0..3 {
             c.inline().extend_from_slice(b"hdr");
-            c.push(Payload::Shared(&FrameData::from_parts(
-                (0..4).map(|i| piece(f * 4 + i)),
-            )));
+            add(
+                &mut c,
+                Payload::Shared(&FrameData::from_parts((0..4).map(|i| piece(f * 4 + i)))),
+            );
         }
         assert_eq!((c.runs, c.held.len()), (1, 12));
         // A frame of its own allocation starts a run; so does a piece further than GAP away.
-        c.push(Payload::Shared(&lone(1).into()));
+        add(&mut c, Payload::Shared(&lone(1).into()));
         assert_eq!(c.runs, 2);
         let far = read.slice(40_000..41_000);
-        c.push(Payload::Shared(&FrameData::from_parts([piece(20), far])));
+        add(
+            &mut c,
+            Payload::Shared(&FrameData::from_parts([piece(20), far])),
+        );
         assert_eq!(c.runs, 4);
         // Past the caps, frames are copied.
         let mut lones = Vec::new();
         while c.runs < RUNS_MAX {
             lones.push(lone(2)); // (kept, so that the next is not where this one was)
-            c.push(Payload::Shared(&lones[lones.len() - 1].clone().into()));
+            add(
+                &mut c,
+                Payload::Shared(&lones[lones.len() - 1].clone().into()),
+            );
             assert!(c.held.len() < 200);
         }
         let held = c.held.len();
-        c.push(Payload::Shared(&lone(3).into()));
+        add(&mut c, Payload::Shared(&lone(3).into()));
         assert_eq!(
             c.held.len(),
             held,

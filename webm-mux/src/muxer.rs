@@ -4,7 +4,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 
 use mjrtool_core::SharedWrite;
 
-use crate::cluster::{ClusterBuf, Payload};
+use crate::cluster::{ClusterBuf, Payload, Placing};
 use crate::cues::CueIndex;
 use crate::ebml::{self, *};
 use crate::text::{self, TextForm};
@@ -510,7 +510,11 @@ impl<W: SharedWrite> Muxer<W> {
     /// Appends a SimpleBlock (Matroska §10.2: track, time relative to the cluster, flags).
     fn simple_block(&mut self, track: u64, ms: i64, keyframe: bool, data: Payload<'_>) {
         let rel = (ms - self.cluster_ms.unwrap_or(ms)) as i16;
-        self.reserve_cluster(data.copied_len(&self.cluster));
+        let placing = self.cluster.place(data);
+        self.reserve_cluster(match placing {
+            Placing::Held(_) => 0,
+            Placing::Copied => data.len(),
+        });
         let c = self.cluster.inline();
         write_id(c, SIMPLE_BLOCK);
         let track_len = ebml::size_len(track);
@@ -518,7 +522,7 @@ impl<W: SharedWrite> Muxer<W> {
         write_size(c, track);
         c.extend_from_slice(&rel.to_be_bytes());
         c.push(if keyframe { 0x80 } else { 0 });
-        self.cluster.push(data);
+        self.cluster.push(data, placing);
     }
 
     /// Appends a BlockGroup of a Block (no ReferenceBlock: it decodes on its own) and its
