@@ -3,7 +3,9 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use bytes::Bytes;
-use mjrtool_core::{opus, Codec, Frame, FrameSink, Nanos, Placement, SharedWrite, TrackSpec};
+use mjrtool_core::{
+    opus, Codec, Frame, FrameData, FrameSink, Nanos, Placement, SharedWrite, TrackSpec,
+};
 
 use crate::bmff::mdat_header;
 use crate::entry::{ns_to_ticks, TrackSetup};
@@ -274,7 +276,7 @@ impl<W: SharedWrite, S: Read + Write + Seek> Mp4Muxer<W, S> {
         t.last_hint = at
             .duration
             .map(|d| ns_to_ticks(d.get(), ts))
-            .or_else(|| own_duration(&t.setup, &frame.data.contiguous()));
+            .or_else(|| own_duration(&t.setup, &frame.data));
         if t.first_key.is_none() && frame.keyframe && t.setup.codec == Codec::Vp9 {
             t.first_key = Some(Bytes::copy_from_slice(&frame.data.prefix(16)));
         }
@@ -403,10 +405,12 @@ impl<W: SharedWrite, S: Read + Write + Seek> Mp4Muxer<W, S> {
 
 /// A packet's own duration in media ticks, when its bytes say: PCM (its length) and Opus (its
 /// TOC, RFC 6716 §3.1).
-fn own_duration(setup: &TrackSetup, data: &[u8]) -> Option<u64> {
+fn own_duration(setup: &TrackSetup, data: &FrameData) -> Option<u64> {
     match setup.codec {
         Codec::PcmS16Le => Some(data.len() as u64 / (2 * u64::from(setup.channels.max(1)))),
-        Codec::Opus => opus::toc::packet_samples(data).ok().map(u64::from),
+        Codec::Opus => opus::toc::packet_samples(&data.contiguous())
+            .ok()
+            .map(u64::from),
         _ => None,
     }
 }
