@@ -145,14 +145,21 @@ mod tests {
         w.finish().unwrap();
     }
 
-    #[test]
-    fn a_session_is_ready_once_its_files_stay_unchanged_for_the_quiet_time() {
-        let dir = std::env::temp_dir().join(format!("mjrtool-watch-{}", std::process::id()));
+    /// A fresh folder (named after `tag`) holding a one-packet Opus recording `file`, its
+    /// watcher, and the watcher's quiet time (30 s).
+    fn watching(tag: &str, file: &str) -> (PathBuf, Watcher, Duration) {
+        let dir = std::env::temp_dir().join(format!("mjrtool-watch-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        opus_recording(&dir.join("talk-audio-0.mjr"));
+        opus_recording(&dir.join(file));
         let quiet = Duration::from_secs(30);
-        let mut w = Watcher::new(&dir, &dir, quiet, BatchOptions::default());
+        let w = Watcher::new(&dir, &dir, quiet, BatchOptions::default());
+        (dir, w, quiet)
+    }
+
+    #[test]
+    fn a_session_is_ready_once_its_files_stay_unchanged_for_the_quiet_time() {
+        let (dir, mut w, quiet) = watching("quiet", "talk-audio-0.mjr");
         let now = SystemTime::now();
         // First sight: never ready (its size may still change).
         let s = w.scan(now + quiet * 2).unwrap();
@@ -173,12 +180,7 @@ mod tests {
 
     #[test]
     fn a_record_play_session_converted_before_its_nfo_is_converted_again_to_the_same_name() {
-        let dir = std::env::temp_dir().join(format!("mjrtool-watch-rp-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        opus_recording(&dir.join("rec-42-audio.mjr"));
-        let quiet = Duration::from_secs(30);
-        let mut w = Watcher::new(&dir, &dir, quiet, BatchOptions::default());
+        let (dir, mut w, quiet) = watching("rp", "rec-42-audio.mjr");
         let now = SystemTime::now();
         w.scan(now + quiet * 2).unwrap();
         // Quiet (the publisher paused): converted, under the name the .nfo will give.

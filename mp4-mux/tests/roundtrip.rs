@@ -6,6 +6,7 @@ use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
 use bytes::Bytes;
 use mjrtool_core::{Codec, Frame, FrameData, FrameSink, Nanos, Placement, TrackSpec, VideoSize};
 use mjrtool_mp4::{reader, Mp4Error, Mp4Muxer};
+use mjrtool_test_support::fixtures::in_pieces;
 use proptest::prelude::*;
 
 /// A sample to write: (decode time in media ticks, bytes, keyframe).
@@ -53,16 +54,7 @@ fn write_all(sink: &mut dyn FrameSink<Error = Mp4Error>, video: &[Planned], audi
         // Video frames come in pieces (the payloads of their packets, as the frame assembly
         // hands them out); each layout writes them as the one sample they make.
         let data = match track {
-            0 => {
-                let all = Bytes::from(s.1.clone());
-                let cut = [all.len() / 3, all.len() / 2, all.len()];
-                FrameData::from_parts(
-                    [0, cut[0], cut[1]]
-                        .iter()
-                        .zip(cut)
-                        .map(|(&a, b)| all.slice(a..b)),
-                )
-            }
+            0 => FrameData::from_parts(in_pieces(&s.1, &[s.1.len() / 3, s.1.len() / 2])),
             _ => FrameData::from(s.1.clone()),
         };
         let frame = Frame::new(data, 0, s.2);

@@ -3,9 +3,8 @@
 //! frames written with a boolean encoder, and random bit flips of real frames, judged against a
 //! plain reference of the rule; and, when ffmpeg is installed, by ffmpeg itself.
 
-use bytes::Bytes;
 use mjrtool_core::{Depacketizer as PayloadRules, FrameData};
-use mjrtool_test_support::fixtures::{ivf_file, ivf_fixture};
+use mjrtool_test_support::fixtures::{in_pieces, ivf_file, ivf_fixture};
 use mjrtool_test_support::tools::{have, run, temp_dir};
 use proptest::prelude::*;
 use rtp_depack::{Vp8FrameHeader, Vp8Payload};
@@ -236,7 +235,6 @@ fn accepted(frame: &[u8]) -> Option<usize> {
     let read = Vp8FrameHeader::read(frame);
     // A frame kept in the pieces it came in reads the same, wherever it is cut, without being
     // copied together (the frame assembly hands multi-packet frames out that way).
-    let all = Bytes::copy_from_slice(frame);
     for cuts in [
         vec![1],
         vec![2, 5],
@@ -244,11 +242,8 @@ fn accepted(frame: &[u8]) -> Option<usize> {
         vec![frame.len() / 2],
         vec![7, 20, 40],
     ] {
-        let mut at: Vec<usize> = cuts.into_iter().filter(|&c| c < frame.len()).collect();
-        at.insert(0, 0);
-        at.push(frame.len());
-        let data = FrameData::from_parts(at.windows(2).map(|w| all.slice(w[0]..w[1])));
-        assert_eq!(Vp8FrameHeader::read_data(&data), read, "cut at {at:?}");
+        let data = FrameData::from_parts(in_pieces(frame, &cuts));
+        assert_eq!(Vp8FrameHeader::read_data(&data), read, "cut at {cuts:?}");
         assert_eq!(Vp8Payload.inspect_data(&data), Vp8Payload.inspect(frame));
     }
     let header = read.ok()?;
